@@ -1,0 +1,1 @@
+"""Non-learning (or bandit) policies: heuristics, classical OR, oracles, random."""

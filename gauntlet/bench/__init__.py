@@ -1,0 +1,1 @@
+"""Benchmark protocol: runner, metrics, leaderboard schema and io, submissions, sweeps."""

@@ -1,0 +1,1 @@
+"""Dataset fetchers: a cache directory, sha256 checks and clear offline errors."""

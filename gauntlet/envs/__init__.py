@@ -1,0 +1,1 @@
+"""Environments, one module (or small package) per environment. Nothing else lives here."""
