@@ -1,0 +1,324 @@
+"""Train (if the agent learns) and evaluate one agent on one task with one training seed.
+
+The result is a :class:`RunRecord`: raw per-episode returns (vectors for multi-objective
+tasks), the task's episode metrics, wall time, steps/s, versions and the exact command, saved
+as JSON. Everything the runner needs comes from :mod:`gauntlet.registry`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import gymnasium as gym
+import numpy as np
+
+import gauntlet
+from gauntlet.registry import AgentSpec, BenchmarkSpec, get_agent, get_task, load_object, require_extra
+
+EpisodeMetricsFn = Callable[[np.ndarray, list], dict]
+
+
+@dataclass
+class EpisodeResult:
+    seed: int
+    episode_return: float | list[float]
+    length: int
+    metrics: dict[str, float]
+    weights: list[float] | None = None
+
+
+@dataclass
+class RunRecord:
+    """Everything measured in one (task, agent, train seed) run."""
+
+    task: str
+    agent: str
+    train_seed: int
+    train_timesteps: int
+    eval_seeds: list[int]
+    episode_returns: list[Any]
+    episode_metrics: list[dict[str, float]]
+    train_time_s: float
+    eval_time_s: float
+    wall_time_s: float
+    steps_per_s: float | None
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    agent_kwargs: dict[str, Any] = field(default_factory=dict)
+    weights: list[list[float]] | None = None
+    mo_metrics: dict[str, Any] | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    command: str = ""
+    git_commit: str | None = None
+    agent_obj: Any = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("agent_obj")
+        return jsonable(data)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1))
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "RunRecord":
+        data = json.loads(Path(path).read_text())
+        return cls(**data)
+
+
+def make_agent(spec: AgentSpec, env: gym.Env, task_id: str, seed: int, agent_kwargs: dict | None = None,
+               tensorboard_log: str | None = None) -> Any:
+    """Build an agent from the registry with the task's default hyperparameters (overridden by ``agent_kwargs``)."""
+    if not spec.supports(task_id):
+        raise ValueError(f"agent {spec.name!r} does not support task {task_id!r}; it supports {list(spec.tasks)}")
+    require_extra(spec.extra, f"agent {spec.name!r}")
+    kwargs = {**spec.hyperparameters_for(task_id), **(agent_kwargs or {})}
+    if spec.learns and tensorboard_log is not None:
+        kwargs["tensorboard_log"] = tensorboard_log
+    return load_object(spec.factory)(env, seed=seed, **kwargs)
+
+
+def evaluate(
+    agent: Any,
+    env: gym.Env,
+    seeds: Sequence[int],
+    *,
+    episode_metrics: EpisodeMetricsFn | None = None,
+    deterministic: bool = True,
+    weights: Sequence[float] | None = None,
+    gamma: float = 1.0,
+) -> list[EpisodeResult]:
+    """Run one episode per seed and return its (discounted by ``gamma``) return and metrics.
+
+    ``weights`` is passed as ``reset(options={"weights": w})`` for preference-conditioned envs.
+    The agent's optional ``on_reset``/``on_step`` hooks are called, and ``action_masks`` is passed
+    to ``predict`` when the env has masks and ``predict`` accepts them.
+    """
+    pass_masks = hasattr(env.unwrapped, "action_masks") and _accepts(agent.predict, "action_masks")
+    results = []
+    for seed in seeds:
+        options = {"weights": np.asarray(weights, dtype=np.float64)} if weights is not None else None
+        obs, info = env.reset(seed=int(seed), options=options)
+        if hasattr(agent, "on_reset"):
+            agent.on_reset(env, obs, info)
+        rewards, infos = [], []
+        state, episode_start, done = None, np.ones((1,), dtype=bool), False
+        while not done:
+            kwargs = {"action_masks": env.unwrapped.action_masks()} if pass_masks else {}
+            action, state = agent.predict(obs, state=state, episode_start=episode_start,
+                                          deterministic=deterministic, **kwargs)
+            obs, reward, terminated, truncated, info = env.step(action)
+            if hasattr(agent, "on_step"):
+                agent.on_step(obs, reward, terminated, truncated, info)
+            rewards.append(reward)
+            infos.append(info)
+            episode_start = np.zeros((1,), dtype=bool)
+            done = terminated or truncated
+        reward_array = np.asarray(rewards, dtype=np.float64)
+        discounts = gamma ** np.arange(len(rewards))
+        ret = (discounts[:, None] * reward_array).sum(0) if reward_array.ndim == 2 else float(discounts @ reward_array)
+        metrics = {"return": ret if np.ndim(ret) == 0 else None, "length": float(len(rewards))}
+        if episode_metrics is not None:
+            metrics.update(episode_metrics(reward_array, infos))
+        metrics = {k: float(v) for k, v in metrics.items() if v is not None}
+        results.append(EpisodeResult(
+            seed=int(seed),
+            episode_return=ret.tolist() if np.ndim(ret) else float(ret),
+            length=len(rewards),
+            metrics=metrics,
+            weights=None if weights is None else [float(w) for w in weights],
+        ))
+    return results
+
+
+def run(
+    task_id: str,
+    agent: str,
+    *,
+    train_seed: int = 0,
+    total_timesteps: int | None = None,
+    eval_seeds: Sequence[int] | None = None,
+    agent_kwargs: dict[str, Any] | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    out_dir: str | Path | None = None,
+    progress_bar: bool = False,
+    tensorboard_log: str | None = None,
+    command: str | None = None,
+) -> RunRecord:
+    """Train ``agent`` on ``task_id`` with ``train_seed`` (if it learns) and evaluate it.
+
+    ``total_timesteps`` defaults to the task's budget; ``eval_seeds`` to the official
+    leaderboard seeds. With ``out_dir`` the record is written to
+    ``out_dir/<task>/<agent>/seed<k>.json``.
+    """
+    task = get_task(task_id)
+    if task.benchmark is None:
+        raise ValueError(
+            f"task {task_id!r} has no benchmark spec; benchmarked variants of {task.family}: "
+            f"{[t.id for t in _family_benchmarks(task.family)]}"
+        )
+    spec = task.benchmark
+    agent_spec = get_agent(agent)
+    env_kwargs = dict(env_kwargs or {})
+    budget = spec.train_timesteps if total_timesteps is None else int(total_timesteps)
+    if budget < 0:
+        raise ValueError(f"total_timesteps must be >= 0, got {budget}")
+    seeds = list(spec.eval_seeds(official=True) if eval_seeds is None else eval_seeds)
+    if not seeds:
+        raise ValueError("eval_seeds is empty; give at least one evaluation seed")
+
+    start = time.perf_counter()
+    train_env = gym.make(task_id, **env_kwargs)
+    train_env.reset(seed=train_seed)
+    train_env.action_space.seed(train_seed)
+    model = make_agent(agent_spec, train_env, task_id, train_seed, agent_kwargs, tensorboard_log)
+    trained = 0
+    if agent_spec.learns and budget > 0:
+        model.learn(total_timesteps=budget, progress_bar=progress_bar)
+        trained = budget
+    train_time = time.perf_counter() - start
+    train_env.close()
+    record = evaluate_run(
+        task_id, agent, model, train_seed=train_seed, train_timesteps=trained, train_time_s=train_time,
+        eval_seeds=seeds, env_kwargs=env_kwargs, agent_kwargs=agent_kwargs, command=command,
+    )
+    if out_dir is not None:
+        record.save(run_path(out_dir, task_id, agent, train_seed))
+    return record
+
+
+def evaluate_run(
+    task_id: str,
+    agent: str,
+    model: Any,
+    *,
+    train_seed: int = 0,
+    train_timesteps: int = 0,
+    train_time_s: float = 0.0,
+    eval_seeds: Sequence[int] | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    agent_kwargs: dict[str, Any] | None = None,
+    command: str | None = None,
+) -> RunRecord:
+    """Evaluate an already built (and trained) ``model`` under the task's protocol.
+
+    Multi-objective tasks are evaluated once per preference weight of the benchmark spec, with
+    discount ``gamma``, and the record carries hypervolume, EUM, cardinality and the front.
+    """
+    spec = get_task(task_id).benchmark
+    if spec is None:
+        raise ValueError(f"task {task_id!r} has no benchmark spec")
+    env_kwargs = dict(env_kwargs or {})
+    seeds = list(spec.eval_seeds(official=True) if eval_seeds is None else eval_seeds)
+    start = time.perf_counter()
+    eval_env = gym.make(task_id, **env_kwargs)
+    metrics_fn = load_object(spec.episode_metrics) if spec.episode_metrics else None
+    weight_set = spec.preference_weights if spec.is_multi_objective else [None]
+    gamma = spec.gamma if spec.gamma is not None else 1.0
+    episodes: list[EpisodeResult] = []
+    for w in weight_set:
+        episodes += evaluate(model, eval_env, seeds, episode_metrics=metrics_fn, weights=w, gamma=gamma)
+    eval_env.close()
+    eval_time = time.perf_counter() - start
+    return RunRecord(
+        task=task_id,
+        agent=agent,
+        train_seed=train_seed,
+        train_timesteps=train_timesteps,
+        eval_seeds=seeds,
+        episode_returns=[e.episode_return for e in episodes],
+        episode_metrics=[e.metrics for e in episodes],
+        train_time_s=train_time_s,
+        eval_time_s=eval_time,
+        wall_time_s=train_time_s + eval_time,
+        steps_per_s=(train_timesteps / train_time_s) if train_timesteps and train_time_s > 0 else None,
+        env_kwargs=env_kwargs,
+        agent_kwargs=dict(agent_kwargs or {}),
+        weights=[list(w) for w in weight_set] if spec.is_multi_objective else None,
+        mo_metrics=_mo_metrics(spec, episodes, len(seeds)) if spec.is_multi_objective else None,
+        versions=versions(),
+        command=command if command is not None else current_command(),
+        git_commit=git_commit(),
+        agent_obj=model,
+    )
+
+
+def run_path(out_dir: str | Path, task_id: str, agent: str, train_seed: int) -> Path:
+    return Path(out_dir) / task_id.replace("/", "__") / agent / f"seed{train_seed}.json"
+
+
+def _mo_metrics(spec: BenchmarkSpec, episodes: list[EpisodeResult], n_seeds: int) -> dict[str, Any]:
+    from gauntlet.bench.multi_objective import mo_metrics
+
+    returns = np.asarray([e.episode_return for e in episodes], dtype=np.float64)
+    mean_per_weight = returns.reshape(len(spec.preference_weights), n_seeds, -1).mean(axis=1)
+    return jsonable(mo_metrics(mean_per_weight, np.asarray(spec.preference_weights), spec.hv_ref_point))
+
+
+def _family_benchmarks(family: str) -> list:
+    from gauntlet.registry import TASKS
+
+    return [t for t in TASKS.values() if t.family == family and t.benchmark is not None]
+
+
+def _accepts(fn: Callable, name: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"gauntlet": gauntlet.__version__, "python": platform.python_version()}
+    for pkg in ("gymnasium", "numpy", "torch", "stable-baselines3"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def current_command() -> str:
+    return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else ""
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON types (numpy arrays and scalars converted, non-finite floats as None)."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        value = float(obj)
+        return value if np.isfinite(value) else None
+    return obj

@@ -1,0 +1,353 @@
+"""The ``gauntlet`` command: list, run, sweep, submit, leaderboard, demo."""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gauntlet.registry import AGENTS, TASKS, get_agent, get_task
+
+console = Console()
+
+DEMO_TASK = "gauntlet/LotSizing-15x5-v0"
+DEMO_BASELINES = ("random", "newsvendor", "base-stock")
+
+
+def _json_arg(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({exc}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _resolve_tasks(patterns: str) -> list[str]:
+    """Comma-separated ids or globs (``gauntlet/LotSizing-*``) -> benchmarked task ids."""
+    out: list[str] = []
+    for pattern in (p.strip() for p in patterns.split(",") if p.strip()):
+        if any(ch in pattern for ch in "*?["):
+            matches = [t for t in TASKS if fnmatch.fnmatchcase(t, pattern) and TASKS[t].benchmark]
+            if not matches:
+                raise KeyError(f"no benchmarked task matches {pattern!r}")
+            out += matches
+        else:
+            get_task(pattern)
+            out.append(pattern)
+    return list(dict.fromkeys(out))
+
+
+def _resolve_agents(names: str, tasks: Sequence[str]) -> list[str]:
+    if names == "all":
+        return [a.name for a in AGENTS.values() if all(a.supports(t) for t in tasks)]
+    out = [n.strip() for n in names.split(",") if n.strip()]
+    for name in out:
+        get_agent(name)
+    return out
+
+
+# ----------------------------------------------------------------------------- list
+def cmd_list(args: argparse.Namespace) -> int:
+    if not args.agents_only:
+        table = Table(title="Tasks")
+        for col in ("id", "family", "benchmark", "vector", "extra"):
+            table.add_column(col)
+        for t in TASKS.values():
+            bench = f"{t.benchmark.primary_metric} ({t.benchmark.train_timesteps:,} steps)" if t.benchmark else "–"
+            extra = f"[{t.extra[0]}]" if t.extra else ""
+            table.add_row(t.id, t.family, bench, "yes" if t.vector_entry_point else "", extra)
+        console.print(table)
+    if not args.tasks_only:
+        table = Table(title="Agents")
+        for col in ("name", "kind", "learns", "tasks", "description"):
+            table.add_column(col)
+        for a in AGENTS.values():
+            table.add_row(a.name, a.kind, "yes" if a.learns else "", ", ".join(a.tasks), a.description)
+        console.print(table)
+    return 0
+
+
+# ------------------------------------------------------------------------------ run
+def cmd_run(args: argparse.Namespace) -> int:
+    from gauntlet.bench import leaderboard, runner
+
+    task = get_task(args.task)
+    agent = get_agent(args.agent)
+    if task.benchmark is None:
+        raise ValueError(f"task {args.task!r} has no benchmark spec; use one of its variants (gauntlet list)")
+    if not agent.supports(args.task):
+        supported = [t for t in TASKS if agent.supports(t)]
+        raise ValueError(f"agent {args.agent!r} does not support {args.task!r}; it supports: {', '.join(supported)}")
+    eval_seeds = _eval_seeds(task.benchmark, args.eval, args.eval_episodes)
+    records = []
+    for seed in range(args.seeds):
+        console.print(f"[bold]{args.agent}[/] on {args.task}, train seed {seed}")
+        rec = runner.run(
+            args.task, args.agent, train_seed=seed, total_timesteps=args.timesteps, eval_seeds=eval_seeds,
+            env_kwargs=args.env_kwargs, agent_kwargs=args.agent_kwargs, out_dir=args.out,
+            progress_bar=not args.no_progress, tensorboard_log=args.tensorboard_log,
+        )
+        records.append(rec)
+    _print_runs(records, task.benchmark)
+    if args.leaderboard:
+        path = leaderboard.record(records, kind=args.kind or agent.kind, submitter=args.submitter,
+                                  directory=args.leaderboard)
+        console.print(f"leaderboard entry written to {path}")
+    return 0
+
+
+def _eval_seeds(spec, which: str, episodes: int | None) -> list[int]:
+    seeds = spec.eval_seeds(official=(which == "official"))
+    if episodes is not None:
+        if which == "official" and episodes != len(seeds):
+            raise ValueError(f"official evaluation uses all {len(seeds)} episodes; use --eval dev to change the count")
+        start = seeds[0]
+        seeds = list(range(start, start + episodes))
+    return seeds
+
+
+def _print_runs(records, spec) -> None:
+    import numpy as np
+
+    table = Table(title=f"{records[0].agent} on {records[0].task}")
+    names = [m.name for m in spec.metrics]
+    for col in ("train seed", *names, "train steps", "wall s"):
+        table.add_column(col, justify="right")
+    for rec in records:
+        cells = []
+        for name in names:
+            if rec.mo_metrics is not None and name in rec.mo_metrics:
+                cells.append(f"{rec.mo_metrics[name]:.4g}")
+                continue
+            values = [m.get(name) for m in rec.episode_metrics if m.get(name) is not None]
+            cells.append(f"{np.nanmean(values):.4g}" if values else "–")
+        table.add_row(str(rec.train_seed), *cells, f"{rec.train_timesteps:,}", f"{rec.wall_time_s:.1f}")
+    console.print(table)
+
+
+# ---------------------------------------------------------------------------- sweep
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from gauntlet.bench import leaderboard, sweep
+
+    tasks = _resolve_tasks(args.tasks)
+    agents = _resolve_agents(args.agents, tasks)
+    seeds = range(args.seeds)
+    jobs = sweep.plan(tasks, agents, seeds, args.out, total_timesteps=args.timesteps,
+                      command=" ".join(["gauntlet", *sys.argv[1:]]))
+    executor = _executor(args.executor, args.workers)
+    todo = [j for j in jobs if not sweep.is_done(j)]
+    console.print(f"{len(jobs)} jobs: {len(jobs) - len(todo)} already done, {len(todo)} to run "
+                  f"on {args.executor} x{args.workers}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=args.no_progress) as progress:
+        bar = progress.add_task("sweep", total=len(todo))
+
+        def done(job, result) -> None:
+            status = "[red]failed[/]" if isinstance(result, BaseException) else "done"
+            progress.console.print(f"{status}: {job.agent} on {job.task} seed {job.train_seed}")
+            progress.advance(bar)
+
+        outcome = sweep.sweep(jobs, executor, on_done=done)
+    for job, error in outcome["failed"]:
+        console.print(f"[red]FAILED[/] {job.agent} on {job.task} seed {job.train_seed}: {escape(error)}")
+    if args.leaderboard:
+        for (task_id, agent), records in sweep.load_runs(jobs).items():
+            path = leaderboard.record(records, kind=get_agent(agent).kind, submitter=args.submitter,
+                                      directory=args.leaderboard)
+            console.print(f"{agent} on {task_id}: {len(records)} runs -> {path}")
+    return 1 if outcome["failed"] else 0
+
+
+def _executor(name: str, workers: int):
+    from gauntlet.bench import sweep
+
+    if name == "local":
+        return sweep.LocalPoolExecutor(workers)
+    if name == "serial":
+        return sweep.SerialExecutor()
+    raise ValueError(f"unknown executor {name!r}; known: local, serial")
+
+
+# --------------------------------------------------------------------------- submit
+def cmd_submit(args: argparse.Namespace) -> int:
+    from gauntlet.bench import leaderboard, submission
+
+    path = submission.submit(
+        args.agent, args.task, submitter=args.submitter, name=args.name, directory=args.leaderboard,
+        train_timesteps=args.train_timesteps, artifact=args.artifact,
+        command=" ".join(["gauntlet", *sys.argv[1:]]),
+    )
+    console.print(Markdown(leaderboard.to_markdown(leaderboard.load(path))))
+    console.print(f"submission added to {path}")
+    return 0
+
+
+# ----------------------------------------------------------------------- leaderboard
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from gauntlet.bench import leaderboard
+
+    if args.action == "validate":
+        paths = [Path(p) for p in args.paths] or sorted(
+            p for p in Path(args.dir).glob("*.json") if p.name != "schema.json"
+        )
+        if not paths:
+            raise ValueError(f"no leaderboard files in {args.dir}")
+        for path in paths:
+            board = leaderboard.load(path)
+            console.print(f"ok  {path}  ({len(board['entries'])} entries)")
+        return 0
+    if not args.task:
+        raise ValueError(f"leaderboard {args.action} needs a task id")
+    path = leaderboard.board_path(args.dir, args.task)
+    if not path.exists():
+        raise FileNotFoundError(f"no leaderboard for {args.task} at {path}")
+    board = leaderboard.load(path)
+    if args.action == "show":
+        console.print(Markdown(leaderboard.to_markdown(board)))
+        return 0
+    if args.format == "markdown":
+        text = leaderboard.to_markdown(board)
+    else:
+        if not args.agent:
+            raise ValueError("--format model-index needs --agent NAME")
+        text = leaderboard.to_model_index(board, args.agent)
+    if args.output:
+        Path(args.output).write_text(text)
+        console.print(f"written to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# ----------------------------------------------------------------------------- demo
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Baselines and a short PDPPO training on LotSizing-15x5, then the resulting leaderboard."""
+    from gauntlet.bench import leaderboard, runner
+
+    out = Path(args.out)
+    board_dir = out / "leaderboards"
+    console.print(f"[bold]Gauntlet demo[/] on {DEMO_TASK}: baselines, then PDPPO for {args.timesteps:,} steps")
+    for name in DEMO_BASELINES:
+        rec = runner.run(DEMO_TASK, name, out_dir=out / "runs", command="gauntlet demo")
+        leaderboard.record([rec], kind="baseline", directory=board_dir)
+        console.print(f"  {name:<12} mean cost {_mean_metric(rec, 'cost'):10.1f}  ({rec.wall_time_s:.1f} s)")
+    rec = runner.run(DEMO_TASK, "pdppo", total_timesteps=args.timesteps, out_dir=out / "runs",
+                     progress_bar=not args.no_progress, command="gauntlet demo")
+    leaderboard.record([rec], kind="reference", directory=board_dir)
+    console.print(f"  {'pdppo':<12} mean cost {_mean_metric(rec, 'cost'):10.1f}  ({rec.wall_time_s:.1f} s)")
+    console.print(Markdown(leaderboard.to_markdown(leaderboard.load(leaderboard.board_path(board_dir, DEMO_TASK)))))
+    console.print(f"run records in {out / 'runs'}, leaderboard in {board_dir}")
+    return 0
+
+
+def _mean_metric(rec, name: str) -> float:
+    return sum(m[name] for m in rec.episode_metrics) / len(rec.episode_metrics)
+
+
+# ---------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gauntlet", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="tasks and agents")
+    p.add_argument("--tasks", dest="tasks_only", action="store_true", help="only tasks")
+    p.add_argument("--agents", dest="agents_only", action="store_true", help="only agents")
+    p.set_defaults(fn=cmd_list)
+
+    p = sub.add_parser("run", help="train (if learning) and evaluate one agent on one task")
+    p.add_argument("--task", required=True)
+    p.add_argument("--agent", required=True)
+    p.add_argument("--seeds", type=_positive, default=1, help="training seeds 0..N-1")
+    p.add_argument("--timesteps", type=_non_negative, default=None, help="training budget (default: the task's)")
+    p.add_argument("--out", default="runs", help="directory for run records")
+    p.add_argument("--eval", choices=("official", "dev"), default="official", help="evaluation seed set")
+    p.add_argument("--eval-episodes", type=_positive, default=None, help="episodes (dev seeds only)")
+    p.add_argument("--env-kwargs", type=_json_arg, default=None, help="JSON object of env kwargs")
+    p.add_argument("--agent-kwargs", type=_json_arg, default=None, help="JSON object of agent hyperparameters")
+    p.add_argument("--tensorboard-log", default=None)
+    p.add_argument("--leaderboard", default=None, help="also merge an entry into this leaderboard directory")
+    p.add_argument("--kind", choices=("reference", "baseline", "submission"), default=None)
+    p.add_argument("--submitter", default="gauntlet")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(fn=cmd_run)
+
+    p = sub.add_parser("sweep", help="agents x tasks x seeds, resumable, in a process pool")
+    p.add_argument("--tasks", required=True, help="comma-separated ids or globs")
+    p.add_argument("--agents", required=True, help="comma-separated names, or 'all' (every agent supporting all tasks)")
+    p.add_argument("--seeds", type=_positive, default=1)
+    p.add_argument("--timesteps", type=_non_negative, default=None)
+    p.add_argument("--out", default="runs")
+    p.add_argument("--workers", type=_positive, default=2)
+    p.add_argument("--executor", choices=("local", "serial"), default="local")
+    p.add_argument("--leaderboard", default=None, help="merge one entry per (task, agent) into this directory")
+    p.add_argument("--submitter", default="gauntlet")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(fn=cmd_sweep)
+
+    p = sub.add_parser("submit", help="evaluate your policy on the official seeds and add a leaderboard entry")
+    p.add_argument("--agent", required=True, help="module:attr of a policy with predict(), or a callable(env) returning one")
+    p.add_argument("--task", required=True)
+    p.add_argument("--submitter", required=True)
+    p.add_argument("--name", default=None, help="entry name (default: the attr, lowercased)")
+    p.add_argument("--leaderboard", default="leaderboards", help="leaderboard directory")
+    p.add_argument("--train-timesteps", type=_non_negative, default=0, help="the budget your agent was trained with")
+    p.add_argument("--artifact", default=None, help="file to hash for provenance (e.g. saved weights)")
+    p.set_defaults(fn=cmd_submit)
+
+    p = sub.add_parser("leaderboard", help="show, validate or export leaderboards")
+    p.add_argument("action", choices=("show", "validate", "export"))
+    p.add_argument("task", nargs="?", default=None, help="task id (show/export)")
+    p.add_argument("paths", nargs="*", default=[], help="files to validate (default: every board in --dir)")
+    p.add_argument("--dir", default="leaderboards")
+    p.add_argument("--format", choices=("markdown", "model-index"), default="markdown")
+    p.add_argument("--agent", default=None, help="agent for model-index export")
+    p.add_argument("--output", default=None)
+    p.set_defaults(fn=cmd_leaderboard)
+
+    p = sub.add_parser("demo", help="baselines + a short PDPPO run on LotSizing-15x5, then the leaderboard")
+    p.add_argument("--out", default="gauntlet-demo")
+    p.add_argument("--timesteps", type=_positive, default=20_000)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(fn=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "leaderboard" and args.action == "validate" and args.task:
+        args.paths = [args.task, *args.paths]
+    try:
+        return args.fn(args)
+    except (KeyError, ValueError, FileNotFoundError, ImportError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        console.print(f"[red]error:[/] {escape(message)}", highlight=False)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
