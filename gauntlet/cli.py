@@ -75,7 +75,8 @@ def _resolve_agents(names: str, tasks: Sequence[str]) -> list[str]:
 def cmd_list(args: argparse.Namespace) -> int:
     if not args.agents_only:
         table = Table(title="Tasks")
-        for col in ("id", "family", "benchmark", "vector", "extra"):
+        table.add_column("id", no_wrap=True)
+        for col in ("family", "benchmark", "vector", "extra"):
             table.add_column(col)
         for t in TASKS.values():
             bench = f"{t.benchmark.primary_metric} ({t.benchmark.train_timesteps:,} steps)" if t.benchmark else "–"
@@ -84,7 +85,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         console.print(table)
     if not args.tasks_only:
         table = Table(title="Agents")
-        for col in ("name", "kind", "learns", "tasks", "description"):
+        table.add_column("name", no_wrap=True)
+        for col in ("kind", "learns", "tasks", "description"):
             table.add_column(col)
         for a in AGENTS.values():
             table.add_row(a.name, a.kind, "yes" if a.learns else "", ", ".join(a.tasks), a.description)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import importlib.util
+import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import gymnasium as gym
 
@@ -498,12 +499,26 @@ def require_extra(extra: tuple[str, str] | None, what: str) -> None:
         raise ImportError(f"{what} needs the optional dependency {module!r}: pip install \"gauntlet-rl[{name}]\"")
 
 
-def _guarded(task: TaskSpec, entry: str) -> Callable[..., Any]:
-    def make(**kwargs: Any) -> Any:
-        require_extra(task.extra, task.id)
-        return load_object(entry)(**kwargs)
+class EntryPoint:
+    """A picklable, lazily imported env constructor that checks the optional dependency and
+    turns unknown keyword arguments into a ValueError listing the accepted ones."""
 
-    return make
+    def __init__(self, task_id: str, path: str, extra: tuple[str, str] | None) -> None:
+        self.task_id, self.path, self.extra = task_id, path, extra
+
+    def __call__(self, **kwargs: Any) -> Any:
+        require_extra(self.extra, self.task_id)
+        cls = load_object(self.path)
+        params = inspect.signature(cls).parameters
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            unknown = sorted(set(kwargs) - set(params))
+            if unknown:
+                allowed = ", ".join(n for n, p in params.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL)
+                raise ValueError(f"{self.task_id}: unknown argument(s) {unknown}; allowed: {allowed}")
+        return cls(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"{self.path}"
 
 
 def register_envs() -> None:
@@ -511,10 +526,8 @@ def register_envs() -> None:
     for task in TASKS.values():
         if task.id in gym.registry:
             continue
-        entry: Any = task.entry_point if task.extra is None else _guarded(task, task.entry_point)
-        vector: Any = task.vector_entry_point
-        if vector is not None and task.extra is not None:
-            vector = _guarded(task, vector)
+        entry = EntryPoint(task.id, task.entry_point, task.extra)
+        vector = None if task.vector_entry_point is None else EntryPoint(task.id, task.vector_entry_point, task.extra)
         gym.register(
             id=task.id,
             entry_point=entry,

@@ -202,6 +202,12 @@ def validate(board: dict[str, Any], path: str | Path = "<memory>") -> None:
                     f"{path}: invalid field 'entries/{i}/runs/{j}/episode_returns': "
                     f"{len(run['episode_returns'])} episodes, the protocol evaluates {n_eval * n_weights}"
                 )
+            logged = run["metrics"].get("return")
+            if logged is not None and not all(_close(a, b) for a, b in zip(logged, run["episode_returns"])):
+                raise LeaderboardError(
+                    f"{path}: invalid field 'entries/{i}/runs/{j}/episode_returns': "
+                    "does not match the run's per-episode 'return' metric"
+                )
         recomputed = results_from_runs(entry["runs"], metric_names)
         for name, stat in entry["results"].items():
             if name not in recomputed:
