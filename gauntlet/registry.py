@@ -173,7 +173,7 @@ _FAIR_METRICS = (
     Metric("return", "max", "", "cumulative reward over the episode"),
     Metric("violation", "min", "", "cumulative constraint violation (sum of positive residuals)"),
     Metric("feasible", "max", "fraction", "fraction of rounds whose chosen threshold was feasible"),
-    Metric("final_disparity", "min", "", "final absolute group-share gap |p_T - 0.5|"),
+    Metric("final_disparity", "min", "", "final drift of the protected group's share from its base share |p_T - p_bar|"),
 )
 
 
@@ -314,8 +314,10 @@ _ESG_METRICS = (
 
 
 def _esg_tasks() -> list[TaskSpec]:
-    # Evaluation is on the test period; episodes there are deterministic given the data
-    # (the env randomizes nothing unless episode_length= is set), so one eval episode suffices.
+    # gym.make(id) is the training period (2010-2019); the board is evaluated on the test period
+    # (2020-2022) with env_kwargs={"period": "test"}, as scripts/reproduce_esg.py does. Episodes are
+    # deterministic given the data (the env randomizes nothing unless episode_length= is set),
+    # so one evaluation episode suffices.
     benchmark = BenchmarkSpec(
         metrics=_ESG_METRICS,
         primary_metric="sharpe",
@@ -346,8 +348,60 @@ def _esg_tasks() -> list[TaskSpec]:
     return tasks
 
 
+# ----------------------------------------------------------------------- MILPBranching
+_MILP_PAPER = "ReviBranch: Deep Reinforcement Learning for Branch-and-Bound with Revived Trajectories (arXiv 2508.17452)"
+_MILP = ("gauntlet/MILPBranching-*",)
+_MILP_METRICS = (
+    Metric("nodes", "min", "nodes", "B&B nodes of the solve (shifted geometric mean over instances, shift 1)"),
+    Metric("lp_iterations", "min", "iterations", "simplex iterations of the solve (shifted geometric mean, shift 10)"),
+    Metric("solving_time", "min", "s", "SCIP wall-clock solving time incl. decision time (shifted geometric mean, shift 1)"),
+)
+
+
+def _milp_tasks() -> list[TaskSpec]:
+    # One episode = one instance solved; evaluation seeds draw the fixed test instances.
+    benchmark = BenchmarkSpec(
+        metrics=_MILP_METRICS,
+        primary_metric="nodes",
+        train_timesteps=20_000,
+        n_train_seeds=1,
+        eval_episodes=20,
+        episode_metrics="gauntlet.envs.milp_branching:episode_metrics",
+    )
+    common = dict(
+        entry_point="gauntlet.envs.milp_branching:MILPBranchingEnv",
+        family="MILPBranching",
+        paper=_MILP_PAPER,
+        extra=("scip", "pyscipopt"),
+    )
+    tasks = [TaskSpec(id="gauntlet/MILPBranching-v0", kwargs={"problem": "setcover", "size": "train"}, **common)]
+    for label, problem in (("SetCover", "setcover"), ("CombAuction", "cauction"),
+                           ("FacilityLocation", "facility"), ("IndependentSet", "indset")):
+        tasks.append(TaskSpec(id=f"gauntlet/MILPBranching-{label}-v0", kwargs={"problem": problem, "size": "train"},
+                              benchmark=benchmark, **common))
+    return tasks
+
+
+_MILP_AGENTS = (
+    AgentSpec("gcnn", "gauntlet.agents.gcnn:GCNNImitation", "reference", True, _MILP,
+              "Gasse et al. 2019 bipartite GCNN imitating full strong branching (timesteps = expert decisions collected)",
+              extra=("scip", "pyscipopt")),
+    AgentSpec("revibranch", "gauntlet.agents.revibranch:ReviBranch", "reference", True, _MILP,
+              "ReviBranch-style DQN over GCNN embeddings with revived trajectories and importance-weighted rewards",
+              extra=("scip", "pyscipopt")),
+    AgentSpec("scip-default", "gauntlet.baselines.branching:ScipDefaultAgent", "baseline", False, _MILP,
+              "SCIP 10's own branching (relpscost): the env lets SCIP decide"),
+    AgentSpec("pseudocost", "gauntlet.baselines.branching:PseudocostAgent", "baseline", False, _MILP,
+              "largest SCIP pseudocost product score"),
+    AgentSpec("most-fractional", "gauntlet.baselines.branching:MostFractionalAgent", "baseline", False, _MILP,
+              "LP value farthest from an integer"),
+    AgentSpec("strong-branching", "gauntlet.baselines.branching:StrongBranchingAgent", "baseline", False, _MILP,
+              "full strong branching (product score), the imitation expert"),
+)
+
+
 TASKS: dict[str, TaskSpec] = {
-    t.id: t for t in (*_lot_sizing_tasks(), *_fair_tasks(), *_agv_tasks(), *_mec_tasks(), *_esg_tasks())
+    t.id: t for t in (*_lot_sizing_tasks(), *_fair_tasks(), *_agv_tasks(), *_mec_tasks(), *_esg_tasks(), *_milp_tasks())
 }
 
 
@@ -372,6 +426,7 @@ _PDPPO_PAPER_HP = {
 AGENTS: dict[str, AgentSpec] = {
     a.name: a
     for a in (
+        *_MILP_AGENTS,
         AgentSpec(
             "random", "gauntlet.baselines.random:RandomAgent", "baseline", False, _ALL,
             "uniform random valid action (respects action masks)",

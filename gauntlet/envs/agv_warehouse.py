@@ -1,0 +1,327 @@
+"""AGVWarehouse: continuous AGV path planning in a warehouse with sparse rewards.
+
+## Description
+
+An automated guided vehicle (AGV) drives through a 2D warehouse of shelf rows and aisles from a
+start pose to a goal, perceiving its surroundings only through a ring of lidar beams. Four
+scenes follow the paper's setting: ``simple-static``, ``simple-dynamic``, ``complex-static`` and
+``complex-dynamic``. Simple warehouses have three 2 m deep shelf rows with one cross-aisle each;
+complex ones have six shelf rows with two narrow cross-aisles each plus three pillars that can
+turn aisles into dead ends. Dynamic scenes add other AGVs/forklifts (2 simple, 4 complex), discs
+of radius 0.35 m that patrol back and forth along free lanes at 0.3-0.6 m/s. Layouts are
+procedural (drawn from the reset seed, 20 x 20 m) or given as a layout string
+(see :mod:`gauntlet.envs.agv_geometry`). With a layout string the scene only decides whether
+there are moving obstacles.
+
+## Action Space
+
+``Box(low=[0, -1.5], high=[1, 1.5], dtype=float32)``: linear speed ``v`` (m/s) and turn rate
+``omega`` (rad/s). Unicycle kinematics with ``dt = 0.1`` s (explicit Euler):
+``x' = x + v cos(theta) dt``, ``y' = y + v sin(theta) dt``, ``theta' = wrap(theta + omega dt)``.
+
+## Observation Space
+
+``Box(shape=(n_beams + 5,), dtype=float32)``:
+
+| index | value | range |
+|---|---|---|
+| 0 .. n_beams-1 | lidar distance / ``lidar_range`` of beam k at angle ``theta + 2 pi k / n_beams`` | [0, 1] |
+| n_beams | goal distance / world diagonal (capped at 1) | [0, 1] |
+| n_beams+1, +2 | sin, cos of the goal bearing relative to the heading | [-1, 1] |
+| n_beams+3 | current v / 1 m/s | [0, 1] |
+| n_beams+4 | current omega / 1.5 rad/s | [-1, 1] |
+
+Lidar distances are measured from the robot centre to the first shelf, wall or moving obstacle
+(exact ray casting against rectangles and discs).
+
+## Rewards
+
+``reward="sparse"`` (the paper's setting): ``+1`` when the goal is reached
+(distance <= 0.3 m), ``-1`` on a collision, and ``-step_cost`` on every step.
+``reward="dense"`` adds progress shaping ``progress_coef * (d_{t-1} - d_t)`` where ``d`` is the
+Euclidean distance to the goal in metres.
+
+## Starting State
+
+A start cell centre with a uniform heading and a goal cell centre in the same 4-connected free
+region, at least ``min_goal_distance`` metres apart when possible, drawn from the reset seed
+(or the ``S``/``G`` cells of the layout string, or ``reset(options={"start": (x, y, theta),
+"goal": (x, y)})``). Moving obstacles never patrol the start cell's row or column run.
+
+## Episode End
+
+Terminated when the robot disc (radius 0.25 m) overlaps a shelf, the world border or a moving
+obstacle (collision; distance to it < 0.25 m), or reaches the goal. Truncated after
+``max_steps`` steps.
+
+``info``: ``is_success``, ``collision``, ``distance_to_goal`` (m), ``path_length`` (m driven so
+far), ``steps``.
+
+## Arguments
+
+``scene``, ``layout`` (string or ``None`` for procedural), ``n_beams=24``, ``lidar_range=5.0``,
+``reward="sparse"``, ``step_cost=0.0``, ``progress_coef=1.0``, ``max_steps=1000``,
+``min_goal_distance=2.0``, ``render_mode=None | "rgb_array"``.
+
+## Version History
+
+- v0: initial version.
+
+## Paper
+
+"Random Network Distillation Based Deep Reinforcement Learning for AGV Path Planning"
+(arXiv 2404.12594). The paper's maps and parameters are not public; this is our formulation.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from gauntlet.envs import agv_geometry as geo
+
+REWARDS = ("sparse", "dense")
+_PIXELS_PER_M = 20
+
+
+def validate_kwargs(
+    scene: str,
+    layout: str | None,
+    n_beams: int,
+    lidar_range: float,
+    reward: str,
+    step_cost: float,
+    progress_coef: float,
+    max_steps: int,
+    min_goal_distance: float,
+) -> geo.Layout | None:
+    """Check the constructor arguments shared by the single and the vector env; return the
+    parsed layout (``None`` for procedural layouts)."""
+    if scene not in geo.SCENES:
+        raise ValueError(f"scene={scene!r} is not one of {geo.SCENES}")
+    if isinstance(n_beams, bool) or not isinstance(n_beams, (int, np.integer)) or n_beams < 1:
+        raise ValueError(f"n_beams={n_beams!r} must be an integer >= 1")
+    if not (math.isfinite(lidar_range) and lidar_range > 0):
+        raise ValueError(f"lidar_range={lidar_range!r} must be a finite number > 0 (metres)")
+    if reward not in REWARDS:
+        raise ValueError(f"reward={reward!r} is not one of {REWARDS}")
+    if not (math.isfinite(step_cost) and step_cost >= 0):
+        raise ValueError(f"step_cost={step_cost!r} must be a finite number >= 0")
+    if not (math.isfinite(progress_coef) and progress_coef >= 0):
+        raise ValueError(f"progress_coef={progress_coef!r} must be a finite number >= 0")
+    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
+        raise ValueError(f"max_steps={max_steps!r} must be an integer >= 1")
+    if not (math.isfinite(min_goal_distance) and min_goal_distance >= 0):
+        raise ValueError(f"min_goal_distance={min_goal_distance!r} must be a finite number >= 0 (metres)")
+    if layout is None:
+        return None
+    if not isinstance(layout, str):
+        raise ValueError(f"layout must be a string of '#', '.', 'S', 'G' rows or None, got {type(layout).__name__}")
+    return geo.parse_layout(layout)
+
+
+def spaces(n_beams: int) -> tuple[gym.spaces.Box, gym.spaces.Box]:
+    action_space = gym.spaces.Box(
+        low=np.array([0.0, -geo.OMEGA_MAX], dtype=np.float32),
+        high=np.array([geo.V_MAX, geo.OMEGA_MAX], dtype=np.float32),
+        dtype=np.float32,
+    )
+    low = np.concatenate([np.zeros(n_beams + 1), [-1.0, -1.0, 0.0, -1.0]]).astype(np.float32)
+    high = np.ones(n_beams + 5, dtype=np.float32)
+    return action_space, gym.spaces.Box(low=low, high=high, dtype=np.float32)
+
+
+def check_actions(actions: Any, n: int | None) -> np.ndarray:
+    """Validate (v, omega) actions and return them as float64 of shape (n or 1, 2)."""
+    a = np.asarray(actions, dtype=np.float64)
+    shape = (2,) if n is None else (n, 2)
+    if a.shape != shape:
+        raise ValueError(f"action must have shape {shape} (v, omega), got {a.shape}")
+    a = a.reshape(-1, 2)
+    if not np.isfinite(a).all():
+        raise ValueError(f"action contains NaN or inf: {actions!r}")
+    bad = (a[:, 0] < 0.0) | (a[:, 0] > geo.V_MAX) | (np.abs(a[:, 1]) > geo.OMEGA_MAX)
+    if bad.any():
+        raise ValueError(
+            f"action out of range: v must be in [0, {geo.V_MAX}] m/s and omega in "
+            f"[-{geo.OMEGA_MAX}, {geo.OMEGA_MAX}] rad/s, got {a[bad][0].tolist()}"
+        )
+    return a
+
+
+def rewards_for(collided, reached, progress, reward: str, step_cost: float, progress_coef: float):
+    r = reached.astype(np.float64) - collided - step_cost
+    if reward == "dense":
+        r = r + progress_coef * progress
+    return r
+
+
+def episode_start(options: dict | None, layout: geo.Layout, episode: geo.Episode) -> geo.Episode:
+    """Apply ``reset(options={"start": (x, y, theta), "goal": (x, y)})`` to a sampled episode."""
+    if not options:
+        return episode
+    unknown = set(options) - {"start", "goal"}
+    if unknown:
+        raise ValueError(f"unknown reset options {sorted(unknown)}; allowed: 'start', 'goal'")
+    start, goal = episode.start, episode.goal
+    if "start" in options:
+        start = np.asarray(options["start"], dtype=np.float64)
+        if start.shape != (3,) or not np.isfinite(start).all():
+            raise ValueError(f"options['start'] must be finite (x, y, theta), got {options['start']!r}")
+        clearance = geo.point_clearance(start[None, :2], layout.rects, layout.width, layout.height)[0]
+        if clearance < geo.ROBOT_RADIUS:
+            raise ValueError(
+                f"options['start']={tuple(start.tolist())} is inside an obstacle or the wall: clearance "
+                f"{clearance:.3f} m < robot radius {geo.ROBOT_RADIUS} m"
+            )
+    if "goal" in options:
+        goal = np.asarray(options["goal"], dtype=np.float64)
+        if goal.shape != (2,) or not np.isfinite(goal).all():
+            raise ValueError(f"options['goal'] must be finite (x, y), got {options['goal']!r}")
+        if geo.point_clearance(goal[None], layout.rects, layout.width, layout.height)[0] <= 0:
+            raise ValueError(f"options['goal']={tuple(goal.tolist())} is inside an obstacle or outside the world")
+    return geo.Episode(layout, start, goal, episode.lanes, episode.speeds, episode.phases)
+
+
+class AGVWarehouseEnv(gym.Env):
+    """Single AGV in a warehouse; see the module docstring."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": int(1 / geo.DT)}
+
+    def __init__(
+        self,
+        scene: str = "simple-static",
+        layout: str | None = None,
+        n_beams: int = 24,
+        lidar_range: float = 5.0,
+        reward: str = "sparse",
+        step_cost: float = 0.0,
+        progress_coef: float = 1.0,
+        max_steps: int = 1000,
+        min_goal_distance: float = 2.0,
+        render_mode: str | None = None,
+    ) -> None:
+        self.fixed_layout = validate_kwargs(
+            scene, layout, n_beams, lidar_range, reward, step_cost, progress_coef, max_steps, min_goal_distance
+        )
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode={render_mode!r} is not one of (None, 'rgb_array')")
+        self.scene = scene
+        self.n_beams = int(n_beams)
+        self.lidar_range = float(lidar_range)
+        self.reward_mode = reward
+        self.step_cost = float(step_cost)
+        self.progress_coef = float(progress_coef)
+        self.max_steps = int(max_steps)
+        self.min_goal_distance = float(min_goal_distance)
+        self.render_mode = render_mode
+        self.action_space, self.observation_space = spaces(self.n_beams)
+        self.sim = geo.WarehouseBatch(1, self.n_beams, self.lidar_range)
+        self.episode: geo.Episode | None = None
+        self._done = True
+
+    # ------------------------------------------------------------------ read-only views
+    @property
+    def layout(self) -> geo.Layout:
+        return self.sim.layouts[0]
+
+    @property
+    def pose(self) -> np.ndarray:
+        """(x, y, theta) of the robot."""
+        return self.sim.pose[0].copy()
+
+    @property
+    def goal(self) -> np.ndarray:
+        return self.sim.goal[0].copy()
+
+    def dynamic_obstacles(self) -> np.ndarray:
+        """(K, 2) current centres of the moving obstacles."""
+        k = len(self.episode.lanes) if self.episode is not None else 0
+        return self.sim.obstacle_positions()[0, :k]
+
+    def _info(self, collided: bool = False, reached: bool = False) -> dict[str, Any]:
+        return {
+            "is_success": reached,
+            "collision": collided,
+            "distance_to_goal": float(self.sim.goal_distance[0]),
+            "path_length": float(self.sim.path_length[0]),
+            "steps": int(self.sim.steps[0]),
+        }
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        episode = geo.sample_episode(self.np_random, self.scene, self.fixed_layout, self.min_goal_distance)
+        self.episode = episode_start(options, episode.layout, episode)
+        self.sim.load(0, self.episode)
+        self._done = False
+        return self.sim.observe()[0], self._info()
+
+    def step(self, action: Any):
+        if self._done:
+            raise RuntimeError("step() called on a finished episode; call reset() first")
+        a = check_actions(action, None)
+        collided, reached, progress = self.sim.step(a)
+        reward = float(rewards_for(collided, reached, progress, self.reward_mode, self.step_cost, self.progress_coef)[0])
+        terminated = bool(collided[0] or reached[0])
+        truncated = (not terminated) and int(self.sim.steps[0]) >= self.max_steps
+        self._done = terminated or truncated
+        return self.sim.observe()[0], reward, terminated, truncated, self._info(bool(collided[0]), bool(reached[0]))
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode != "rgb_array":
+            return None
+        return render_top_down(self.sim, 0, len(self.episode.lanes) if self.episode is not None else 0)
+
+
+def _disc(img: np.ndarray, cx: float, cy: float, r: float, color, height: float) -> None:
+    s = _PIXELS_PER_M
+    ys, xs = np.ogrid[: img.shape[0], : img.shape[1]]
+    mask = (xs + 0.5 - cx * s) ** 2 + (ys + 0.5 - (height - cy) * s) ** 2 <= (r * s) ** 2
+    img[mask] = color
+
+
+def _line(img: np.ndarray, p0, p1, color, height: float) -> None:
+    s = _PIXELS_PER_M
+    n = int(max(abs(p1[0] - p0[0]), abs(p1[1] - p0[1])) * s) + 2
+    xs = np.linspace(p0[0], p1[0], n) * s
+    ys = (height - np.linspace(p0[1], p1[1], n)) * s
+    ok = (xs >= 0) & (xs < img.shape[1]) & (ys >= 0) & (ys < img.shape[0])
+    img[ys[ok].astype(int), xs[ok].astype(int)] = color
+
+
+def render_top_down(sim: geo.WarehouseBatch, i: int, n_dynamic: int) -> np.ndarray:
+    """Top-down RGB picture of warehouse ``i``: shelves grey, lidar beams light blue, goal green,
+    robot blue with a heading line, moving obstacles orange."""
+    layout = sim.layouts[i]
+    s = _PIXELS_PER_M
+    h, w = layout.grid.shape
+    img = np.full((h * s, w * s, 3), 245, dtype=np.uint8)
+    cells = np.kron(layout.grid[::-1], np.ones((s, s), dtype=bool))
+    img[cells] = (110, 110, 120)
+    x, y, theta = sim.pose[i]
+    ranges = sim.lidar()[i]
+    for k, rng_k in enumerate(ranges):
+        a = theta + sim.beam_offsets[k]
+        _line(img, (x, y), (x + rng_k * math.cos(a), y + rng_k * math.sin(a)), (150, 200, 240), h)
+    _disc(img, *sim.goal[i], geo.GOAL_TOLERANCE, (40, 170, 60), h)
+    for cx, cy in sim.obstacle_positions()[i, :n_dynamic]:
+        _disc(img, cx, cy, geo.DYNAMIC_RADIUS, (240, 140, 30), h)
+    _disc(img, x, y, geo.ROBOT_RADIUS, (40, 80, 200), h)
+    _line(img, (x, y), (x + 0.4 * math.cos(theta), y + 0.4 * math.sin(theta)), (255, 255, 255), h)
+    return img
+
+
+def episode_metrics(rewards: np.ndarray, infos: list[dict]) -> dict[str, float]:
+    """Success, collision, steps to goal (NaN when the goal was not reached) and the path length
+    driven (m), from one evaluation episode's step infos."""
+    last = infos[-1] if infos else {}
+    success = bool(last.get("is_success", False))
+    return {
+        "success": float(success),
+        "collision": float(bool(last.get("collision", False))),
+        "steps_to_goal": float(len(rewards)) if success else float("nan"),
+        "path_length": float(last.get("path_length", 0.0)),
+    }

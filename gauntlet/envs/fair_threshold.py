@@ -1,0 +1,469 @@
+"""FairThreshold: closed-loop fair threshold decision-making.
+
+Paper: "Optimistic Feasible Search for Closed-Loop Fair Threshold Decision-Making"
+(arXiv 2512.22313). The paper's exact dynamics are not public; this is Gauntlet's own,
+fully documented formulation (spec: ``specs/fair_threshold.md``).
+
+## Description
+
+Every round a batch of ``batch_size`` applicants arrives from two groups ``A in {0, 1}``
+(group 1 is the protected group). Each applicant has a score ``s in [0, 1]`` and a latent
+favourable outcome ``y`` (repays the loan / does not reoffend). The decision maker picks
+one threshold ``tau`` for everyone and accepts the applicants with ``s >= tau``. Reward and
+constraint residuals are revealed for the chosen threshold only (bandit feedback). The
+acceptance rates feed back into who applies next (closed loop).
+
+Population model. Scores live on ``M = n_score_bins`` bins with centres
+``s_m = (m + 1/2) / M``. The population state at round ``t`` is the share ``p_t`` of
+group 1 among applicants and the per-group score distributions ``pi_t[g, m]``;
+``r[g, m] = P(y = 1 | A = g, s = s_m)`` is fixed.
+
+- ``dataset="synthetic"``: ``pi_0[g]`` is Beta(6, 4) for group 0 and Beta(5, 5) for group 1,
+  discretized on the bins (``pi[g, m] = F_g(edge_{m+1}) - F_g(edge_m)``); scores are
+  calibrated, ``r[g, m] = s_m``; base share ``p_bar = 0.5``.
+- ``dataset="german"`` / ``"compas"``: a logistic regression (scikit-learn, standardized
+  features, protected attribute excluded) is fit on the whole dataset
+  (:mod:`gauntlet.data.fairness`); ``pi_0[g]`` is the histogram of its predicted
+  ``P(y = 1)`` within group ``g``, ``r[g, m] = (sum of y in the bin + 2 s_m) / (count + 2)``
+  (empirical outcome rate shrunk towards the score), and ``p_bar`` the data's group-1 share.
+
+Batch sampling (round ``t``, threshold ``tau``; ``acc_m = 1[s_m >= tau]``): applicants are
+i.i.d.: ``A ~ Bernoulli(p_t)``, bin ``m ~ pi_t[A]``, ``y ~ Bernoulli(r[A, m])``. With ``n_g``
+the group sizes, ``A_g`` the accepted and ``Y_g`` the accepted with ``y = 1`` in group ``g``,
+and the 10-bin score histogram of the batch, this is drawn exactly as one multinomial
+over the cells (group, class in {rejected, accepted & y=1, accepted & y=0}, coarse score bin
+``floor(10 s_m)``) with probabilities ``w_g * sum_{m in cell} pi_t[g, m] * P(class | m)``,
+``w = (1 - p_t, p_t)``; the fine bins of rejected applicants and outcomes nobody observes
+are never sampled.
+
+## Action Space
+
+``Discrete(K)`` with ``K = n_thresholds``: action ``k`` means ``tau = k / (K - 1)``
+(``k = 0`` accepts everyone, ``k = K - 1`` accepts only ``s >= 1``, i.e. nobody).
+With ``continuous=True``: ``Box(0, 1, (1,), float32)``, the action is ``tau`` itself.
+
+## Observation Space
+
+``Box(0, 1, (14,), float32)``, all from the last round's batch:
+
+| index | meaning |
+|-------|---------|
+| 0, 1  | group shares ``n_0 / n``, ``n_1 / n`` |
+| 2, 3  | acceptance rates ``a_0 = A_0 / n_0``, ``a_1 = A_1 / n_1`` |
+| 4..13 | score histogram: fraction of the batch with ``s`` in ``[j/10, (j+1)/10)``, j = 0..9 |
+
+After ``reset`` (no batch decided yet) the shares are ``(1 - p_0, p_0)``, the acceptance
+rates 0 and the histogram that of the population mixture ``(1 - p_0) pi_0[0] + p_0 pi_0[1]``.
+
+## Rewards
+
+Each accepted applicant yields utility ``+1`` if ``y = 1`` and ``-c`` (``c = default_cost``)
+if ``y = 0``; rejected applicants yield 0. The reward is the utility per applicant of the
+batch, affinely normalized to ``[0, 1]``:
+
+    u_t = (Y_0 + Y_1 - c (A_0 + A_1 - Y_0 - Y_1)) / n,     reward = (u_t + c) / (1 + c).
+
+Rejecting everyone gives ``c / (1 + c)``. ``info["expected_reward"]`` is its population mean
+``(sum_g w_g sum_m pi_t[g, m] acc_m ((1 + c) r[g, m] - c) + c) / (1 + c)``, ``w = (1 - p_t, p_t)``.
+
+## Constraints (``info["cost"]``, a dict; feasible when every value is <= 0)
+
+- ``"dp"``: demographic-parity residual ``|a_0 - a_1| - eps`` of the realized batch
+  (a group absent from the batch uses its population acceptance rate).
+- ``"service"`` (only when ``rho`` is given): ``rho - (A_0 + A_1) / n``.
+
+``info["expected_cost"]`` holds the same residuals at the population level,
+``|alpha_0 - alpha_1| - eps`` and ``rho - ((1 - p_t) alpha_0 + p_t alpha_1)`` with
+``alpha_g = sum_m pi_t[g, m] acc_m``; the benchmark's violation metric uses these.
+
+## Transition (closed loop)
+
+Group shares contract towards a target that rewards the group accepted more often:
+
+    p_{t+1} = (1 - eta) p_t + eta * sigmoid(logit(p_bar) + beta (alpha_1 - alpha_0)),
+
+an affine contraction of factor ``1 - eta`` for any fixed threshold, so ``p_t`` converges
+geometrically to ``sigmoid(logit(p_bar) + beta (alpha_1 - alpha_0))``.
+
+Delayed impact (``impact_rate = lambda > 0``, after ml-fairness-gym's lending env): of the
+accepted mass in bin ``m``, the fraction ``lambda r[g, m]`` moves up one bin (repaid) and
+``lambda (1 - r[g, m])`` down one bin (defaulted); mass at the top/bottom bin stays:
+
+    pi_{t+1}[g, m] = pi_t[g, m] - up[m] - down[m] + up[m - 1] + down[m + 1],
+    up[m] = lambda pi_t[g, m] acc_m r[g, m],  down[m] = lambda pi_t[g, m] acc_m (1 - r[g, m]).
+
+Both updates are mean-field (deterministic given the thresholds); the noise is in the batches.
+
+## Starting State
+
+``pi_0`` as above; ``p_0 = initial_share`` if given, else ``p_bar + U(-0.1, 0.1)``
+clipped to ``[0.01, 0.99]``.
+
+## Episode End
+
+Never terminates; truncates after ``horizon`` rounds.
+
+## Info
+
+``cost``, ``expected_cost`` (dicts, see above), ``expected_reward``, ``threshold``,
+``acceptance_rate`` (realized ``[a_0, a_1]``), ``expected_acceptance_rate`` (``[alpha_0, alpha_1]``),
+``group_share`` (``p_{t+1}``, the share the next batch is drawn from; ``p_0`` after reset),
+``base_share`` (``p_bar``).
+
+## Arguments
+
+``dataset`` ("synthetic" | "german" | "compas"), ``n_thresholds`` (K >= 2), ``continuous``,
+``batch_size`` (n >= 1), ``horizon`` (>= 1), ``eps`` (DP tolerance in [0, 1]), ``rho``
+(minimum service rate in [0, 1] or None), ``default_cost`` (c > 0), ``eta`` (in (0, 1)),
+``beta`` (feedback strength >= 0), ``initial_share`` (in (0, 1) or None), ``impact_rate``
+(lambda in [0, 1]), ``n_score_bins`` (M >= 2), ``data_home`` (where the German/COMPAS files are;
+None = ``gauntlet.data.fetch.data_home()``), ``render_mode`` (None | "ansi").
+
+## Version History
+
+- v0: initial release.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Literal, Sequence
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+DATASETS = ("synthetic", "german", "compas")
+_SYNTHETIC_BETA = ((6.0, 4.0), (5.0, 5.0))
+_SYNTHETIC_BASE_SHARE = 0.5
+_N_HIST = 10
+_SHRINK = 2.0
+
+
+@functools.lru_cache(maxsize=16)
+def _population(dataset: str, n_bins: int, data_home: str | None) -> tuple[np.ndarray, np.ndarray, float]:
+    """(pi_0 (2, M), r (2, M), p_bar) for a dataset; cached because fitting the score model is slow."""
+    centres = (np.arange(n_bins) + 0.5) / n_bins
+    if dataset == "synthetic":
+        from scipy.stats import beta as beta_dist
+
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+        pi = np.stack([np.diff(beta_dist.cdf(edges, a, b)) for a, b in _SYNTHETIC_BETA])
+        r = np.stack([centres, centres])
+        base = _SYNTHETIC_BASE_SHARE
+    else:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        from gauntlet.data.fairness import LOADERS
+
+        data = LOADERS[dataset](data_home)
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        scores = model.fit(data.X, data.y).predict_proba(data.X)[:, 1]
+        bins = np.minimum((scores * n_bins).astype(np.int64), n_bins - 1)
+        pi = np.zeros((2, n_bins))
+        r = np.zeros((2, n_bins))
+        for g in (0, 1):
+            in_group = data.group == g
+            counts = np.bincount(bins[in_group], minlength=n_bins)
+            positives = np.bincount(bins[in_group], weights=data.y[in_group], minlength=n_bins)
+            pi[g] = counts / counts.sum()
+            r[g] = (positives + _SHRINK * centres) / (counts + _SHRINK)
+        base = float(data.group.mean())
+    pi /= pi.sum(axis=1, keepdims=True)
+    pi.setflags(write=False)
+    r.setflags(write=False)
+    return pi, r, base
+
+
+def _check_range(name: str, value: float, low: float, high: float, *, open_low: bool = False, open_high: bool = False) -> None:
+    ok = math.isfinite(value) and (value > low if open_low else value >= low) and (value < high if open_high else value <= high)
+    if not ok:
+        lo, hi = ("(" if open_low else "["), (")" if open_high else "]")
+        raise ValueError(f"{name}={value!r} is out of range; allowed: {lo}{low}, {high}{hi}")
+
+
+class FairThresholdEnv(gym.Env):
+    """Closed-loop fair threshold selection under demographic parity (see the module docstring)."""
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        dataset: Literal["synthetic", "german", "compas"] = "synthetic",
+        n_thresholds: int = 51,
+        continuous: bool = False,
+        batch_size: int = 400,
+        horizon: int = 2000,
+        eps: float = 0.1,
+        rho: float | None = None,
+        default_cost: float = 1.0,
+        eta: float = 0.05,
+        beta: float = 2.0,
+        initial_share: float | None = None,
+        impact_rate: float = 0.0,
+        n_score_bins: int = 100,
+        data_home: str | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        if dataset not in DATASETS:
+            raise ValueError(f"dataset={dataset!r} is unknown; allowed: {', '.join(DATASETS)}")
+        for name, value, low in (("n_thresholds", n_thresholds, 2), ("batch_size", batch_size, 1),
+                                 ("horizon", horizon, 1), ("n_score_bins", n_score_bins, 2)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name}={value!r} is out of range; allowed: integers >= {low}")
+        _check_range("eps", float(eps), 0.0, 1.0)
+        if rho is not None:
+            _check_range("rho", float(rho), 0.0, 1.0)
+        _check_range("default_cost", float(default_cost), 0.0, math.inf, open_low=True, open_high=True)
+        _check_range("eta", float(eta), 0.0, 1.0, open_low=True, open_high=True)
+        _check_range("beta", float(beta), 0.0, math.inf, open_high=True)
+        if initial_share is not None:
+            _check_range("initial_share", float(initial_share), 0.0, 1.0, open_low=True, open_high=True)
+        _check_range("impact_rate", float(impact_rate), 0.0, 1.0)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode={render_mode!r} is not supported; allowed: None, 'ansi'")
+
+        self.dataset = dataset
+        self.n_thresholds = int(n_thresholds)
+        self.continuous = bool(continuous)
+        self.batch_size = int(batch_size)
+        self.horizon = int(horizon)
+        self.eps = float(eps)
+        self.rho = None if rho is None else float(rho)
+        self.default_cost = float(default_cost)
+        self.eta = float(eta)
+        self.beta = float(beta)
+        self.initial_share = None if initial_share is None else float(initial_share)
+        self.impact_rate = float(impact_rate)
+        self.n_score_bins = int(n_score_bins)
+        self.data_home = data_home
+        self.render_mode = render_mode
+
+        self._pi0, self._r, self.base_share = _population(dataset, self.n_score_bins, data_home)
+        self.scores = (np.arange(self.n_score_bins) + 0.5) / self.n_score_bins
+        self.thresholds = np.linspace(0.0, 1.0, self.n_thresholds)
+        cuts = np.searchsorted(self.scores, self.thresholds, side="left")
+        self._grid = [(float(tau), int(cut)) for tau, cut in zip(self.thresholds, cuts)]
+        self._hist_index = np.minimum((self.scores * _N_HIST).astype(np.int64), _N_HIST - 1)
+        self._hist_lo = np.searchsorted(self._hist_index, np.arange(_N_HIST), side="left")
+        self._hist_hi = np.searchsorted(self._hist_index, np.arange(_N_HIST), side="right")
+        self._summarize = self._summary_matrix(self.batch_size)
+        self._logit_base = math.log(self.base_share / (1.0 - self.base_share))
+        self.constraint_names: tuple[str, ...] = ("dp",) if self.rho is None else ("dp", "service")
+
+        if self.continuous:
+            self.action_space: spaces.Space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+        else:
+            self.action_space = spaces.Discrete(self.n_thresholds)
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(4 + _N_HIST,), dtype=np.float32)
+
+        self._set_scores(self._pi0)
+        self._share = self.base_share
+        self._t = 0
+        self._last: dict[str, Any] = {}
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The constructor keywords (without render_mode): enough to rebuild an identical env."""
+        keys = ("dataset", "n_thresholds", "continuous", "batch_size", "horizon", "eps", "rho", "default_cost",
+                "eta", "beta", "initial_share", "impact_rate", "n_score_bins", "data_home")
+        return {k: getattr(self, k) for k in keys}
+
+    @property
+    def group_share(self) -> float:
+        return self._share
+
+    # ------------------------------------------------------------------ gym API
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if self._pi is not self._pi0:
+            self._set_scores(self._pi0)
+        if self.initial_share is not None:
+            self._share = self.initial_share
+        else:
+            self._share = float(np.clip(self.base_share + self.np_random.uniform(-0.1, 0.1), 0.01, 0.99))
+        self._t = 0
+        mixture = (1.0 - self._share) * self._pi[0] + self._share * self._pi[1]
+        obs = np.zeros(4 + _N_HIST, dtype=np.float32)
+        obs[0], obs[1] = 1.0 - self._share, self._share
+        obs[4:] = np.bincount(self._hist_index, weights=mixture, minlength=_N_HIST)
+        self._last = {"threshold": None}
+        return np.clip(obs, 0.0, 1.0), {"group_share": self._share, "base_share": self.base_share}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        tau, cut = self._threshold(action)
+        n = self.batch_size
+        c = self.default_cost
+        share = self._share
+        base, delta, summarize, (alpha0, alpha1, good0, good1) = self._table(cut)
+        w0 = 1.0 - share
+        alpha_mix = w0 * alpha0 + share * alpha1
+        expected_reward = ((1.0 + c) * (w0 * good0 + share * good1) - c * alpha_mix + c) / (1.0 + c)
+
+        # One multinomial over (group, outcome class, coarse score bin) draws the batch exactly:
+        # only these counts are ever revealed, so the fine score bins need not be sampled.
+        counts = self.np_random.multinomial(n, base + share * delta)
+        summary = counts @ summarize
+        size0, size1, accepted0, accepted1 = summary[:4].tolist()
+        repaid = summary[-1].item()
+        rate0 = accepted0 / size0 if size0 > 0.0 else alpha0
+        rate1 = accepted1 / size1 if size1 > 0.0 else alpha1
+        accepted = accepted0 + accepted1
+        reward = ((repaid - c * (accepted - repaid)) / n + c) / (1.0 + c)
+
+        cost = {"dp": abs(rate0 - rate1) - self.eps}
+        expected_cost = {"dp": abs(alpha0 - alpha1) - self.eps}
+        if self.rho is not None:
+            cost["service"] = self.rho - accepted / n
+            expected_cost["service"] = self.rho - alpha_mix
+
+        obs = summary[:-1].astype(np.float32)
+        obs[:4] = (size0 / n, size1 / n, rate0, rate1)
+
+        if self.impact_rate > 0.0:
+            self._set_scores(self._impact(self._pi, cut))
+        target = 1.0 / (1.0 + math.exp(-(self._logit_base + self.beta * (alpha1 - alpha0))))
+        self._share = (1.0 - self.eta) * share + self.eta * target
+        self._t += 1
+
+        info = {
+            "cost": cost,
+            "expected_cost": expected_cost,
+            "expected_reward": expected_reward,
+            "threshold": tau,
+            "acceptance_rate": np.array((rate0, rate1)),
+            "expected_acceptance_rate": np.array((alpha0, alpha1)),
+            "group_share": self._share,
+            "base_share": self.base_share,
+        }
+        self._last = info
+        return obs, reward, False, self._t >= self.horizon, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        last = self._last
+        if last.get("threshold") is None:
+            return f"t=0 group_share={self._share:.3f}"
+        costs = " ".join(f"{k}={v:+.3f}" for k, v in last["cost"].items())
+        a0, a1 = last["acceptance_rate"]
+        return (f"t={self._t} tau={last['threshold']:.3f} acceptance=({a0:.3f}, {a1:.3f}) "
+                f"group_share={self._share:.3f} {costs}")
+
+    # ------------------------------------------------------------------ internals
+    def _threshold(self, action: Any) -> tuple[float, int]:
+        if self.continuous:
+            try:
+                a = np.asarray(action, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"action {action!r} is not a number; expected an array of shape (1,) in [0, 1]") from None
+            if a.shape != (1,):
+                raise ValueError(f"action has shape {a.shape}; expected (1,) (a threshold in [0, 1])")
+            tau = float(a[0])
+            if not math.isfinite(tau) or not 0.0 <= tau <= 1.0:
+                raise ValueError(f"action {tau!r} is outside the action space [0, 1]")
+            return tau, int(np.searchsorted(self.scores, tau, side="left"))
+        if isinstance(action, (int, np.integer)) and not isinstance(action, bool):
+            k = int(action)
+        elif isinstance(action, np.ndarray) and action.shape == () and np.issubdtype(action.dtype, np.integer):
+            k = int(action)
+        else:
+            raise ValueError(f"action {action!r} is not an integer threshold index in [0, {self.n_thresholds - 1}]")
+        if not 0 <= k < self.n_thresholds:
+            raise ValueError(f"action {k} is outside the action space: threshold index in [0, {self.n_thresholds - 1}]")
+        return self._grid[k]
+
+    @staticmethod
+    def _summary_matrix(n: int) -> np.ndarray:
+        """``counts @ S = [n_0, n_1, A_0, A_1, histogram / n, Y_0 + Y_1]`` for the multinomial
+        counts laid out as group x class x coarse bin: the observation's layout (sizes and
+        acceptances still to be turned into shares and rates) followed by the number repaid."""
+        cells = np.arange(2 * 3 * _N_HIST)
+        group, klass, coarse = cells // (3 * _N_HIST), (cells // _N_HIST) % 3, cells % _N_HIST
+        summary = np.zeros((cells.size, 5 + _N_HIST))
+        summary[cells, group] = 1.0
+        summary[cells, 2 + group] = klass > 0
+        summary[cells, 4 + coarse] = 1.0 / n
+        summary[cells, -1] = klass == 1
+        return summary
+
+    def _set_scores(self, pi: np.ndarray) -> None:
+        self._pi = pi
+        self._cum = np.zeros((2, self.n_score_bins + 1))
+        np.cumsum(pi, axis=1, out=self._cum[:, 1:])
+        self._cum_good = np.zeros((2, self.n_score_bins + 1))
+        np.cumsum(pi * self._r, axis=1, out=self._cum_good[:, 1:])
+        self._tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _table(self, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float, float]]:
+        """For the current ``pi`` and acceptance ``s_m >= s_cut``: the multinomial cell
+        probabilities as ``base + p * delta`` (cells: group x (rejected, accepted with y = 1,
+        accepted with y = 0) x coarse bin), the matching rows of the summary matrix, and
+        ``(alpha_0, alpha_1, good_0, good_1)`` with ``good_g = sum_m pi[g, m] acc_m r[g, m]``.
+        Cached per cut until ``pi`` changes."""
+        hit = self._tables.get(cut)
+        if hit is not None:
+            return hit
+        lo, hi = self._hist_lo, self._hist_hi
+        mid = np.clip(cut, lo, hi)
+        cum, cum_good = self._cum, self._cum_good
+        accepted = cum[:, hi] - cum[:, mid]
+        good = cum_good[:, hi] - cum_good[:, mid]
+        table = np.maximum(np.stack([cum[:, mid] - cum[:, lo], good, accepted - good], axis=1), 0.0)
+        table /= table.sum(axis=(1, 2), keepdims=True)
+        table = table.reshape(2, -1)
+        alpha = table[:, _N_HIST:].sum(axis=1)
+        good_total = table[:, _N_HIST : 2 * _N_HIST].sum(axis=1)
+        # numpy's multinomial draws cell by cell and stops once the batch is used up, so
+        # dropping empty cells and putting likely cells first makes it several times faster.
+        likely = table.ravel()
+        order = np.argsort(-likely, kind="stable")
+        order = order[likely[order] > 0.0]
+        base = np.concatenate([table[0], np.zeros_like(table[1])])[order]
+        delta = np.concatenate([-table[0], table[1]])[order]
+        entry = (base, delta, self._summarize[order],
+                 (float(alpha[0]), float(alpha[1]), float(good_total[0]), float(good_total[1])))
+        self._tables[cut] = entry
+        return entry
+
+    def _impact(self, pi: np.ndarray, cut: int) -> np.ndarray:
+        moved = np.zeros_like(pi)
+        moved[:, cut:] = self.impact_rate * pi[:, cut:]
+        up = moved * self._r
+        down = moved - up
+        new = pi - up - down
+        new[:, 1:] += up[:, :-1]
+        new[:, -1] += up[:, -1]
+        new[:, :-1] += down[:, 1:]
+        new[:, 0] += down[:, 0]
+        return new / new.sum(axis=1, keepdims=True)
+
+
+def episode_metrics(rewards: Sequence[float] | np.ndarray, infos: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """One episode's metrics.
+
+    - ``return``: sum of rewards; ``mean_reward``: its per-round mean.
+    - ``violation``: ``sum_t sum_j max(expected_cost_j(t), 0)``, the population-level residuals
+      of the chosen thresholds (noise-free, so a feasible fixed threshold scores 0).
+    - ``feasible``: fraction of rounds whose chosen threshold was feasible (all expected residuals <= 0).
+    - ``final_disparity``: ``|p_T - p_bar|``, how far the closed loop moved the final group-1
+      share ``p_T`` from the base share.
+    - ``realized_violation``: the same sum over the realized residuals ``info["cost"]``.
+    """
+    rewards = np.asarray(rewards, dtype=np.float64)
+    if len(infos) == 0:
+        return {"return": 0.0, "mean_reward": float("nan"), "violation": 0.0, "feasible": float("nan"),
+                "final_disparity": float("nan"), "realized_violation": 0.0}
+    expected = np.array([list(info["expected_cost"].values()) for info in infos], dtype=np.float64)
+    realized = np.array([list(info["cost"].values()) for info in infos], dtype=np.float64)
+    return {
+        "return": float(rewards.sum()),
+        "mean_reward": float(rewards.mean()),
+        "violation": float(np.maximum(expected, 0.0).sum()),
+        "feasible": float((expected <= 0.0).all(axis=1).mean()),
+        "final_disparity": float(abs(infos[-1]["group_share"] - infos[-1]["base_share"])),
+        "realized_violation": float(np.maximum(realized, 0.0).sum()),
+    }

@@ -1,0 +1,1119 @@
+"""Stochastic capacitated multi-item lot-sizing with setup costs, setup losses and lost sales.
+
+Paper: L. Kanashiro Felizardo, E. Fadda, M. Nascimento, E. Del-Moral-Hernandez, "A Reinforcement
+Learning Method for Environments with Stochastic Variables: Post-Decision Proximal Policy
+Optimization with Dual Critic Networks" (PDPPO, arXiv 2504.05150). The dynamics and the instance
+generator follow the authors' public code (``SimplePlant`` and ``generate_setting.py``).
+
+## Description
+
+A plant has ``M`` machines and makes ``I`` items. Every period each machine either idles or makes
+one item. Switching a machine to a new item costs a setup and loses a few units of that period's
+output. Demand is random, i.i.d. per item and period by default; unmet demand is lost (no
+backlog). The goal is to minimise setup + lost-sales + holding cost over ``T`` periods.
+
+Each step splits into a deterministic part (the decision: setups and production, giving the
+*post-decision state*) and a stochastic part (demand), which is what PDPPO exploits.
+
+Notation: ``x_t`` inventory (I,) and ``s_t`` machine setups (M,) at the start of period ``t``
+(``s = 0`` idle, ``s = k`` set up for item ``k - 1``); action ``a_t`` (M,); ``P = production``,
+``C = setup_cost``, ``L = setup_loss`` (all (M, I)); ``X = max_inventory``, ``l = lost_sales_cost``,
+``h = holding_cost`` (all (I,)); ``d_t`` (I,) the demand of period ``t``. All quantities are
+integers except costs. One ``step`` does, in this exact order:
+
+1. Setup change, per machine ``m``: ``c_m = [a_m != 0 and a_m != s_m]``. Idle (``a_m = 0``)
+   never costs anything. Setup cost ``S_t = sum_m c_m * C[m, a_m - 1]``.
+2. Production, all-or-nothing: ``q_m = 0`` if ``a_m = 0``; ``q_m = P[m, a_m - 1]`` if ``c_m = 0``;
+   ``q_m = max(P[m, a_m - 1] - L[m, a_m - 1], 0)`` if ``c_m = 1`` (the setup loss is subtracted
+   from that period's output and never creates negative stock). Several machines may make the
+   same item; their outputs add up.
+3. New setup: ``s_{t+1, m} = a_m`` if ``a_m != 0``, else ``0`` (the paper: idling loses the setup;
+   with ``idle_keeps_setup=True`` it stays ``s_m`` so resuming the same item is free).
+4. Post-decision inventory ``y_i = x_i + sum_{m: a_m = i + 1} q_m``. **Not capped**: it may exceed
+   ``X_i``, and this period's demand is served from all of it.
+5. Demand ``d_t`` is revealed. Lost sales ``u_i = max(d_i - y_i, 0)`` (no backlog).
+6. End-of-period inventory ``x_{t+1, i} = min(max(y_i - d_i, 0), X_i)``: clipped at the cap only
+   after demand. The excess ``o_i = max(y_i - d_i - X_i, 0)`` is discarded (``overflow="discard"``,
+   the paper, free) or discarded and charged ``overflow_cost`` per unit (``overflow="cost"``).
+7. Costs: ``lost_sales = sum_i l_i u_i``, ``holding = sum_i h_i x_{t+1, i}`` (on the clipped
+   end-of-period stock), ``overflow = overflow_cost * sum_i o_i`` (0 with "discard").
+
+For a MILP model: stock is only ever discarded above the cap, so ``o_i > 0`` implies
+``x_{t+1, i} = X_i`` (a free-disposal relaxation would under-estimate holding cost), and
+``u_i > 0`` implies ``x_{t+1, i} = 0``.
+
+## Action Space
+
+``MultiDiscrete([I + 1] * M)``: per machine ``0`` = idle, ``k`` in ``1..I`` = make item ``k - 1``.
+Actions giving a machine an item it cannot make (``P[m, k - 1] = 0``) are masked:
+``action_masks()`` and ``info["action_mask"]`` return the flattened boolean mask of length
+``M * (I + 1)`` in sb3-contrib's MultiDiscrete layout (machine 0's ``I + 1`` entries first). The
+mask depends only on the instance, never on the state; idle is always allowed. Choosing a masked
+action raises :class:`MaskedActionError` (a subclass of both ``gymnasium.error.InvalidAction`` and
+``ValueError``) rather than being treated as idle, so a buggy policy is noticed. Wrong shape,
+out-of-range, non-integer, NaN or inf actions raise ``ValueError``. Float arrays holding whole
+numbers are accepted.
+
+## Observation Space
+
+``Box(0, high, (I + M * (I + 1) + F * I + [observe_time],), float32)``:
+
+* ``[0, I)``: inventory ``x_i / X_i`` in ``[0, 1]``;
+* next ``M * (I + 1)``: current setup of each machine, one-hot over ``0..I`` (machine-major);
+* next ``F * I`` (``F = forecast_horizon``, default 0): the *expected* demand of periods
+  ``t .. t + F - 1`` (period-major), divided by ``X_i``; the realized demand is never observed
+  in advance;
+* last entry if ``observe_time``: ``t / T``.
+
+``info["post_decision_state"]`` has the same layout with inventory ``y_i / X_i`` (step 4, which
+can exceed 1, so it may lie outside ``observation_space``), the new setups, and the forecast and
+time of the same period ``t``. :func:`post_decision` computes it from an observation and an action
+with the same code the environment uses.
+
+## Rewards
+
+``r_t = -(setup + lost_sales + holding + overflow)`` (a float). ``info["cost"]`` holds the four
+components (``overflow`` is 0 with the paper's "discard"), so ``r_t == -sum(info["cost"].values())``.
+Other step info: ``demand`` (I,) int64, ``lost_sales_units`` (I,) int64 (``u``), ``setups`` (the
+number of machines with ``c_m = 1``), ``post_decision_state``, ``action_mask``.
+
+## Starting State
+
+As in the authors' code: inventory uniform in ``{0, .., X_i - 1}`` and each machine set up for a
+uniformly chosen item it can make (idle if it can make none). With ``random_initial_state=False``
+the instance's ``initial_inventory`` / ``initial_setup`` are used. The whole demand scenario
+``d`` of shape (T, I) is drawn at reset from ``self.np_random`` (after the initial state; both
+are always drawn so the random stream does not depend on the options). Reset options:
+``{"demand": (T, I) array}`` replays an exogenous scenario (common random numbers),
+``{"inventory": (I,)}`` and ``{"setup": (M,)}`` override the initial state.
+
+## Episode End
+
+The episode terminates (``terminated=True``, ``truncated=False``) after ``T`` periods: the
+problem is finite-horizon and nothing follows, so there is nothing to bootstrap. Time is not in
+the observation unless ``observe_time=True``. Stepping a finished episode raises ``RuntimeError``.
+
+## Arguments
+
+* ``n_items``, ``n_machines`` (15, 5): instance size for generated instances.
+* ``horizon``: ``T``; default 100, or the instance's ``time_horizon``; when given, it overrides it.
+* ``instance``: a :class:`LotSizingInstance`, a dict or a path to a JSON file in the authors'
+  layout (``time_horizon``, ``n_items``, ``n_machines``, ``initial_setup``, ``machine_production``,
+  ``max_inventory_level``, ``initial_inventory``, ``holding_costs``, ``lost_sales_costs``,
+  ``demand_distribution``, ``setup_costs``, ``setup_loss``). It then defines the problem and
+  ``n_items``, ``n_machines``, ``instance_seed``, ``max_inventory`` and the demand arguments are
+  ignored.
+* ``instance_seed`` (0): seed of the instance generator (not of the episodes), so an id always
+  means the same instance. Generator (the authors' ranges and their bias towards the minimum):
+  ``P`` = 0 w.p. 0.4 else uniform ``1..40`` (every item gets at least one machine);
+  ``C`` = 15 w.p. 0.2 else uniform ``16..30``; ``L`` = 1 w.p. 0.7 else uniform ``2..3``;
+  ``l`` = 0.1 or 1.1 w.p. 1/2 each; ``h = 0.01``; ``X = max_inventory``.
+* ``demand`` ("binomial"): ``"binomial"`` ``Bin(demand_n, demand_p)`` (paper: n=20, p=0.4, mean 8);
+  ``"poisson"`` with mean ``demand_n * demand_p``; ``"seasonal"`` ``Bin(demand_n, p_{t,i})`` with
+  ``p_{t,i} = demand_p * (1 + seasonal_amplitude * sin(2 pi t / seasonal_period + phi_i))`` and
+  item phases ``phi_i`` drawn by the instance generator. Loaded instances may also use the
+  authors' ``"discrete_uniform"`` (``low``, exclusive ``high``) and ``"probability_mass_function"``
+  (``vals``, ``probs``).
+* ``max_inventory`` (100): the cap ``X`` of generated instances.
+* ``overflow`` ("discard") and ``overflow_cost`` (1.0): see step 6.
+* ``idle_keeps_setup`` (False): see step 3.
+* ``random_initial_state`` (True): see Starting State.
+* ``forecast_horizon`` (0), ``observe_time`` (False): see Observation Space.
+* ``render_mode``: ``None`` or ``"ansi"``.
+
+## Version History
+
+* v0: initial version.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping, Sequence
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.error import InvalidAction
+
+DEMAND_MODELS = ("binomial", "poisson", "seasonal")
+_LOADABLE_DEMAND = (*DEMAND_MODELS, "discrete_uniform", "probability_mass_function")
+_OVERFLOW_MODES = ("discard", "cost")
+
+
+class MaskedActionError(InvalidAction, ValueError):
+    """A machine was asked to make an item it cannot produce (a masked action)."""
+
+
+# --------------------------------------------------------------------------- instance
+def _frozen(array: Any, dtype: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+    raw = np.asarray(array)
+    if raw.shape != shape:
+        raise ValueError(f"instance field {name!r} must have shape {shape}, got {raw.shape}")
+    if not np.all(np.isfinite(raw.astype(np.float64))):
+        raise ValueError(f"instance field {name!r} contains NaN or inf")
+    if np.issubdtype(dtype, np.integer) and not np.array_equal(raw, np.round(raw)):
+        raise ValueError(f"instance field {name!r} must hold whole numbers, got {raw.tolist()}")
+    out = np.array(raw, dtype=dtype)
+    out.setflags(write=False)
+    return out
+
+
+def _lgamma(x: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.lgamma, otypes=[np.float64])(x)
+
+
+def _xlogy(x: np.ndarray, y: Any) -> np.ndarray:
+    """x * log(y) with 0 * log(0) = 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x == 0, 0.0, x * np.log(y))
+
+
+def _binomial_pmf(n: int, p: np.ndarray) -> np.ndarray:
+    """Binomial(n, p) pmf over k = 0..n on a last axis (``p`` may be an array)."""
+    k = np.arange(n + 1, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)[..., None]
+    log_comb = _lgamma(np.float64(n + 1)) - _lgamma(k + 1.0) - _lgamma(n - k + 1.0)
+    return np.exp(log_comb + _xlogy(k, p) + _xlogy(n - k, 1.0 - p))
+
+
+def _cdf(pmf: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(pmf, axis=-1)
+    # u < 1 always, so a last value of exactly 1 keeps the inverse inside the support.
+    cdf[..., -1] = 1.0
+    cdf.setflags(write=False)
+    return cdf
+
+
+class _InverseCDF:
+    """Inverse-CDF sampling of a discrete distribution, sped up by a table over ``K`` buckets of
+    [0, 1): a bucket holding no CDF value gives its answer directly, one holding one CDF value
+    needs one comparison, and the few holding several (far tails) fall back to ``searchsorted``.
+    The result is exactly ``values[searchsorted(cdf, u, side="right")]``."""
+
+    K = 4096
+
+    def __init__(self, cdf: np.ndarray, values: np.ndarray) -> None:
+        edges = np.arange(self.K + 1, dtype=np.float64) / self.K
+        lo = np.searchsorted(cdf, edges[:-1], side="right")
+        hi = np.searchsorted(cdf, edges[1:], side="left")
+        self.cdf = cdf
+        self.values = values
+        self.lo = lo.astype(np.int64)
+        self.threshold = np.where(hi > lo, cdf[np.minimum(lo, len(cdf) - 1)], 2.0)
+        self.several = hi - lo > 1
+        self.identity = bool(np.array_equal(values, np.arange(len(values))))
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        bucket = (u * self.K).astype(np.intp)
+        index = self.lo[bucket] + (u >= self.threshold[bucket])
+        rare = self.several[bucket]
+        if rare.any():
+            index[rare] = np.searchsorted(self.cdf, u[rare], side="right")
+        return index if self.identity else self.values[index]
+
+
+@dataclass(frozen=True, eq=False)
+class LotSizingInstance:
+    """One lot-sizing problem. Item ``i`` is 0-based; setups use ``0`` = idle, ``k`` = item ``k - 1``.
+
+    ``demand_distribution`` follows the authors' layout, e.g. ``{"name": "binomial", "n": 20,
+    "p": 0.4}``; ``"seasonal"`` adds ``amplitude``, ``period`` and the per-item ``phase`` list.
+    """
+
+    production: np.ndarray
+    """(M, I) units machine m makes of item i in one period; 0 = cannot make it."""
+    setup_cost: np.ndarray
+    """(M, I) cost of setting machine m up for item i."""
+    setup_loss: np.ndarray
+    """(M, I) units lost from the output of a period in which machine m is set up for item i."""
+    lost_sales_cost: np.ndarray
+    """(I,) cost per unit of unmet demand."""
+    holding_cost: np.ndarray
+    """(I,) cost per unit of end-of-period inventory."""
+    max_inventory: np.ndarray
+    """(I,) inventory cap, applied after demand."""
+    initial_inventory: np.ndarray
+    """(I,) starting inventory used when the initial state is not random."""
+    initial_setup: np.ndarray
+    """(M,) starting setups used when the initial state is not random."""
+    horizon: int
+    demand_distribution: Mapping[str, Any]
+    _cache: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        production = np.asarray(self.production)
+        if production.ndim != 2 or production.shape[0] < 1 or production.shape[1] < 1:
+            raise ValueError(f"instance field 'production' must be a non-empty (M, I) matrix, got shape {production.shape}")
+        m, i = production.shape
+        fields = {
+            "production": (np.int64, (m, i)),
+            "setup_cost": (np.float64, (m, i)),
+            "setup_loss": (np.int64, (m, i)),
+            "lost_sales_cost": (np.float64, (i,)),
+            "holding_cost": (np.float64, (i,)),
+            "max_inventory": (np.int64, (i,)),
+            "initial_inventory": (np.int64, (i,)),
+            "initial_setup": (np.int64, (m,)),
+        }
+        for name, (dtype, shape) in fields.items():
+            value = _frozen(getattr(self, name), dtype, shape, name)
+            if name != "initial_setup" and np.any(value < 0):
+                raise ValueError(f"instance field {name!r} must be >= 0, got {value.tolist()}")
+            object.__setattr__(self, name, value)
+        if np.any(self.max_inventory < 1):
+            raise ValueError(f"instance field 'max_inventory' must be >= 1, got {self.max_inventory.tolist()}")
+        if np.any(self.initial_setup < 0) or np.any(self.initial_setup > i):
+            raise ValueError(f"instance field 'initial_setup' must be in 0..{i} (0 = idle), got {self.initial_setup.tolist()}")
+        if np.any(self.initial_inventory > self.max_inventory):
+            raise ValueError("instance field 'initial_inventory' must not exceed 'max_inventory'")
+        if not isinstance(self.horizon, (int, np.integer)) or isinstance(self.horizon, bool) or self.horizon < 1:
+            raise ValueError(f"instance horizon must be an integer >= 1, got {self.horizon!r}")
+        object.__setattr__(self, "horizon", int(self.horizon))
+        object.__setattr__(self, "demand_distribution", _check_demand(self.demand_distribution, i))
+
+    @property
+    def n_items(self) -> int:
+        return int(self.production.shape[1])
+
+    @property
+    def n_machines(self) -> int:
+        return int(self.production.shape[0])
+
+    # ----------------------------------------------------------------- demand model
+    def _seasonal_p(self, periods: int) -> np.ndarray:
+        dist = self.demand_distribution
+        t = np.arange(periods, dtype=np.float64)[:, None]
+        phase = np.asarray(dist["phase"], dtype=np.float64)[None, :]
+        return dist["p"] * (1.0 + dist["amplitude"] * np.sin(2.0 * np.pi * t / dist["period"] + phase))
+
+    def expected_demand(self, horizon: int | None = None) -> np.ndarray:
+        """Mean demand of periods ``0 .. horizon - 1`` as a float64 (horizon, I) array."""
+        periods = self.horizon if horizon is None else int(horizon)
+        dist = self.demand_distribution
+        name = dist["name"]
+        if name == "binomial":
+            mean = dist["n"] * dist["p"]
+        elif name == "poisson":
+            mean = dist["mu"]
+        elif name == "seasonal":
+            return dist["n"] * self._seasonal_p(periods)
+        elif name == "discrete_uniform":
+            mean = (dist["low"] + dist["high"] - 1) / 2.0
+        else:
+            mean = float(np.dot(dist["vals"], dist["probs"]))
+        return np.full((periods, self.n_items), float(mean))
+
+    def demand_from_uniform(self, u: np.ndarray) -> np.ndarray:
+        """Demand (int64, same shape) from uniforms ``u`` in [0, 1) of shape (..., T, I) by inverting
+        the CDF of each period and item: the demand is the number of CDF values <= u (double
+        precision CDF, last value set to 1)."""
+        u = np.asarray(u, dtype=np.float64)
+        if self.demand_distribution["name"] == "seasonal":
+            cdf = self._seasonal_cdf(u.shape[-2])
+            return np.count_nonzero(u[..., None] >= cdf, axis=-1).astype(np.int64)
+        return self._inverse_cdf()(u)
+
+    def sample_demand(self, rng: np.random.Generator, horizon: int | None = None) -> np.ndarray:
+        """A demand scenario: an int64 (horizon, I) array from ``rng.random``."""
+        periods = self.horizon if horizon is None else int(horizon)
+        return self.demand_from_uniform(rng.random((periods, self.n_items)))
+
+    def _inverse_cdf(self) -> _InverseCDF:
+        cached = self._cache.get("inverse_cdf")
+        if cached is None:
+            dist = self.demand_distribution
+            name = dist["name"]
+            if name == "binomial":
+                values, pmf = np.arange(dist["n"] + 1), _binomial_pmf(dist["n"], np.float64(dist["p"]))
+            elif name == "poisson":
+                mu = dist["mu"]
+                values = np.arange(int(mu + 40.0 * math.sqrt(mu) + 40))
+                pmf = np.exp(-mu + _xlogy(values, mu) - _lgamma(values + 1.0))
+            elif name == "discrete_uniform":
+                values = np.arange(dist["low"], dist["high"])
+                pmf = np.full(len(values), 1.0 / len(values))
+            else:
+                values, pmf = np.asarray(dist["vals"]), np.asarray(dist["probs"])
+            cached = self._cache["inverse_cdf"] = _InverseCDF(_cdf(pmf), values.astype(np.int64))
+        return cached
+
+    def _seasonal_cdf(self, periods: int) -> np.ndarray:
+        key = ("seasonal_cdf", periods)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = _cdf(_binomial_pmf(self.demand_distribution["n"], self._seasonal_p(periods)))
+        return cached
+
+    # ------------------------------------------------------------- construction / io
+    @classmethod
+    def generate(
+        cls,
+        n_items: int,
+        n_machines: int,
+        *,
+        seed: int = 0,
+        horizon: int = 100,
+        max_inventory: int = 100,
+        demand: str = "binomial",
+        demand_n: int = 20,
+        demand_p: float = 0.4,
+        seasonal_amplitude: float = 0.5,
+        seasonal_period: float = 25.0,
+    ) -> LotSizingInstance:
+        """An instance drawn with the authors' generator (see the module docstring) from ``seed``.
+
+        The draws do not depend on ``demand``, so the binomial, poisson and seasonal variants of
+        one seed share the plant and costs."""
+        _check_int("n_items", n_items, 1)
+        _check_int("n_machines", n_machines, 1)
+        _check_int("max_inventory", max_inventory, 1)
+        rng = np.random.default_rng(seed)
+        shape = (n_machines, n_items)
+        production = np.where(rng.random(shape) < 0.4, 0, rng.integers(1, 41, size=shape))
+        for item in np.flatnonzero(production.sum(axis=0) == 0):
+            production[rng.integers(n_machines), item] = rng.integers(1, 41)
+        setup_cost = np.where(rng.random(shape) < 0.2, 15, rng.integers(16, 31, size=shape)).astype(np.float64)
+        setup_loss = np.where(rng.random(shape) < 0.7, 1, rng.integers(2, 4, size=shape))
+        lost_sales_cost = np.where(rng.random(n_items) < 0.5, 0.1, 1.1)
+        initial_inventory = rng.integers(0, max_inventory // 2 + 1, size=n_items)
+        initial_setup = _pick_setup(rng.random(n_machines), *_feasible_setups(production > 0))
+        phase = rng.uniform(0.0, 2.0 * np.pi, size=n_items)
+        return cls(
+            production=production,
+            setup_cost=setup_cost,
+            setup_loss=setup_loss,
+            lost_sales_cost=lost_sales_cost,
+            holding_cost=np.full(n_items, 0.01),
+            max_inventory=np.full(n_items, max_inventory),
+            initial_inventory=initial_inventory,
+            initial_setup=initial_setup,
+            horizon=horizon,
+            demand_distribution=_demand_params(demand, demand_n, demand_p, seasonal_amplitude, seasonal_period, phase),
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LotSizingInstance:
+        """Build from the authors' settings layout (see the module docstring)."""
+        keys = (
+            "time_horizon", "n_items", "n_machines", "initial_setup", "machine_production",
+            "max_inventory_level", "initial_inventory", "holding_costs", "lost_sales_costs",
+            "demand_distribution", "setup_costs", "setup_loss",
+        )
+        missing = [k for k in keys if k not in data]
+        if missing:
+            raise ValueError(f"instance dict is missing keys {missing}; expected the PDPPO settings layout with keys {list(keys)}")
+        production = np.asarray(data["machine_production"])
+        expected = (int(data["n_machines"]), int(data["n_items"]))
+        if production.shape != expected:
+            raise ValueError(f"instance 'machine_production' has shape {production.shape}, but n_machines x n_items = {expected}")
+        return cls(
+            production=production,
+            setup_cost=data["setup_costs"],
+            setup_loss=data["setup_loss"],
+            lost_sales_cost=data["lost_sales_costs"],
+            holding_cost=data["holding_costs"],
+            max_inventory=data["max_inventory_level"],
+            initial_inventory=data["initial_inventory"],
+            initial_setup=data["initial_setup"],
+            horizon=data["time_horizon"],
+            demand_distribution=data["demand_distribution"],
+        )
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> LotSizingInstance:
+        with open(path, encoding="utf-8") as f:
+            return cls.from_dict(json.load(f))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The authors' settings layout (JSON-serialisable)."""
+        dist = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.demand_distribution.items()}
+        return {
+            "time_horizon": self.horizon,
+            "n_items": self.n_items,
+            "n_machines": self.n_machines,
+            "initial_setup": self.initial_setup.tolist(),
+            "machine_production": self.production.tolist(),
+            "max_inventory_level": self.max_inventory.tolist(),
+            "initial_inventory": self.initial_inventory.tolist(),
+            "holding_costs": self.holding_cost.tolist(),
+            "lost_sales_costs": self.lost_sales_cost.tolist(),
+            "demand_distribution": dist,
+            "setup_costs": self.setup_cost.tolist(),
+            "setup_loss": self.setup_loss.tolist(),
+        }
+
+    def to_json(self, path: str | os.PathLike) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.to_dict(), f, indent=2)
+
+
+def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < low or (high is not None and value > high):
+        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be {allowed}, got {value}")
+    return int(value)
+
+
+def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+    return value
+
+
+def _demand_params(
+    demand: str, n: int, p: float, amplitude: float, period: float, phase: np.ndarray
+) -> dict[str, Any]:
+    _check_choice("demand", demand, DEMAND_MODELS)
+    if demand == "binomial":
+        return {"name": "binomial", "n": n, "p": p}
+    if demand == "poisson":
+        _check_int("demand_n", n, 0)
+        return {"name": "poisson", "mu": float(n) * float(p)}
+    return {"name": "seasonal", "n": n, "p": p, "amplitude": amplitude, "period": period, "phase": phase.tolist()}
+
+
+def _check_demand(dist: Mapping[str, Any], n_items: int) -> Mapping[str, Any]:
+    if not isinstance(dist, Mapping) or "name" not in dist:
+        raise ValueError(f"demand_distribution must be a dict with a 'name', got {dist!r}")
+    name = _check_choice("demand_distribution['name']", dist["name"], _LOADABLE_DEMAND)
+    required = {
+        "binomial": ("n", "p"),
+        "poisson": ("mu",),
+        "seasonal": ("n", "p", "amplitude", "period", "phase"),
+        "discrete_uniform": ("low", "high"),
+        "probability_mass_function": ("vals", "probs"),
+    }[name]
+    missing = [k for k in required if k not in dist]
+    if missing:
+        raise ValueError(f"demand_distribution {name!r} needs keys {list(required)}, missing {missing}")
+    out: dict[str, Any] = {"name": name}
+    if name in ("binomial", "seasonal"):
+        out["n"] = _check_int("demand_n (binomial n)", dist["n"], 0)
+        p = float(dist["p"])
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"demand_p (binomial p) must be in [0, 1], got {dist['p']!r}")
+        out["p"] = p
+    if name == "seasonal":
+        amplitude, period = float(dist["amplitude"]), float(dist["period"])
+        if not 0.0 <= amplitude or not out["p"] * (1.0 + amplitude) <= 1.0:
+            raise ValueError(
+                f"seasonal_amplitude must be in [0, 1/p - 1] = [0, {1.0 / out['p'] - 1.0:.4g}] so that the "
+                f"seasonal binomial p stays in [0, 1], got {amplitude!r}"
+            )
+        if not (period > 0.0 and math.isfinite(period)):
+            raise ValueError(f"seasonal_period must be > 0, got {dist['period']!r}")
+        phase = tuple(float(v) for v in dist["phase"])
+        if len(phase) != n_items:
+            raise ValueError(f"seasonal phase must have one entry per item ({n_items}), got {len(phase)}")
+        out.update(amplitude=amplitude, period=period, phase=phase)
+    elif name == "poisson":
+        mu = float(dist["mu"])
+        if not (mu >= 0.0 and math.isfinite(mu)):
+            raise ValueError(f"poisson mean mu must be >= 0, got {dist['mu']!r}")
+        out["mu"] = mu
+    elif name == "discrete_uniform":
+        low = _check_int("demand_distribution['low']", dist["low"], 0)
+        high = _check_int("demand_distribution['high']", dist["high"], low + 1)
+        out.update(low=low, high=high)
+    elif name == "probability_mass_function":
+        vals = tuple(_check_int("demand_distribution['vals'] entry", v, 0) for v in dist["vals"])
+        probs = tuple(float(v) for v in dist["probs"])
+        if len(vals) != len(probs) or not vals or min(probs) < 0 or not math.isclose(sum(probs), 1.0):
+            raise ValueError(f"probability_mass_function needs equally long 'vals' and 'probs' with probs >= 0 summing to 1, got {dist!r}")
+        out.update(vals=vals, probs=probs)
+    return out
+
+
+def _feasible_setups(can_make: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(M, I) table whose row m lists the setups (item + 1) machine m can take, then zeros
+    (idle), and the (M,) number of such setups."""
+    counts = can_make.sum(axis=1)
+    table = np.zeros(can_make.shape, dtype=np.int64)
+    for m, row in enumerate(can_make):
+        table[m, : counts[m]] = np.flatnonzero(row) + 1
+    return table, counts
+
+
+def _pick_setup(u: np.ndarray, table: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per machine the setup of a uniformly chosen item it can make (0 if none) from uniforms
+    ``u`` of shape (..., M)."""
+    pick = (u * counts).astype(np.int64)
+    return table[np.arange(table.shape[0]), pick]
+
+
+def load_instance(instance: LotSizingInstance | Mapping[str, Any] | str | os.PathLike) -> LotSizingInstance:
+    """Accept an instance, a dict in the authors' layout or a path to such a JSON file."""
+    if isinstance(instance, LotSizingInstance):
+        return instance
+    if isinstance(instance, Mapping):
+        return LotSizingInstance.from_dict(instance)
+    if isinstance(instance, (str, os.PathLike)):
+        if not os.path.isfile(instance):
+            raise ValueError(f"instance must be a LotSizingInstance, a dict or a path to a JSON file; no file at {os.fspath(instance)!r}")
+        return LotSizingInstance.from_json(instance)
+    raise ValueError(f"instance must be a LotSizingInstance, a dict or a path to a JSON file, got {type(instance).__name__}")
+
+
+# ------------------------------------------------------------------ shared dynamics
+@dataclass(frozen=True, eq=False)
+class _Tables:
+    """Lookup tables of the deterministic step, shared by the single env, the batched env and
+    :func:`post_decision`, so the three run the same code.
+
+    A machine's state is its *row* ``base[m] + s * W`` (``W = I + 2``) and entry
+    ``k = row + min(a, I + 1)`` describes machine ``m`` in setup ``s`` taking action ``a``. Column
+    ``I + 1`` is padding that catches out-of-range actions (actions are viewed as unsigned, so
+    negatives are huge and land there too). ``index``/``weight`` are three (bin, weight) pairs per
+    entry for one ``np.bincount``: (item bin ``a``, units made), (bin ``I + 1``, setup cost),
+    (bin ``I + 2``, 1 if the setup changes); bin 0 collects idle machines and is dropped.
+    ``bincount`` adds in input order, so one env and a batch of envs get bit-identical sums.
+    """
+
+    n_items: int
+    n_machines: int
+    clip: np.ndarray
+    """(M,) uint64, I + 1: the padding column."""
+    base: np.ndarray
+    width: np.ndarray
+    valid: np.ndarray
+    index: np.ndarray
+    weight: np.ndarray
+    next_row: np.ndarray
+    next_onehot: np.ndarray
+    """Observation position of the new setup's one-hot entry."""
+    allowed: np.ndarray
+    """(M, I + 1) action mask."""
+    mask_flat: np.ndarray
+    onehot_offset: np.ndarray
+    max_inventory: np.ndarray
+    cost_coef_flat: np.ndarray
+    """(2 I,): lost-sales then holding cost per unit."""
+    cost_bins: np.ndarray
+    """(2 I,): 0 for the lost-sales half, 1 for the holding half (``np.bincount`` bins)."""
+    feasible: np.ndarray
+    feasible_counts: np.ndarray
+    zeros: np.ndarray
+
+    @property
+    def n_bins(self) -> int:
+        return self.n_items + 3
+
+    def row(self, setup: np.ndarray) -> np.ndarray:
+        """Rows (uint64) of machines in setups ``setup`` (shape (M,) or (N, M))."""
+        return self.base + np.asarray(setup, dtype=np.int64).view(np.uint64) * self.width
+
+    def onehot(self, setup: np.ndarray) -> np.ndarray:
+        return self.onehot_offset + setup
+
+
+def _tables(instance: LotSizingInstance, idle_keeps_setup: bool) -> _Tables:
+    key = ("tables", bool(idle_keeps_setup))
+    cached = instance._cache.get(key)
+    if cached is not None:
+        return cached
+    n_items, n_machines = instance.n_items, instance.n_machines
+    n = n_items + 1
+    width = n + 1
+
+    def padded(values: np.ndarray) -> np.ndarray:
+        out = np.zeros((n_machines, 1, width), dtype=np.float64)
+        out[:, 0, 1:n] = values
+        return out
+
+    shape = (n_machines, n, width)
+    m = np.arange(n_machines)[:, None, None]
+    s = np.arange(n)[None, :, None]
+    a = np.arange(width)[None, None, :]
+    allowed = np.ones((n_machines, n), dtype=bool)
+    allowed[:, 1:] = instance.production > 0
+    valid = np.zeros(shape, dtype=bool)
+    valid[:, :, :n] = allowed[:, None, :]
+    changed = np.broadcast_to((a != s) & (a != 0) & (a < n), shape)
+    prod, loss = padded(instance.production), padded(instance.setup_loss)
+    qty = np.where(changed, np.maximum(prod - loss, 0.0), prod)
+    cost = np.where(changed, padded(instance.setup_cost), 0.0)
+    next_setup = np.broadcast_to(np.where((a == 0) | (a == n), s if idle_keeps_setup else 0, a), shape)
+    index = np.empty((*shape, 3), dtype=np.int64)
+    index[..., 0] = np.where(a < n, a, 0)
+    index[..., 1] = n
+    index[..., 2] = n + 1
+    onehot_offset = n_items + np.arange(n_machines, dtype=np.int64) * n
+    feasible, feasible_counts = _feasible_setups(instance.production > 0)
+    tables = _Tables(
+        n_items=n_items,
+        n_machines=n_machines,
+        clip=np.full(n_machines, n, dtype=np.uint64),
+        base=np.arange(n_machines, dtype=np.uint64) * np.uint64(n * width),
+        width=np.full(n_machines, width, dtype=np.uint64),
+        valid=valid.ravel(),
+        index=index.reshape(-1, 3),
+        weight=np.stack([qty, cost, changed.astype(np.float64)], axis=-1).reshape(-1, 3),
+        next_row=(m * n * width + next_setup * width).astype(np.uint64).ravel(),
+        next_onehot=(onehot_offset[:, None, None] + next_setup).astype(np.int64).ravel(),
+        allowed=allowed,
+        mask_flat=allowed.ravel().copy(),
+        onehot_offset=onehot_offset,
+        max_inventory=instance.max_inventory.astype(np.float64),
+        cost_coef_flat=np.concatenate([instance.lost_sales_cost, instance.holding_cost]),
+        cost_bins=np.repeat(np.arange(2, dtype=np.int64), n_items),
+        feasible=feasible,
+        feasible_counts=feasible_counts,
+        zeros=np.zeros(n_items),
+    )
+    for name in ("clip", "base", "width", "valid", "index", "weight", "next_row", "next_onehot", "allowed",
+                 "mask_flat", "onehot_offset", "max_inventory", "cost_coef_flat", "cost_bins", "feasible", "feasible_counts", "zeros"):
+        getattr(tables, name).setflags(write=False)
+    instance._cache[key] = tables
+    return tables
+
+
+def _as_action(action: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """The action as an int64 array of ``shape``; raises on wrong shape, dtype, NaN/inf or fractions.
+    Range and mask are checked through :func:`_transition_index`."""
+    if type(action) is np.ndarray and action.dtype == np.int64 and action.shape == shape:
+        return action
+    arr = np.asarray(action)
+    if arr.shape != shape:
+        raise ValueError(f"action must have shape {shape} (one entry per machine), got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"action contains NaN or inf: {arr.tolist()}")
+        if not np.array_equal(arr, np.round(arr)):
+            raise ValueError(f"action must hold whole numbers, got {arr.tolist()}")
+    elif arr.dtype.kind not in "iu":
+        raise ValueError(f"action must be an integer array, got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+def _transition_index(tables: _Tables, row: np.ndarray, action: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Table entries ``k`` (int64, shape of ``action``) and whether each machine's action is allowed."""
+    k = (row + np.minimum(action.view(np.uint64), tables.clip)).view(np.int64)
+    return k, tables.valid.take(k)
+
+
+def _raise_invalid(action: np.ndarray, tables: _Tables) -> None:
+    n_items = tables.n_items
+    bad_range = (action < 0) | (action > n_items)
+    if bad_range.any():
+        where = tuple(int(v) for v in np.argwhere(bad_range)[0])
+        raise ValueError(
+            f"action value {int(action[where])} at index {where} is out of range: each machine takes 0 (idle) "
+            f"or k in 1..{n_items} (make item k-1)"
+        )
+    masked = ~tables.allowed[np.arange(tables.n_machines), action]
+    where = tuple(int(v) for v in np.argwhere(masked)[0])
+    k = int(action[where])
+    raise MaskedActionError(
+        f"masked action: machine {where[-1]} cannot make item {k - 1} (production 0), so action value {k} "
+        f"at index {where} is not allowed; see action_masks()"
+    )
+
+
+def _deterministic_step(
+    tables: _Tables, inventory: np.ndarray, k: np.ndarray, row_offsets: np.ndarray | None = None
+) -> tuple[np.ndarray, Any, Any]:
+    """Steps 1-2 and 4 of the dynamics from the entries ``k`` of :func:`_transition_index`, for one
+    state (1-D) or a batch (``row_offsets = arange(N)[:, None] * n_bins``); the new setups (step 3)
+    are ``next_row`` / ``next_onehot`` at ``k``.
+
+    Returns the post-decision inventory (float64), the setup cost and the number of setup
+    changes (floats for one state, (N,) arrays for a batch)."""
+    n = tables.n_items + 1
+    weight = tables.weight.take(k, axis=0).ravel()
+    index = tables.index.take(k, axis=0)
+    if row_offsets is None:
+        sums = np.bincount(index.ravel(), weight, minlength=tables.n_bins)
+        return inventory + sums[1:n], sums[n], sums[n + 1]
+    rows = k.shape[0]
+    bins = tables.n_bins
+    sums = np.bincount((index + row_offsets[:, :, None]).ravel(), weight, minlength=rows * bins).reshape(rows, bins)
+    return inventory + sums[:, 1:n], sums[:, n], sums[:, n + 1]
+
+
+def _stochastic_step(
+    tables: _Tables, post_inventory: np.ndarray, demand: np.ndarray, overflow_cost: float | None,
+    cost_bins: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+    """Steps 5-7 for one state or a batch (``cost_bins``: the batch's flattened bincount bins).
+
+    Returns end inventory, lost units, the (lost-sales, holding) costs as a last axis of size 2,
+    and the overflow cost. The cost sums use ``np.bincount``, which adds in input order, so one
+    env and a batch of envs get bit-identical costs."""
+    net = post_inventory - demand
+    kept = np.maximum(net, tables.zeros)
+    lost = kept - net
+    end = np.minimum(kept, tables.max_inventory)
+    weighted = np.concatenate((lost, end), axis=-1)
+    weighted *= tables.cost_coef_flat
+    if cost_bins is None:
+        costs = np.bincount(tables.cost_bins, weighted, minlength=2)
+    else:
+        costs = np.bincount(cost_bins, weighted.ravel(), minlength=2 * net.shape[0]).reshape(-1, 2)
+    if overflow_cost is None:
+        overflow: Any = 0.0 if net.ndim == 1 else np.zeros(net.shape[0])
+    else:
+        overflow = np.add.reduce(kept - end, axis=-1) * overflow_cost
+    return end, lost, costs, overflow
+
+
+def _encode_prefix(out: np.ndarray, inventory: np.ndarray, onehot: np.ndarray, tables: _Tables) -> None:
+    """Write inventory and one-hot setups (positions ``onehot``) into observations ``out`` (one or
+    a batch) whose setup part is zero."""
+    np.divide(inventory, tables.max_inventory, out=out[..., : tables.n_items])
+    if out.ndim == 1:
+        out[onehot] = 1.0
+    else:
+        out[np.arange(out.shape[0])[:, None], onehot] = 1.0
+
+
+def post_decision(
+    state: np.ndarray, action: Any, instance: LotSizingInstance, *, idle_keeps_setup: bool = False
+) -> np.ndarray:
+    """The post-decision state reached from an observation ``state`` by ``action``.
+
+    ``state`` is one observation (or a batch, leading axis) of an env built on ``instance``; only
+    its inventory and setup part is decoded (the forecast / time tail is copied unchanged, since
+    the post-decision state belongs to the same period). ``action`` has shape ``(M,)`` (or
+    ``(N, M)``). ``idle_keeps_setup`` must match the env's. The result equals the env's
+    ``info["post_decision_state"]`` for that step; the env computes it with the same functions.
+    Costs of the deterministic part are in ``info["cost"]["setup"]``.
+    """
+    tables = _tables(instance, idle_keeps_setup)
+    state = np.asarray(state, dtype=np.float32)
+    n_items, n_machines = tables.n_items, tables.n_machines
+    prefix = n_items + n_machines * (n_items + 1)
+    if state.ndim not in (1, 2) or state.shape[-1] < prefix:
+        raise ValueError(
+            f"state must be an observation of shape (D,) or (N, D) with D >= {prefix} for this instance, got {state.shape}"
+        )
+    batch = state.shape[:-1]
+    onehot = state[..., n_items:prefix].reshape(*batch, n_machines, n_items + 1)
+    if not (np.all((onehot == 0) | (onehot == 1)) and np.all(onehot.sum(axis=-1) == 1)):
+        raise ValueError("state's setup part is not one-hot per machine; is it an observation of this instance?")
+    inventory = np.rint(state[..., :n_items].astype(np.float64) * tables.max_inventory)
+    if np.any(inventory < 0):
+        raise ValueError("state has negative inventory")
+    act = _as_action(action, (*batch, n_machines))
+    k, ok = _transition_index(tables, tables.row(onehot.argmax(axis=-1)), act)
+    if not ok.all():
+        _raise_invalid(act, tables)
+    offsets = None if not batch else np.arange(batch[0], dtype=np.int64)[:, None] * tables.n_bins
+    post_inventory, _, _ = _deterministic_step(tables, inventory, k, offsets)
+    out = state.copy()
+    out[..., n_items:prefix] = 0.0
+    _encode_prefix(out, post_inventory, tables.next_onehot.take(k), tables)
+    return out
+
+
+def _observation_templates(
+    instance: LotSizingInstance, horizon: int, forecast_horizon: int, observe_time: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(T + 1, D) float32 observations that are zero except for the forecast / time tail of
+    period t, and the observation upper bounds."""
+    n_items, n_machines = instance.n_items, instance.n_machines
+    prefix = n_items + n_machines * (n_items + 1)
+    dim = prefix + forecast_horizon * n_items + int(observe_time)
+    templates = np.zeros((horizon + 1, dim), dtype=np.float32)
+    high = np.ones(dim, dtype=np.float32)
+    if forecast_horizon:
+        mean = instance.expected_demand(horizon + forecast_horizon) / instance.max_inventory
+        windows = np.stack([mean[t : t + forecast_horizon].ravel() for t in range(horizon + 1)])
+        templates[:, prefix : prefix + forecast_horizon * n_items] = windows
+        high[prefix : prefix + forecast_horizon * n_items] = max(float(windows.max()), 1.0)
+    if observe_time:
+        templates[:, -1] = np.arange(horizon + 1) / horizon
+    templates.setflags(write=False)
+    return templates, high
+
+
+def _parse_reset_options(
+    options: Mapping[str, Any] | None, instance: LotSizingInstance, horizon: int, batch: int | None = None
+) -> dict[str, np.ndarray]:
+    """Validated ``demand`` / ``inventory`` / ``setup`` overrides; with ``batch`` a leading axis of
+    that size is allowed (one value per sub-env)."""
+    if not options:
+        return {}
+    unknown = set(options) - {"demand", "inventory", "setup"}
+    if unknown:
+        raise ValueError(f"unknown reset options {sorted(unknown)}; allowed: 'demand', 'inventory', 'setup'")
+    shapes = {"demand": (horizon, instance.n_items), "inventory": (instance.n_items,), "setup": (instance.n_machines,)}
+    out = {}
+    for key, value in options.items():
+        arr = np.asarray(value)
+        shape = shapes[key]
+        if arr.shape != shape and not (batch is not None and arr.shape == (batch, *shape)):
+            extra = f" or {(batch, *shape)}" if batch is not None else ""
+            raise ValueError(f"reset option {key!r} must have shape {shape}{extra}, got {arr.shape}")
+        whole_floats = arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.array_equal(arr, np.round(arr))
+        if arr.dtype.kind not in "iu" and not whole_floats:
+            raise ValueError(f"reset option {key!r} must hold integers, got dtype {arr.dtype}")
+        arr = arr.astype(np.int64)
+        if np.any(arr < 0):
+            raise ValueError(f"reset option {key!r} must be non-negative, got min {int(arr.min())}")
+        if key == "inventory" and np.any(arr > instance.max_inventory):
+            raise ValueError(f"reset option 'inventory' exceeds max_inventory {instance.max_inventory.tolist()}")
+        if key == "setup" and np.any(arr > instance.n_items):
+            raise ValueError(f"reset option 'setup' must be in 0..{instance.n_items} (0 = idle)")
+        arr.setflags(write=False)
+        out[key] = arr
+    return out
+
+
+def _reset_uniforms(rng: np.random.Generator, instance: LotSizingInstance, horizon: int) -> np.ndarray:
+    """The one draw a reset makes: I + M + T * I uniforms (inventory, setups, demand)."""
+    return rng.random(instance.n_items * (horizon + 1) + instance.n_machines)
+
+
+def _initial_state(
+    u: np.ndarray, instance: LotSizingInstance, tables: _Tables, horizon: int, random_initial_state: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inventory, setup, demand scenario) from the uniforms of :func:`_reset_uniforms` (one
+    reset, or a batch with a leading axis). Inventory is ``floor(u * X)``, uniform on
+    ``0..X - 1``; each setup is a uniformly chosen item the machine can make."""
+    n_items, n_machines = instance.n_items, instance.n_machines
+    demand = instance.demand_from_uniform(u[..., n_items + n_machines :].reshape(*u.shape[:-1], horizon, n_items))
+    if not random_initial_state:
+        shape = u.shape[:-1]
+        inventory = np.broadcast_to(instance.initial_inventory, (*shape, n_items)).copy()
+        return inventory, np.broadcast_to(instance.initial_setup, (*shape, n_machines)).copy(), demand
+    inventory = (u[..., :n_items] * instance.max_inventory).astype(np.int64)
+    setup = _pick_setup(u[..., n_items : n_items + n_machines], tables.feasible, tables.feasible_counts)
+    return inventory, setup, demand
+
+
+def _render_text(t: int, horizon: int, inventory: np.ndarray, setup: np.ndarray, cost: Mapping[str, float] | None) -> str:
+    items = " ".join(f"{int(v):3d}" for v in inventory)
+    machines = " ".join("  -" if s == 0 else f"{int(s) - 1:3d}" for s in setup)
+    lines = [f"t={t}/{horizon}", f"  inventory : {items}", f"  setup item: {machines}"]
+    if cost is not None:
+        lines.append("  cost      : " + ", ".join(f"{k}={v:.2f}" for k, v in cost.items()))
+    return "\n".join(lines) + "\n"
+
+
+class LotSizingEnv(gym.Env):
+    """Stochastic capacitated multi-item lot-sizing (PDPPO). See the module docstring."""
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        n_items: int = 15,
+        n_machines: int = 5,
+        horizon: int | None = None,
+        instance: LotSizingInstance | Mapping[str, Any] | str | os.PathLike | None = None,
+        instance_seed: int = 0,
+        demand: str = "binomial",
+        demand_n: int = 20,
+        demand_p: float = 0.4,
+        seasonal_amplitude: float = 0.5,
+        seasonal_period: float = 25.0,
+        max_inventory: int = 100,
+        overflow: str = "discard",
+        overflow_cost: float = 1.0,
+        idle_keeps_setup: bool = False,
+        random_initial_state: bool = True,
+        forecast_horizon: int = 0,
+        observe_time: bool = False,
+        render_mode: str | None = None,
+    ) -> None:
+        self.instance = _build_instance(
+            n_items, n_machines, horizon, instance, instance_seed, demand, demand_n, demand_p,
+            seasonal_amplitude, seasonal_period, max_inventory,
+        )
+        self.overflow, self.overflow_cost = _check_overflow(overflow, overflow_cost)
+        self.idle_keeps_setup = bool(idle_keeps_setup)
+        self.random_initial_state = bool(random_initial_state)
+        self.forecast_horizon = _check_int("forecast_horizon", forecast_horizon, 0)
+        self.observe_time = bool(observe_time)
+        if render_mode is not None:
+            _check_choice("render_mode", render_mode, self.metadata["render_modes"])
+        self.render_mode = render_mode
+
+        inst = self.instance
+        self.horizon = inst.horizon
+        self._tables = _tables(inst, self.idle_keeps_setup)
+        self._templates, high = _observation_templates(inst, self.horizon, self.forecast_horizon, self.observe_time)
+        self._prefix = inst.n_items + inst.n_machines * (inst.n_items + 1)
+        self._has_tail = self._templates.shape[1] > self._prefix
+        self._overflow_cost = self.overflow_cost if self.overflow == "cost" else None
+        self._action_shape = (inst.n_machines,)
+        self.action_space = spaces.MultiDiscrete(np.full(inst.n_machines, inst.n_items + 1, dtype=np.int64))
+        self.observation_space = spaces.Box(0.0, high, dtype=np.float32)
+
+        self.t = 0
+        self._inventory = np.zeros(inst.n_items)
+        self._set_setup(np.zeros(inst.n_machines, dtype=np.int64))
+        self._scenario = np.zeros((self.horizon, inst.n_items), dtype=np.int64)
+        self._scenario.setflags(write=False)
+        self._demand = self._scenario.astype(np.float64)
+        self._last_cost: dict[str, float] | None = None
+
+    def _set_setup(self, setup: np.ndarray) -> None:
+        self._row = self._tables.row(setup)
+        self._onehot = self._tables.onehot(setup)
+
+    # ------------------------------------------------------------------ public state
+    @property
+    def inventory(self) -> np.ndarray:
+        """Current inventory (I,) int64."""
+        return self._inventory.astype(np.int64)
+
+    @property
+    def setup(self) -> np.ndarray:
+        """Current setups (M,) int64: 0 idle, k = item k - 1."""
+        return self._onehot - self._tables.onehot_offset
+
+    @property
+    def demand_scenario(self) -> np.ndarray:
+        """The episode's demand (T, I) int64, read-only."""
+        return self._scenario
+
+    def expected_demand(self) -> np.ndarray:
+        """Mean demand (T, I) float64 of this episode's periods."""
+        return self.instance.expected_demand(self.horizon)
+
+    def action_masks(self) -> np.ndarray:
+        """Flattened (M * (I + 1),) bool mask, sb3-contrib's MultiDiscrete layout."""
+        return self._tables.mask_flat.copy()
+
+    def post_decision(self, state: np.ndarray, action: Any) -> np.ndarray:
+        """:func:`post_decision` with this env's instance and idle rule."""
+        return post_decision(state, action, self.instance, idle_keeps_setup=self.idle_keeps_setup)
+
+    # --------------------------------------------------------------------- gym api
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        overrides = _parse_reset_options(options, self.instance, self.horizon)
+        u = _reset_uniforms(self.np_random, self.instance, self.horizon)
+        inventory, setup, scenario = _initial_state(u, self.instance, self._tables, self.horizon, self.random_initial_state)
+        self._inventory = overrides.get("inventory", inventory).astype(np.float64)
+        self._set_setup(overrides.get("setup", setup))
+        scenario = overrides.get("demand", scenario)
+        scenario.setflags(write=False)
+        self._scenario = scenario
+        self._demand = scenario.astype(np.float64)
+        self.t = 0
+        self._last_cost = None
+        obs = self._templates[0].copy()
+        _encode_prefix(obs, self._inventory, self._onehot, self._tables)
+        return obs, {"action_mask": self._tables.mask_flat.copy()}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        t = self.t
+        if t >= self.horizon:
+            raise RuntimeError(f"the episode ended after {self.horizon} periods; call reset()")
+        tables = self._tables
+        act = _as_action(action, self._action_shape)
+        k, ok = _transition_index(tables, self._row, act)
+        if np.count_nonzero(ok) != ok.size:
+            _raise_invalid(act, tables)
+        post, setup_cost, setups = _deterministic_step(tables, self._inventory, k)
+        end, lost, costs, overflow = _stochastic_step(tables, post, self._demand[t], self._overflow_cost)
+        self._inventory = end
+        self._row = tables.next_row.take(k)
+        self._onehot = onehot = tables.next_onehot.take(k)
+        self.t = t + 1
+
+        # The post-decision state shares the new setups with the next observation and differs
+        # only in the inventory and (if any) the forecast/time tail of period t.
+        obs = self._templates[t + 1].copy()
+        obs[onehot] = 1.0
+        pds = obs.copy()
+        if self._has_tail:
+            pds[self._prefix :] = self._templates[t, self._prefix :]
+        np.divide(end, tables.max_inventory, out=obs[: tables.n_items])
+        np.divide(post, tables.max_inventory, out=pds[: tables.n_items])
+        lost_cost, holding = costs.tolist()
+        cost = {"setup": float(setup_cost), "lost_sales": lost_cost, "holding": holding, "overflow": float(overflow)}
+        self._last_cost = cost
+        info = {
+            "cost": cost,
+            "demand": self._scenario[t],
+            "lost_sales_units": lost.astype(np.int64),
+            "setups": int(setups),
+            "post_decision_state": pds,
+            "action_mask": tables.mask_flat.copy(),
+        }
+        reward = -(cost["setup"] + lost_cost + holding + cost["overflow"])
+        return obs, reward, t + 1 == self.horizon, False, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        return _render_text(self.t, self.horizon, self.inventory, self.setup, self._last_cost)
+
+
+def _check_overflow(overflow: str, overflow_cost: float) -> tuple[str, float]:
+    _check_choice("overflow", overflow, _OVERFLOW_MODES)
+    if isinstance(overflow_cost, bool) or not isinstance(overflow_cost, (int, float)) or not (
+        math.isfinite(overflow_cost) and overflow_cost >= 0
+    ):
+        raise ValueError(f"overflow_cost must be a finite number >= 0, got {overflow_cost!r}")
+    return overflow, float(overflow_cost)
+
+
+def _build_instance(
+    n_items: int,
+    n_machines: int,
+    horizon: int | None,
+    instance: Any,
+    instance_seed: int,
+    demand: str,
+    demand_n: int,
+    demand_p: float,
+    seasonal_amplitude: float,
+    seasonal_period: float,
+    max_inventory: int,
+) -> LotSizingInstance:
+    if horizon is not None:
+        _check_int("horizon", horizon, 1)
+    if instance is not None:
+        inst = load_instance(instance)
+        return inst if horizon is None or horizon == inst.horizon else replace(inst, horizon=horizon)
+    _check_int("n_items", n_items, 1)
+    _check_int("n_machines", n_machines, 1)
+    _check_int("instance_seed", instance_seed, 0)
+    _check_int("max_inventory", max_inventory, 1)
+    _check_choice("demand", demand, DEMAND_MODELS)
+    _check_int("demand_n", demand_n, 0)
+    if isinstance(demand_p, bool) or not isinstance(demand_p, (int, float)) or not 0.0 <= demand_p <= 1.0:
+        raise ValueError(f"demand_p must be a probability in [0, 1], got {demand_p!r}")
+    return LotSizingInstance.generate(
+        n_items,
+        n_machines,
+        seed=instance_seed,
+        horizon=100 if horizon is None else horizon,
+        max_inventory=max_inventory,
+        demand=demand,
+        demand_n=demand_n,
+        demand_p=demand_p,
+        seasonal_amplitude=seasonal_amplitude,
+        seasonal_period=seasonal_period,
+    )
+
+
+def episode_metrics(rewards: Iterable[float], infos: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Episode cost (= -return), fill rate (1 - lost units / demanded units; 1 if nothing was
+    demanded) and setup changes per period, from the step infos of one episode."""
+    total_demand = 0.0
+    total_lost = 0.0
+    total_setups = 0.0
+    periods = 0
+    for info in infos:
+        if "demand" not in info:
+            continue
+        total_demand += float(np.sum(info["demand"]))
+        total_lost += float(np.sum(info["lost_sales_units"]))
+        total_setups += float(info["setups"])
+        periods += 1
+    return {
+        "cost": -float(np.sum(np.asarray(rewards, dtype=np.float64))),
+        "fill_rate": 1.0 - total_lost / total_demand if total_demand > 0 else 1.0,
+        "setups_per_period": total_setups / periods if periods else 0.0,
+    }

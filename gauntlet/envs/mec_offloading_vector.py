@@ -1,0 +1,184 @@
+"""Native batched MEC offloading: ``num_envs`` systems stepped in one set of array ops.
+
+Registered as the ``vector_entry_point`` of both ``gauntlet/mo-MECOffloading-v0`` and
+``gauntlet/MECOffloading-v0``::
+
+    envs = gym.make_vec("gauntlet/mo-MECOffloading-v0", num_envs=1024, vectorization_mode="vector_entry_point")
+
+Rewards: Gymnasium's ``VectorEnv`` contract is one float per copy, so ``rewards`` is the
+scalarized ``w . r`` (float64, shape ``(num_envs,)``, identical to ``SyncVectorEnv`` over
+``gauntlet/MECOffloading-v0``) and the float32 reward vectors are in
+``infos["reward_vector"]`` (shape ``(num_envs, 2)``), for both ids. ``reward_space`` and
+``reward_dim`` describe the vector. Multi-objective learners read the vectors from infos.
+
+Seeding and autoreset follow ``SyncVectorEnv``: ``reset(seed=s)`` seeds copy ``i`` with
+``s + i``; a copy whose episode ended is reset on the *next* ``step`` call (its action is
+ignored, its reward is 0) (``AutoresetMode.NEXT_STEP``). ``reset(options={"weights": w})``
+takes one preference ``(2,)`` for all copies or one per copy ``(num_envs, 2)``.
+``infos`` holds ``action_mask`` (num_envs, servers), ``reward_vector``, ``delay``,
+``energy``, ``task_size`` and ``weights``, each with its ``_key`` mask as Gymnasium does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from gauntlet.envs.mec_offloading import N_OBJECTIVES, MECCore, scalarize, validate_weights
+
+
+class MECOffloadingVectorEnv(VectorEnv):
+    """``num_envs`` copies of :class:`~gauntlet.envs.mec_offloading.MOMECOffloadingEnv` in
+    one :class:`~gauntlet.envs.mec_offloading.MECCore`; same keyword arguments."""
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *,
+        context: str = "train",
+        n_edges: int | None = None,
+        cloud_freq_ghz: float | None = None,
+        edge_freq_ghz: float | None = None,
+        max_edges: int = 10,
+        n_users: int = 10,
+        arrival_rate: float = 0.1,
+        episode_steps: int = 100,
+        hist_bins: int = 60,
+        hist_bin_mbit: float = 1.0,
+        tx_power_w: float = 0.01,
+        bandwidth_hz: float = 16.6e6,
+        weights: tuple[float, float] = (0.5, 0.5),
+        preference_in_obs: bool = False,
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
+    ) -> None:
+        if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if render_mode is not None:
+            raise ValueError(f"the native vector env does not render; render_mode must be None, got {render_mode!r}")
+        if max_episode_steps is not None and max_episode_steps != episode_steps:
+            raise ValueError(
+                f"max_episode_steps={max_episode_steps} differs from episode_steps={episode_steps}; set episode_steps instead"
+            )
+        self.core = MECCore(
+            int(num_envs), context=context, n_edges=n_edges, cloud_freq_ghz=cloud_freq_ghz, edge_freq_ghz=edge_freq_ghz,
+            max_edges=max_edges, n_users=n_users, arrival_rate=arrival_rate, episode_steps=episode_steps,
+            hist_bins=hist_bins, hist_bin_mbit=hist_bin_mbit, tx_power_w=tx_power_w, bandwidth_hz=bandwidth_hz,
+        )
+        self.num_envs = int(num_envs)
+        self.preference_in_obs = bool(preference_in_obs)
+        self.weights = np.tile(validate_weights(weights), (self.num_envs, 1))
+        self.reward_dim = N_OBJECTIVES
+        dim = self.core.n_servers * self.core.row_features + (N_OBJECTIVES if self.preference_in_obs else 0)
+        self.single_observation_space = spaces.Box(-1.0, np.inf, shape=(dim,), dtype=np.float32)
+        self.single_action_space = spaces.Discrete(self.core.n_servers)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.reward_space = spaces.Box(-np.inf, 0.0, shape=(N_OBJECTIVES,), dtype=np.float32)
+        self.render_mode = None
+        self._rngs: list[np.random.Generator] = [seeding.np_random(None)[0] for _ in range(self.num_envs)]
+        self._autoreset = np.zeros(self.num_envs, dtype=bool)
+        self._started = False
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+        if seed is None:
+            seeds: list[int | None] = [None] * self.num_envs
+        elif isinstance(seed, (int, np.integer)):
+            seeds = [int(seed) + i for i in range(self.num_envs)]
+        else:
+            seeds = list(seed)
+            if len(seeds) != self.num_envs:
+                raise ValueError(f"seed list must have num_envs={self.num_envs} entries, got {len(seeds)}")
+        for i, s in enumerate(seeds):
+            if s is not None or not self._started:
+                self._rngs[i] = seeding.np_random(s)[0]
+        if options and "weights" in options:
+            self.set_weights(options["weights"])
+        rows = np.arange(self.num_envs)
+        self.core.reset_rows(rows, self._rngs)
+        self._autoreset[:] = False
+        self._started = True
+        zeros = np.zeros((self.num_envs, N_OBJECTIVES), dtype=np.float32)
+        return self._obs(), self._infos(zeros, np.zeros(self.num_envs), np.zeros(self.num_envs), np.zeros(self.num_envs))
+
+    def set_weights(self, weights: Any) -> None:
+        """Set the preference of every copy (``(2,)``) or of each copy (``(num_envs, 2)``)."""
+        w = np.asarray(weights, dtype=np.float64)
+        if w.ndim == 2:
+            if w.shape[0] != self.num_envs:
+                raise ValueError(f"per-copy weights must have shape ({self.num_envs}, {N_OBJECTIVES}), got {w.shape}")
+            self.weights = np.stack([validate_weights(row) for row in w])
+        else:
+            self.weights = np.tile(validate_weights(w), (self.num_envs, 1))
+
+    def step(self, actions: Any):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        a = self._check_actions(actions)
+        core = self.core
+        done_rows = np.flatnonzero(self._autoreset)
+        a[done_rows] = 0
+        size = core.head_size.copy()
+        reward, delay, energy = core.step(a)
+        if len(done_rows):
+            core.reset_rows(done_rows, [self._rngs[i] for i in done_rows])
+            reward[done_rows] = 0.0
+            delay[done_rows] = 0.0
+            energy[done_rows] = 0.0
+            size[done_rows] = 0.0
+        truncated = core.t >= core.episode_steps
+        truncated[done_rows] = False
+        self._autoreset = truncated.copy()
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        rewards = scalarize(reward, self.weights)
+        return self._obs(), rewards, terminated, truncated, self._infos(reward, delay, energy, size)
+
+    def action_masks(self) -> np.ndarray:
+        return self.core.present.copy()
+
+    def _check_actions(self, actions: Any) -> np.ndarray:
+        arr = np.asarray(actions)
+        if arr.shape != (self.num_envs,):
+            raise ValueError(f"actions must have shape ({self.num_envs},), got {arr.shape}")
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise ValueError("actions contain NaN or inf")
+        if arr.dtype.kind not in "iuf" or not np.all(arr == np.floor(arr)):
+            raise ValueError(f"actions must be integers in [0, {self.core.max_edges}], got {actions!r}")
+        a = arr.astype(np.int64)
+        if np.any((a < 0) | (a > self.core.max_edges)):
+            raise ValueError(f"actions must be integers in [0, {self.core.max_edges}], got {actions!r}")
+        valid = self.core.present[np.arange(self.num_envs), a] | self._autoreset
+        if not valid.all():
+            bad = int(np.flatnonzero(~valid)[0])
+            raise ValueError(
+                f"action {a[bad]} of copy {bad} is masked: that system has {self.core.edges[bad]} edge servers "
+                f"(valid actions 0..{self.core.edges[bad]}); see infos['action_mask'] / action_masks()"
+            )
+        return a
+
+    def _obs(self) -> np.ndarray:
+        obs = self.core.observe().reshape(self.num_envs, -1)
+        if self.preference_in_obs:
+            obs = np.concatenate([obs, self.weights.astype(np.float32)], axis=1)
+        return obs
+
+    def _infos(self, reward: np.ndarray, delay: np.ndarray, energy: np.ndarray, size: np.ndarray) -> dict[str, Any]:
+        ones = np.ones(self.num_envs, dtype=bool)
+        infos: dict[str, Any] = {
+            "action_mask": self.core.present.copy(),
+            "reward_vector": reward,
+            "delay": delay,
+            "energy": energy,
+            "task_size": size,
+            "weights": self.weights.copy(),
+        }
+        for key in list(infos):
+            infos[f"_{key}"] = ones
+        return infos

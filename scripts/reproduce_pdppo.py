@@ -1,0 +1,185 @@
+"""Reproduce the PDPPO paper's lot-sizing comparison: PDPPO vs its one-critic variant vs PPO.
+
+Trains every learning agent on every task over several seeds, evaluates it on the task's
+official evaluation seeds, evaluates the registry's LotSizing baselines too, prints a table
+(mean +- std over seeds of the best training-episode cost, the final training cost and the
+evaluation cost), writes leaderboard entries, run records, the raw learning curves (JSON) and
+a learning-curve plot (episode cost vs timesteps, mean +- std over seeds).
+
+The paper's protocol is 1M steps per run and 20 seeds (the task budget is 1M, 5 seeds)::
+
+    python scripts/reproduce_pdppo.py                                  # full budget
+    python scripts/reproduce_pdppo.py --timesteps 20000 --seeds 2 \\
+        --baselines random --leaderboard-dir /tmp/boards               # smoke run
+
+The paper reports (authors' logs, run 1, best episode cost) 15x5: PDPPO -2688 vs PPO -2991;
+25x15: PDPPO -6363 vs PPO -9370.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+import gauntlet  # noqa: E402,F401  (registers the env ids)
+from gauntlet.bench import leaderboard  # noqa: E402
+from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run, run_path  # noqa: E402
+from gauntlet.registry import get_agent, get_task  # noqa: E402
+
+DEFAULT_TASKS = ("gauntlet/LotSizing-15x5-v0", "gauntlet/LotSizing-25x15-v0")
+DEFAULT_AGENTS = ("pdppo", "pdppo-1critic", "ppo")
+DEFAULT_BASELINES = ("random", "base-stock", "newsvendor", "rolling-milp", "perfect-info")
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tasks", nargs="+", default=list(DEFAULT_TASKS),
+                   help="task ids, or short names such as 15x5 (default: %(default)s)")
+    p.add_argument("--agents", nargs="+", default=list(DEFAULT_AGENTS), help="learning agents (default: %(default)s)")
+    p.add_argument("--baselines", nargs="*", default=list(DEFAULT_BASELINES),
+                   help="non-learning agents to evaluate; none with an empty list (default: %(default)s)")
+    p.add_argument("--seeds", type=int, default=None,
+                   help="number of training seeds 0..k-1 (default: the task's benchmark spec)")
+    p.add_argument("--timesteps", type=int, default=None, help="training steps per run (default: the task's budget)")
+    p.add_argument("--out", type=Path, default=Path("runs/reproduce_pdppo"),
+                   help="directory for run records, curves.json and learning_curves.png (default: %(default)s)")
+    p.add_argument("--leaderboard-dir", type=Path, default=Path("leaderboards"),
+                   help="leaderboard directory (default: %(default)s)")
+    p.add_argument("--no-leaderboard", action="store_true", help="do not write leaderboard entries")
+    p.add_argument("--progress-bar", action="store_true", help="show a progress bar while training")
+    args = p.parse_args()
+    args.tasks = [t if t.startswith("gauntlet/") else f"gauntlet/LotSizing-{t}-v0" for t in args.tasks]
+    for task in args.tasks:
+        get_task(task)
+    for name in [*args.agents, *args.baselines]:
+        get_agent(name)
+    if args.seeds is not None and args.seeds < 1:
+        p.error(f"--seeds must be >= 1, got {args.seeds}")
+    if args.timesteps is not None and args.timesteps < 1:
+        p.error(f"--timesteps must be >= 1, got {args.timesteps}")
+    return args
+
+
+def training_curve(model: Any, env: gym.Env) -> list[tuple[int, float]]:
+    """(timestep at episode end, episode return) of every training episode."""
+    if hasattr(model, "episode_log"):
+        return [(int(t), float(r)) for t, r in model.episode_log]
+    lengths = np.cumsum(env.get_episode_lengths())
+    return [(int(t), float(r)) for t, r in zip(lengths, env.get_episode_rewards())]
+
+
+def train_and_evaluate(task: str, agent: str, seed: int, budget: int, progress_bar: bool) -> tuple[RunRecord, list]:
+    """Like ``runner.run`` but keeps the training curve (a Monitor records SB3's episodes)."""
+    from stable_baselines3.common.monitor import Monitor
+
+    start = time.perf_counter()
+    env = Monitor(gym.make(task))
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    model = make_agent(get_agent(agent), env, task, seed)
+    model.learn(total_timesteps=budget, progress_bar=progress_bar)
+    train_time = time.perf_counter() - start
+    curve = training_curve(model, env)
+    env.close()
+    record = evaluate_run(task, agent, model, train_seed=seed, train_timesteps=budget, train_time_s=train_time)
+    return record, curve
+
+
+def eval_costs(record: RunRecord) -> np.ndarray:
+    return np.array([m["cost"] for m in record.episode_metrics])
+
+
+def smooth(costs: np.ndarray, window: int) -> np.ndarray:
+    if window <= 1 or len(costs) < window:
+        return costs
+    return np.convolve(costs, np.ones(window) / window, mode="valid")
+
+
+def plot(curves: dict[str, dict[str, list]], baselines: dict[str, dict[str, float]], path: Path) -> None:
+    fig, axes = plt.subplots(1, len(curves), figsize=(6.5 * len(curves), 4.5), squeeze=False)
+    for ax, (task, per_agent) in zip(axes[0], curves.items()):
+        for agent, runs in per_agent.items():
+            n = min(len(r) for r in runs)
+            if n == 0:
+                continue
+            window = max(1, n // 50)
+            costs = np.stack([smooth(-np.array([ret for _, ret in r[:n]]), window) for r in runs])
+            steps = np.array([t for t, _ in runs[0][:n]])[window - 1 :]
+            mean, std = costs.mean(0), costs.std(0)
+            ax.plot(steps, mean, label=f"{agent} ({len(runs)} seeds)")
+            ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
+        for i, (name, cost) in enumerate(baselines.get(task, {}).items()):
+            ax.axhline(cost, linestyle="--", linewidth=1, color=f"C{len(per_agent) + i}", label=f"{name} (eval)")
+        ax.set_title(task.removeprefix("gauntlet/"))
+        ax.set_xlabel("timesteps")
+        ax.set_ylabel("episode cost (lower is better)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def fmt(values: list[float] | np.ndarray) -> str:
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():9.1f} +- {values.std():7.1f}"
+
+
+def main() -> None:
+    args = parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    curves: dict[str, dict[str, list]] = {}
+    baseline_costs: dict[str, dict[str, float]] = {}
+    for task in args.tasks:
+        spec = get_task(task).benchmark
+        budget = args.timesteps or spec.train_timesteps
+        seeds = range(args.seeds or spec.n_train_seeds)
+        print(f"\n=== {task}: {budget} steps x {len(seeds)} seeds, eval on {spec.eval_episodes} official seeds")
+        print(f"{'agent':<16}{'best train episode cost':>28}{'final train cost':>26}{'eval cost':>26}{'train s/run':>13}")
+        curves[task] = {}
+        for agent in args.agents:
+            records, agent_curves = [], []
+            for seed in seeds:
+                record, curve = train_and_evaluate(task, agent, seed, budget, args.progress_bar)
+                record.save(run_path(args.out, task, agent, seed))
+                records.append(record)
+                agent_curves.append(curve)
+            curves[task][agent] = agent_curves
+            best = [-max(r for _, r in c) for c in agent_curves]
+            final = [-np.mean([r for _, r in c[-max(1, len(c) // 10):]]) for c in agent_curves]
+            evals = [eval_costs(r).mean() for r in records]
+            train_s = np.mean([r.train_time_s for r in records])
+            print(f"{agent:<16}{fmt(best):>28}{fmt(final):>26}{fmt(evals):>26}{train_s:>13.0f}", flush=True)
+            if not args.no_leaderboard:
+                leaderboard.record(records, kind="reference", directory=args.leaderboard_dir)
+        baseline_costs[task] = {}
+        for name in args.baselines:
+            try:
+                record = run(task, name, train_seed=0)
+            except Exception as exc:  # a broken or missing baseline must not sink a long run
+                print(f"{name:<16}skipped: {type(exc).__name__}: {exc}")
+                continue
+            record.save(run_path(args.out, task, name, 0))
+            cost = eval_costs(record)
+            baseline_costs[task][name] = float(cost.mean())
+            print(f"{name:<16}{'-':>28}{'-':>26}{fmt(cost):>26}{'-':>13}  (std over eval episodes)", flush=True)
+            if not args.no_leaderboard:
+                leaderboard.record([record], kind="baseline", directory=args.leaderboard_dir)
+    (args.out / "curves.json").write_text(json.dumps({"curves": curves, "baselines": baseline_costs}))
+    plot(curves, baseline_costs, args.out / "learning_curves.png")
+    print(f"\nwrote {args.out / 'learning_curves.png'}, {args.out / 'curves.json'} and run records under {args.out}")
+    if not args.no_leaderboard:
+        print(f"leaderboard entries merged into {args.leaderboard_dir}/")
+
+
+if __name__ == "__main__":
+    main()

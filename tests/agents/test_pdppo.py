@@ -1,0 +1,222 @@
+"""PDPPO: learning runs, valid masked actions, persistence, determinism, arguments, advantages."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from stable_baselines3.common.callbacks import BaseCallback
+
+import gauntlet  # noqa: F401  (registers the env ids)
+from gauntlet.agents.pdppo import PDPPO, gae, pdppo_advantages
+
+ENV_ID = "gauntlet/LotSizing-v0"
+# Small budgets keep the file fast: two rollouts of two 100-period episodes... per variant.
+FAST = dict(n_steps=100, n_epochs=2, batch_size=50, hidden_sizes=(32, 32))
+
+
+@pytest.fixture
+def env() -> gym.Env:
+    return gym.make(ENV_ID)
+
+
+def _weights(agent: PDPPO) -> dict[str, torch.Tensor]:
+    nets = {"actor": agent.actor, "critic_post": agent.critic_post}
+    if agent.critic is not None:
+        nets["critic"] = agent.critic
+    return {f"{n}.{k}": v for n, net in nets.items() for k, v in net.state_dict().items()}
+
+
+def _valid(action: np.ndarray, mask: np.ndarray, nvec: np.ndarray) -> bool:
+    offsets = np.concatenate([[0], np.cumsum(nvec)[:-1]])
+    return bool(np.all(mask[offsets + action]))
+
+
+@pytest.mark.parametrize("dual_critic", [True, False])
+def test_learns_on_lot_sizing_and_logs_episodes(env, dual_critic):
+    agent = PDPPO(env, seed=0, dual_critic=dual_critic, **FAST)
+    assert agent.learn(200) is agent
+    assert agent.num_timesteps == 200
+    assert [t for t, _ in agent.episode_log] == [100, 200]
+    assert all(np.isfinite(r) and r < 0 for _, r in agent.episode_log)
+    assert (agent.critic is not None) == dual_critic
+
+
+@pytest.mark.parametrize("dual_critic", [True, False])
+def test_predict_returns_unmasked_actions_in_the_space(env, dual_critic):
+    agent = PDPPO(env, seed=1, dual_critic=dual_critic, **FAST).learn(100)
+    obs, info = env.reset(seed=5)
+    mask = env.unwrapped.action_masks()
+    nvec = env.action_space.nvec
+    for deterministic in (True, False):
+        action, state = agent.predict(obs, deterministic=deterministic, action_masks=mask)
+        assert state is None
+        assert action.shape == env.action_space.shape and env.action_space.contains(action)
+        assert _valid(action, mask, nvec)
+    batch, _ = agent.predict(np.stack([obs] * 4), deterministic=False, action_masks=np.stack([mask] * 4))
+    assert batch.shape == (4, len(nvec))
+    assert all(_valid(a, mask, nvec) for a in batch)
+    env.step(action)  # the env accepts it (masked actions would raise)
+
+
+def test_predict_obeys_a_restrictive_mask(env):
+    agent = PDPPO(env, seed=2, **FAST)
+    obs, _ = env.reset(seed=0)
+    nvec = env.action_space.nvec
+    only_idle = np.zeros(int(nvec.sum()), dtype=bool)
+    only_idle[np.concatenate([[0], np.cumsum(nvec)[:-1]])] = True
+    for deterministic in (True, False):
+        action, _ = agent.predict(obs, deterministic=deterministic, action_masks=only_idle)
+        assert np.all(action == 0)
+
+
+def test_predict_uses_the_mask_from_the_runner_hooks(env):
+    agent = PDPPO(env, seed=2, **FAST)
+    obs, info = env.reset(seed=0)
+    nvec = env.action_space.nvec
+    only_idle = np.zeros(int(nvec.sum()), dtype=bool)
+    only_idle[np.concatenate([[0], np.cumsum(nvec)[:-1]])] = True
+    agent.on_reset(env, obs, {"action_mask": only_idle})
+    assert np.all(agent.predict(obs, deterministic=False)[0] == 0)
+
+
+def test_predict_rejects_wrong_observation_and_mask_shapes(env):
+    agent = PDPPO(env, seed=0, **FAST)
+    obs, _ = env.reset(seed=0)
+    with pytest.raises(ValueError, match="observation must have shape"):
+        agent.predict(obs[:-1])
+    with pytest.raises(ValueError, match="action_masks must have"):
+        agent.predict(obs, action_masks=np.ones(3, dtype=bool))
+
+
+@pytest.mark.parametrize("dual_critic", [True, False])
+def test_save_load_round_trip_gives_identical_predictions(env, tmp_path, dual_critic):
+    agent = PDPPO(env, seed=3, dual_critic=dual_critic, **FAST).learn(100)
+    path = tmp_path / "pdppo.pt"
+    agent.save(path)
+    observations = np.stack([env.reset(seed=s)[0] for s in range(6)])
+    mask = np.stack([env.unwrapped.action_masks()] * 6)
+    expected, _ = agent.predict(observations, action_masks=mask)
+    for env_arg in (None, env):
+        loaded = PDPPO.load(path, env=env_arg)
+        assert loaded.hyperparameters == agent.hyperparameters
+        assert loaded.num_timesteps == agent.num_timesteps and loaded.episode_log == agent.episode_log
+        np.testing.assert_array_equal(loaded.predict(observations, action_masks=mask)[0], expected)
+    PDPPO.load(path, env=env).learn(100)  # a loaded agent keeps training
+
+
+def test_load_rejects_an_env_with_other_spaces(env, tmp_path):
+    path = tmp_path / "pdppo.pt"
+    PDPPO(env, seed=0, **FAST).save(path)
+    with pytest.raises(ValueError, match="do not match"):
+        PDPPO.load(path, env=gym.make("gauntlet/LotSizing-25x15-v0"))
+
+
+def test_same_seed_gives_identical_weights_and_episodes(env):
+    runs = [PDPPO(gym.make(ENV_ID), seed=7, **FAST).learn(200) for _ in range(2)]
+    other = PDPPO(gym.make(ENV_ID), seed=8, **FAST).learn(200)
+    first, second = (_weights(a) for a in runs)
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert runs[0].episode_log == runs[1].episode_log
+    assert not all(torch.equal(first[k], _weights(other)[k]) for k in first)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"gamma": 1.5}, "gamma=1.5 is out of range"),
+        ({"gae_lambda": -0.1}, "gae_lambda=-0.1 is out of range"),
+        ({"clip_range": 0.0}, "clip_range=0.0 is out of range"),
+        ({"n_epochs": 0}, "n_epochs=0 is out of range"),
+        ({"actor_lr": -1e-3}, "actor_lr=-0.001 is out of range"),
+        ({"critic_lr": 0.0}, "critic_lr=0.0 is out of range"),
+        ({"n_steps": 0}, "n_steps=0 is out of range"),
+        ({"ent_coef": -0.1}, "ent_coef=-0.1 is out of range"),
+        ({"n_envs": 0}, "n_envs=0 is out of range"),
+        ({"hidden_sizes": ()}, "hidden_sizes=\\[\\] is out of range"),
+        ({"n_steps": 100, "batch_size": 101}, "batch_size=101 is out of range"),
+    ],
+)
+def test_invalid_arguments_raise_value_error(env, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        PDPPO(env, **kwargs)
+
+
+def test_rejects_envs_without_multidiscrete_actions():
+    with pytest.raises(ValueError, match="MultiDiscrete"):
+        PDPPO(gym.make("CartPole-v1"))
+
+
+def test_learn_arguments_are_checked(env):
+    agent = PDPPO(env, seed=0, **FAST)
+    with pytest.raises(ValueError, match="total_timesteps must be >= 0"):
+        agent.learn(-1)
+
+    class Noop(BaseCallback):
+        def _on_step(self) -> bool:
+            return True
+
+    with pytest.raises(TypeError, match="BaseCallback objects are not supported"):
+        agent.learn(100, callback=Noop())
+
+
+def test_callback_receives_stats_and_can_stop_training(env):
+    seen: list[dict] = []
+
+    def stop_after_first(stats: dict) -> bool:
+        seen.append(stats)
+        return False
+
+    agent = PDPPO(env, seed=0, **FAST).learn(1000, callback=stop_after_first)
+    assert agent.num_timesteps == 100 and len(seen) == 1
+    stats = seen[0]
+    assert stats["num_timesteps"] == 100
+    assert stats["episode_cost_mean"] == pytest.approx(-agent.episode_log[0][1])
+    assert {"actor_loss", "critic_loss", "critic_post_loss", "entropy", "approx_kl"} <= stats.keys()
+
+
+def test_rollouts_cut_inside_episodes_bootstrap_with_the_post_decision_state(env):
+    agent = PDPPO(env, seed=0, n_steps=30, n_epochs=1, hidden_sizes=(16,)).learn(120)
+    assert agent.num_timesteps == 120 and [t for t, _ in agent.episode_log] == [100]
+
+
+def test_tensorboard_scalars_are_written(env, tmp_path):
+    PDPPO(env, seed=0, tensorboard_log=str(tmp_path), **FAST).learn(100, progress_bar=True)
+    runs = list(tmp_path.iterdir())
+    assert [r.name for r in runs] == ["PDPPO_1"]
+    assert any(f.name.startswith("events.out.tfevents") for f in runs[0].iterdir())
+
+
+def test_gae_with_lambda_one_is_return_minus_value_and_stops_at_episode_ends():
+    rewards = np.array([[1.0], [1.0]])
+    values = np.array([[0.0], [0.0]])
+    # Bootstrapped from last_values = 2: delta_1 = 1 + 0.5 * 2 = 2, A_0 = 1 + 0.5 * 0.5 * 2.
+    np.testing.assert_allclose(gae(rewards, values, np.array([2.0]), np.zeros((2, 1)), 0.5, 0.5), [[1.5], [2.0]])
+    # An episode end after step 0 stops both bootstrap and the GAE trace.
+    np.testing.assert_allclose(gae(rewards, values, np.array([2.0]), np.array([[1.0], [0.0]]), 0.5, 0.5), [[1.0], [2.0]])
+
+
+def test_pdppo_advantage_on_a_hand_computed_batch():
+    gamma = 0.5
+    stochastic = np.array([[1.0], [2.0], [3.0]])  # -(lost sales + holding)
+    deterministic = np.array([[-1.0], [0.0], [-2.0]])  # -setup
+    values = np.array([[3.0], [1.0], [1.5]])  # V(s_t)
+    post_values = np.array([[-3.0], [-1.0], [0.0]])  # V^x(s^x_t)
+    dones = np.array([[0.0], [0.0], [1.0]])
+    unused = np.array([100.0])  # the episode ends at the last step: no bootstrap
+    # R = [1 + .5 * 3.5, 2 + .5 * 3, 3] = [2.75, 3.5, 3];  A = R - V = [-0.25, 2.5, 1.5]
+    # R^x = [-1 + .5 * -1, 0 + .5 * -2, -2] = [-1.5, -1, -2];  A^x = R^x - V^x = [1.5, 0, -2]
+    adv, returns, post_returns = pdppo_advantages(
+        stochastic, deterministic, values, post_values, unused, unused, dones, gamma, 1.0
+    )
+    np.testing.assert_allclose(adv, [[1.5], [2.5], [1.5]])
+    np.testing.assert_allclose(returns, [[2.75], [3.5], [3.0]])
+    np.testing.assert_allclose(post_returns, [[-1.5], [-1.0], [-2.0]])
+    # One critic: the full reward [0, 2, 1] has return [1.25, 2.5, 1]; A = R - V^x.
+    adv, returns, post_returns = pdppo_advantages(
+        stochastic, deterministic, None, post_values, None, unused, dones, gamma, 1.0
+    )
+    assert returns is None
+    np.testing.assert_allclose(adv, [[4.25], [3.5], [1.0]])
+    np.testing.assert_allclose(post_returns, [[1.25], [2.5], [1.0]])

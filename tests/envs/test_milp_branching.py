@@ -1,0 +1,350 @@
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pyscipopt")
+
+import gymnasium as gym  # noqa: E402
+from gymnasium.utils.env_checker import check_env  # noqa: E402
+from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: E402
+from stable_baselines3.common.env_checker import check_env as sb3_check_env  # noqa: E402
+
+import gauntlet  # noqa: E402,F401  (registers the ids)
+from gauntlet.envs import milp_branching as mb  # noqa: E402
+from gauntlet.envs.milp_branching import (  # noqa: E402
+    MILPBranchingEnv,
+    episode_metrics,
+    most_fractional_column,
+    solve_inline,
+)
+from gauntlet.envs.milp_branching.instances import (  # noqa: E402
+    SIZES,
+    barabasi_albert_edges,
+    generate,
+    greedy_clique_partition,
+)
+
+PROBLEMS = list(SIZES)
+# No presolve, cuts or heuristics: the root LP of disjoint odd cycles is x = 1/2 everywhere, so
+# every column is a candidate there and tiny solves take milliseconds.
+BARE = {"presolving/maxrounds": 0, "separating/maxroundsroot": 0, "propagating/maxroundsroot": 0}
+
+
+def odd_cycles_lp(path, n_cycles=4, length=5):
+    n = n_cycles * length
+    lines = ["Maximize", " obj: " + " + ".join(f"x{i}" for i in range(n)), "Subject To"]
+    for c in range(n_cycles):
+        for k in range(length):
+            u, v = c * length + k, c * length + (k + 1) % length
+            lines.append(f" e{u}_{v}: x{u} + x{v} <= 1")
+    lines += ["Binary", " " + " ".join(f"x{i}" for i in range(n)), "End"]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+@pytest.fixture
+def cycles_file(tmp_path):
+    return odd_cycles_lp(tmp_path / "cycles.lp")
+
+
+def tiny_env(path, **kwargs):
+    return MILPBranchingEnv(instance_path=path, scip_params=BARE, **kwargs)
+
+
+def run_episode(env, seed, policy=None):
+    obs, info = env.reset(seed=seed)
+    rewards, infos, actions = [], [info], []
+    while True:
+        action = policy(obs) if policy else most_fractional_column(obs["variable_features"], obs["candidates"])
+        actions.append(action)
+        obs, reward, terminated, truncated, info = env.step(action)
+        rewards.append(reward)
+        infos.append(info)
+        if terminated or truncated:
+            return np.array(rewards), infos, actions
+
+
+# ------------------------------------------------------------------------ generators
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_generators_are_deterministic_per_seed(problem):
+    a = generate(problem, "small", np.random.default_rng(7))
+    b = generate(problem, "small", np.random.default_rng(7))
+    c = generate(problem, "small", np.random.default_rng(8))
+    assert np.array_equal(a.c, b.c) and (a.A != b.A).nnz == 0
+    assert np.array_equal(a.lhs, b.lhs) and np.array_equal(a.rhs, b.rhs)
+    assert a.A.shape != c.A.shape or (a.A != c.A).nnz > 0 or not np.array_equal(a.c, c.c)
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_generated_instances_are_feasible(problem):
+    inst = generate(problem, "small", np.random.default_rng(3))
+    sign = -1.0 if inst.maximize else 1.0
+    res = milp(sign * inst.c, constraints=LinearConstraint(inst.A, inst.lhs, inst.rhs),
+               integrality=inst.integrality.astype(int), bounds=Bounds(inst.lb, inst.ub),
+               options={"time_limit": 20})
+    assert res.x is not None, res.message
+    x = res.x
+    assert np.all(inst.A @ x >= inst.lhs - 1e-6) and np.all(inst.A @ x <= inst.rhs + 1e-6)
+
+
+def test_set_cover_structure():
+    inst = generate("setcover", "small", np.random.default_rng(0))
+    p = SIZES["setcover"]["small"]
+    assert inst.A.shape == (p["n_rows"], p["n_cols"])
+    assert inst.A.nnz == int(p["n_rows"] * p["n_cols"] * p["density"])
+    assert np.all(np.diff(inst.A.tocsc().indptr) >= 2)  # every column covers >= 2 rows
+    assert np.all(np.diff(inst.A.indptr) >= 1)  # every row is covered
+    assert inst.c.min() >= 1 and inst.c.max() <= 100 and np.all(inst.c == np.round(inst.c))
+
+
+def test_facility_capacities_scaled_to_ratio():
+    inst = generate("facility", "small", np.random.default_rng(0))
+    p = SIZES["facility"]["small"]
+    nc, nf = p["n_customers"], p["n_facilities"]
+    demands = inst.A[nc].toarray().ravel()[nf:].reshape(nc, nf)[:, 0]
+    capacities = -inst.A[nc : nc + nf].toarray()[np.arange(nf), np.arange(nf)]
+    assert capacities.sum() == pytest.approx(5.0 * demands.sum())
+    assert inst.integrality[:nf].all() and not inst.integrality[nf:].any()
+
+
+def test_independent_set_formulation_covers_every_edge_once_with_cliques():
+    rng = np.random.default_rng(0)
+    edges = barabasi_albert_edges(rng, 60, 4)
+    assert len(edges) == 4 * (60 - 4)
+    cliques = greedy_clique_partition(60, edges)
+    assert sorted(v for c in cliques for v in c) == list(range(60))
+    adj = {(min(u, v), max(u, v)) for u, v in edges}
+    for clique in cliques:
+        for i, u in enumerate(clique):
+            for v in clique[i + 1 :]:
+                assert (min(u, v), max(u, v)) in adj
+    inst = generate("indset", "small", np.random.default_rng(0))
+    dense = inst.A.toarray()
+    for u, v in barabasi_albert_edges(np.random.default_rng(0), SIZES["indset"]["small"]["n_nodes"], 4):
+        assert np.any((dense[:, u] > 0) & (dense[:, v] > 0))
+
+
+def test_generator_rejects_bad_parameters():
+    with pytest.raises(ValueError, match="density"):
+        mb.instances.set_cover(np.random.default_rng(0), density=1.5)
+    with pytest.raises(ValueError, match="add_item_prob"):
+        mb.instances.combinatorial_auction(np.random.default_rng(0), add_item_prob=2.0)
+    with pytest.raises(ValueError, match="size='huge'"):
+        generate("setcover", "huge", np.random.default_rng(0))
+
+
+# ------------------------------------------------------------------------------ env
+def test_constructor_validates_arguments(tmp_path):
+    with pytest.raises(ValueError, match="problem='knapsack'"):
+        MILPBranchingEnv(problem="knapsack")
+    with pytest.raises(ValueError, match="size='tiny'"):
+        MILPBranchingEnv(size="tiny")
+    with pytest.raises(ValueError, match="reward='gap'"):
+        MILPBranchingEnv(reward="gap")
+    with pytest.raises(ValueError, match="time_limit=-1"):
+        MILPBranchingEnv(time_limit=-1)
+    with pytest.raises(ValueError, match="max_vars=0"):
+        MILPBranchingEnv(max_vars=0)
+
+
+def test_bad_files_give_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        MILPBranchingEnv(instance_path=str(tmp_path / "missing.lp"))
+    garbage = tmp_path / "garbage.lp"
+    garbage.write_text("this is not\n a linear program ::: at all\n")
+    with pytest.raises(ValueError, match="could not be parsed"):
+        MILPBranchingEnv(instance_path=str(garbage))
+    with pytest.raises(ValueError, match="scip_params"):
+        MILPBranchingEnv(instance_path=odd_cycles_lp(tmp_path / "c.lp"), scip_params={"no/such/param": 1})
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ("Minimize\n obj: x + y\nSubject To\n c: x + y >= 3\nBinary\n x y\nEnd\n", "infeasible"),
+        ("Maximize\n obj: x + y\nSubject To\n c: x - y <= 1\nBounds\n x >= 0\n y >= 0\nGeneral\n x y\nEnd\n", "unbounded|inforunbd"),
+    ],
+)
+def test_infeasible_and_unbounded_instances_raise(tmp_path, body, status):
+    path = tmp_path / "bad.lp"
+    path.write_text(body)
+    env = MILPBranchingEnv(instance_path=str(path))
+    with pytest.raises(ValueError, match=status):
+        env.reset(seed=0)
+    env.close()
+
+
+def test_episode_ends_with_status_and_scip_node_count(cycles_file):
+    env = tiny_env(cycles_file)
+    rewards, infos, _ = run_episode(env, seed=0)
+    final = infos[-1]
+    assert final["status"] == "optimal"
+    assert final["nodes"] == env.model.getNNodes()
+    assert final["lp_iterations"] == env.model.getNLPIterations()
+    assert rewards.sum() == -final["nodes"]  # the return is minus the node count
+    assert final["primal_bound"] == pytest.approx(8.0) and final["gap"] == 0.0
+    metrics = episode_metrics(rewards, infos)
+    assert metrics["nodes"] == final["nodes"] and metrics["solving_time"] > 0
+    env.close()
+
+
+def test_lp_iteration_reward_sums_to_total(cycles_file):
+    env = tiny_env(cycles_file, reward="lp_iterations")
+    rewards, infos, _ = run_episode(env, seed=0)
+    assert rewards.sum() == -infos[-1]["lp_iterations"]
+    env.close()
+
+
+def test_root_observation_of_odd_cycles(cycles_file):
+    env = tiny_env(cycles_file)
+    obs, info = env.reset(seed=0)
+    assert obs in env.observation_space
+    n_vars, n_rows, n_edges, n_cands = obs["sizes"]
+    assert (n_vars, n_rows, n_edges, n_cands) == (20, 20, 40, 20)
+    np.testing.assert_allclose(obs["variable_features"][:20, 8], 0.5)  # LP value
+    np.testing.assert_allclose(obs["variable_features"][:20, 9], 0.5)  # fractionality
+    np.testing.assert_allclose(obs["edge_features"][:40, 0], 1 / np.sqrt(2), rtol=1e-6)
+    np.testing.assert_allclose(obs["row_features"][:20, 0], 1 / np.sqrt(2), rtol=1e-6)  # bias rhs/||a||
+    assert obs["row_features"][:20, 2].all()  # every edge constraint is tight at x = 1/2
+    assert info["action_mask"].sum() == 20 and np.array_equal(env.action_masks(), info["action_mask"])
+    assert info["depth"] == 0
+    env.close()
+
+
+def test_invalid_actions_are_rejected(cycles_file):
+    env = tiny_env(cycles_file)
+    obs, _ = env.reset(seed=0)
+    with pytest.raises(ValueError, match="outside the action space"):
+        env.step(20)
+    with pytest.raises(ValueError, match="non-integer"):
+        env.step(np.nan)
+    with pytest.raises(ValueError, match="one integer"):
+        env.step(np.array([1, 2]))
+    obs, *_ = env.step(0)
+    not_candidate = int(np.flatnonzero(obs["action_mask"] == 0)[0])
+    with pytest.raises(ValueError, match="not a branching candidate"):
+        env.step(not_candidate)
+    env.close()
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+
+
+def test_same_seed_same_trajectory():
+    env = MILPBranchingEnv(problem="setcover", size="small")
+    r1, i1, a1 = run_episode(env, seed=5)
+    r2, i2, a2 = run_episode(env, seed=5)
+    assert a1 == a2 and np.array_equal(r1, r2)
+    assert [i["nodes"] for i in i1] == [i["nodes"] for i in i2]
+    env.close()
+
+
+def test_env_and_inline_rule_build_identical_trees():
+    env = MILPBranchingEnv(problem="setcover", size="small")
+    for seed in (0, 1):
+        rewards, infos, actions = run_episode(env, seed=seed)
+        inline = solve_inline(env.last_instance, env.last_params,
+                              lambda g: most_fractional_column(g.variable_features, g.candidates))
+        assert inline["decisions"] == len(actions)
+        assert inline["nodes"] == infos[-1]["nodes"]
+        assert inline["lp_iterations"] == infos[-1]["lp_iterations"]
+        assert inline["primal_bound"] == infos[-1]["primal_bound"]
+    env.close()
+
+
+def test_exception_in_solver_call_is_forwarded(cycles_file):
+    env = tiny_env(cycles_file)
+    env.reset(seed=0)
+
+    def boom(model, graph):
+        raise KeyError("raised inside the SCIP callback")
+
+    with pytest.raises(KeyError, match="inside the SCIP callback"):
+        env.call_in_solver(boom)
+    # the solve survives a failing call and the episode can continue
+    assert env.call_in_solver(lambda model, graph: len(graph.candidate_vars)) == 20
+    env.step(0)
+    env.close()
+
+
+def test_exception_in_observation_is_forwarded_and_thread_ends(cycles_file, monkeypatch):
+    calls = {"n": 0}
+    original = mb.NodeBipartiteExtractor.__call__
+
+    def flaky(self, model):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ZeroDivisionError("feature extraction failed")
+        return original(self, model)
+
+    monkeypatch.setattr(mb.NodeBipartiteExtractor, "__call__", flaky)
+    before = threading.active_count()
+    env = tiny_env(cycles_file)
+    env.reset(seed=0)
+    with pytest.raises(ZeroDivisionError, match="feature extraction failed"):
+        env.step(0)
+    assert threading.active_count() == before
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+    env.close()
+
+
+def test_no_leaked_threads_over_many_resets_and_closes(cycles_file):
+    before = threading.active_count()
+    env = tiny_env(cycles_file)
+    for i in range(50):
+        env.reset(seed=i)
+        if i % 2:
+            env.step(int(np.flatnonzero(env.action_masks())[0]))
+        if i % 3 == 0:
+            env.close()  # close mid-episode; the next reset starts a fresh solve
+    env.close()
+    env.close()  # idempotent
+    assert threading.active_count() == before
+
+
+def test_scip_default_delegation_ends_episode(cycles_file):
+    env = tiny_env(cycles_file)
+    env.reset(seed=0)
+    env.let_scip_branch()
+    obs, reward, terminated, truncated, info = env.step(0)
+    assert terminated and info["status"] == "optimal" and reward == -info["nodes"]
+    env.close()
+
+
+def test_candidate_scores(cycles_file):
+    env = tiny_env(cycles_file)
+    obs, _ = env.reset(seed=0)
+    for kind in ("strong", "pseudocost"):
+        scores = env.candidate_scores(kind)
+        assert scores.shape == (env.max_vars,)
+        assert np.all(np.isfinite(scores[:20]) | np.isposinf(scores[:20]))
+    with pytest.raises(ValueError, match="kind='best'"):
+        env.candidate_scores("best")
+    env.close()
+
+
+def test_time_limit_truncates(tmp_path):
+    env = MILPBranchingEnv(problem="setcover", size="small", scip_params={"limits/nodes": 3})
+    rewards, infos, _ = run_episode(env, seed=0)
+    assert infos[-1]["status"] == "nodelimit"
+    env.close()
+
+
+def test_gymnasium_and_sb3_checkers(cycles_file):
+    env = tiny_env(cycles_file)
+    check_env(env, skip_render_check=True)
+    sb3_check_env(env, warn=False)
+    env.close()
+
+
+def test_registered_ids_build_and_import_stays_light():
+    for task in ("gauntlet/MILPBranching-v0", "gauntlet/MILPBranching-IndependentSet-v0"):
+        env = gym.make(task, size="small")
+        assert isinstance(env.unwrapped, MILPBranchingEnv)
+        env.close()
+    code = "import sys, gauntlet; print('pyscipopt' in sys.modules, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
