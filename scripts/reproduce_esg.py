@@ -9,7 +9,7 @@ itself: the regulated-trained agents are also evaluated in the unregulated marke
 env's throughput against CartPole-v1 measured in the same run. Writes leaderboard entries
 (sp500 data only) and a wealth-curve PNG.
 
-    python scripts/reproduce_esg.py                      # ~13 min on a loaded 2-core machine
+    python scripts/reproduce_esg.py                      # ~17 min on a loaded 2-core machine
     python scripts/reproduce_esg.py --data synthetic --timesteps 2000 --seeds 1 --no-leaderboard
 """
 

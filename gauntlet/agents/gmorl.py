@@ -12,13 +12,17 @@ one logit (actor) or one Q-value (critic) for "offload to this server". The netw
 therefore permutation-equivariant over servers and work for any number of edges up to
 ``max_edges``; absent edges are masked (logit -1e8, probability 0).
 
-Core update (Discrete SAC, Christodoulou 2019, with a fixed temperature)::
+The critics are vector-valued (one Q per objective, ``Q_k(s, w, a) in R^2``) and the
+policy maximizes the scalarization ``w . Q``, which makes the critic's dependence on ``w``
+exactly linear in the returns. Core update (Discrete SAC, Christodoulou 2019, fixed
+temperature)::
 
-    y      = r_w + gamma * (1 - terminated) * sum_a' pi(a'|s',w) [min_k Qbar_k(s',w,a') - alpha log pi(a'|s',w)]
+    y      = r + gamma * (1 - terminated) * sum_a' pi(a'|s',w) [min_k Qbar_k(s',w,a') - alpha log pi(a'|s',w)]   (per objective)
     L_Q    = sum_k Huber(Q_k(s,w,a), y)
-    L_pi   = E_s sum_a pi(a|s,w) [alpha log pi(a|s,w) - min_k Q_k(s,w,a)]
+    L_pi   = E_s sum_a pi(a|s,w) [alpha log pi(a|s,w) - min_k w . Q_k(s,w,a)]
 
-with ``r_w = max(w . r, -reward_clip)`` computed from the stored reward *vector*.
+with ``r = max(r_vector, -reward_clip)`` per objective; since ``w`` sums to 1, subtracting
+``alpha log pi`` from every objective adds exactly ``-alpha log pi`` to ``w . Q``.
 
 Reproduced from the paper: one preference-conditioned Discrete SAC, action masking,
 histogram state encoding, fixed entropy coefficient alpha = 0.05, gamma = 0.95, training
@@ -26,10 +30,11 @@ preferences spread evenly over the simplex (each training episode draws ``w0 ~ U
 
 What differs from the paper:
 
+- Vector-valued critics scalarized by ``w`` (the paper's critics output ``w . r`` values).
 - Preference relabeling: the reward vector is stored, and every minibatch is re-labelled
   with preferences stratified evenly over the simplex (``w0 = (i + u_i) / B``), so every
   transition trains every preference (as in Envelope/PD-MORL style conditioned learners).
-- The scalarized reward is clipped at ``-reward_clip`` and the critic uses a Huber loss:
+- Each reward component is clipped at ``-reward_clip`` and the critic uses a Huber loss:
   with the physically correct uplink rates, offloading to the cloud costs thousands of
   reward units per task; clipping keeps it the worst action without dominating the scale.
 - Experience is collected from ``n_envs`` copies of the native vector env
@@ -63,14 +68,15 @@ _MASKED_LOGIT = -1e8
 class ServerNet(nn.Module):
     """Histogram encoder shared across server rows + per-server head on (row, mean, w)."""
 
-    def __init__(self, n_servers: int, row_features: int, hidden: int) -> None:
+    def __init__(self, n_servers: int, row_features: int, hidden: int, out: int = 1) -> None:
         super().__init__()
+        self.out = out
         self.n_servers, self.row_features = n_servers, row_features
         self.encoder = nn.Sequential(nn.Linear(row_features, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
-        self.head = nn.Sequential(nn.Linear(2 * hidden + N_OBJECTIVES, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        self.head = nn.Sequential(nn.Linear(2 * hidden + N_OBJECTIVES, hidden), nn.ReLU(), nn.Linear(hidden, out))
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(per-server outputs (B, servers), present mask (B, servers))."""
+        """(per-server outputs (B, servers[, out]), present mask (B, servers))."""
         b = obs.shape[0]
         rows = obs[:, : self.n_servers * self.row_features].reshape(b, self.n_servers, self.row_features)
         w = obs[:, -N_OBJECTIVES:]
@@ -82,7 +88,8 @@ class ServerNet(nn.Module):
         emb = self.encoder(x)
         pooled = (emb * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
         h = torch.cat([emb, pooled.unsqueeze(1).expand_as(emb), w.unsqueeze(1).expand(b, self.n_servers, N_OBJECTIVES)], -1)
-        return self.head(h).squeeze(-1), mask
+        y = self.head(h)
+        return (y.squeeze(-1) if self.out == 1 else y), mask
 
 
 def _policy(actor: ServerNet, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -102,7 +109,7 @@ class GMORL:
         n_envs: copies of the native vector env used to collect experience.
         gradient_steps: updates after every vector step (all copies step once).
         hidden: width of the encoder and heads.
-        reward_clip: lower clip of the scalarized reward (positive number).
+        reward_clip: lower clip of each reward component (positive number).
         tensorboard_log: directory for TensorBoard scalars (``None`` = off).
     """
 
@@ -112,14 +119,14 @@ class GMORL:
         seed: int = 0,
         learning_rate: float = 3e-4,
         buffer_size: int = 100_000,
-        batch_size: int = 256,
+        batch_size: int = 128,
         gamma: float = 0.95,
         alpha: float = 0.05,
         tau: float = 0.005,
-        learning_starts: int = 2_000,
-        n_envs: int = 16,
-        gradient_steps: int = 2,
-        hidden: int = 128,
+        learning_starts: int = 1_000,
+        n_envs: int = 8,
+        gradient_steps: int = 1,
+        hidden: int = 64,
         reward_clip: float = 100.0,
         tensorboard_log: str | None = None,
         verbose: int = 0,
@@ -158,8 +165,8 @@ class GMORL:
         torch.manual_seed(self.seed)
         h = self.hp["hidden"]
         self.actor = ServerNet(self.n_servers, self.row_features, h)
-        self.critics = nn.ModuleList([ServerNet(self.n_servers, self.row_features, h) for _ in range(2)])
-        self.targets = nn.ModuleList([ServerNet(self.n_servers, self.row_features, h) for _ in range(2)])
+        self.critics = nn.ModuleList([ServerNet(self.n_servers, self.row_features, h, N_OBJECTIVES) for _ in range(2)])
+        self.targets = nn.ModuleList([ServerNet(self.n_servers, self.row_features, h, N_OBJECTIVES) for _ in range(2)])
         self.targets.load_state_dict(self.critics.state_dict())
         self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=self.hp["learning_rate"])
         self.critic_opt = torch.optim.Adam(self.critics.parameters(), lr=self.hp["learning_rate"])
@@ -173,20 +180,22 @@ class GMORL:
         w = torch.stack([w0, 1 - w0], 1)[torch.randperm(n)]
         obs, next_obs = obs.clone(), next_obs.clone()
         obs[:, -N_OBJECTIVES:], next_obs[:, -N_OBJECTIVES:] = w, w
-        r = (w * rvec).sum(1).clamp(min=-hp["reward_clip"])
+        r = rvec.clamp(min=-hp["reward_clip"])
         with torch.no_grad():
             p_next, logp_next = _policy(self.actor, next_obs)
             q_next = torch.min(self.targets[0](next_obs)[0], self.targets[1](next_obs)[0])
-            v_next = (p_next * (q_next - hp["alpha"] * logp_next)).sum(1)
-            y = r + hp["gamma"] * (1 - terminated) * v_next
-        q = [c(obs)[0].gather(1, actions[:, None]).squeeze(1) for c in self.critics]
+            # Entropy enters every objective once: w . (Q - alpha log pi) = w . Q - alpha log pi.
+            v_next = (p_next.unsqueeze(-1) * (q_next - hp["alpha"] * logp_next.unsqueeze(-1))).sum(1)
+            y = r + hp["gamma"] * (1 - terminated).unsqueeze(-1) * v_next
+        idx = actions[:, None, None].expand(-1, 1, N_OBJECTIVES)
+        q = [c(obs)[0].gather(1, idx).squeeze(1) for c in self.critics]
         critic_loss = F.smooth_l1_loss(q[0], y) + F.smooth_l1_loss(q[1], y)
         self.critic_opt.zero_grad()
         critic_loss.backward()
         self.critic_opt.step()
         p, logp = _policy(self.actor, obs)
         with torch.no_grad():
-            q_all = torch.min(self.critics[0](obs)[0], self.critics[1](obs)[0])
+            q_all = torch.min(*[(c(obs)[0] * w.unsqueeze(1)).sum(-1) for c in self.critics])
         actor_loss = (p * (hp["alpha"] * logp - q_all)).sum(1).mean()
         self.actor_opt.zero_grad()
         actor_loss.backward()
@@ -195,7 +204,8 @@ class GMORL:
             for t, c in zip(self.targets.parameters(), self.critics.parameters()):
                 t.lerp_(c, hp["tau"])
         return {"critic_loss": critic_loss.item(), "actor_loss": actor_loss.item(),
-                "entropy": -(p * logp).sum(1).mean().item(), "q": q[0].mean().item()}
+                "entropy": -(p * logp).sum(1).mean().item(), "q_delay": q[0][:, 0].mean().item(),
+                "q_energy": q[0][:, 1].mean().item()}
 
     # ------------------------------------------------------------------ learn
     def learn(self, total_timesteps: int, callback: Callable[[dict[str, Any]], Any] | None = None,

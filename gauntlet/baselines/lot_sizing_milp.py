@@ -88,6 +88,7 @@ def solve_lot_sizing_milp(
     idle_keeps_setup: bool = False,
     overflow_cost: float = 0.0,
     window_cuts: bool = True,
+    short_windows: int = 12,
     time_limit: float | None = None,
     mip_rel_gap: float = 1e-4,
 ) -> MILPPlan:
@@ -175,7 +176,10 @@ def solve_lot_sizing_milp(
     rows.add(np.concatenate([ri, ri]), np.concatenate([s.ravel(), y.ravel()]),
              np.concatenate([np.ones(H * I), -np.broadcast_to(X, (H, I)).ravel()]), 0.0, np.inf)
     if cuts:
-        _add_window_cuts(rows, x, z, u, s, cu, cx, cz, d, X, s0, x_init)
+        if short_windows > 0:
+            _add_short_window_cuts(rows, x, z, u, s, d, X, s0, x_init, short_windows)
+        if H > short_windows:
+            _add_window_cuts(rows, x, z, u, s, cu, cx, cz, d, X, s0, x_init, short_windows)
     A, lo, hi = rows.matrix(n)
 
     options = {"mip_rel_gap": float(mip_rel_gap)}
@@ -199,7 +203,60 @@ def solve_lot_sizing_milp(
     return MILPPlan(actions, objective, float(dual), optimal, int(res.status), str(res.message), elapsed)
 
 
-def _add_window_cuts(rows, x, z, u, s, cu, cx, cz, d, X, s0, x_init) -> None:
+def _add_short_window_cuts(rows, x, z, u, s, d, X, s0, x_init, max_len) -> None:
+    """Window inequalities with the tightened coefficients ``min(X, D[tau+1..b])`` (an idle stretch
+    starting after ``tau`` serves at most the demand left in the window), for every window of
+    at most ``max_len`` periods; each has ``O(len * M)`` non-zeros."""
+    H, M, I = x.shape
+    cum_d = np.concatenate([np.zeros((1, I)), np.cumsum(d, axis=0)])
+    a = np.repeat(np.arange(H), max_len)
+    b = a + np.tile(np.arange(max_len), H)
+    keep = b < H
+    a, b = a[keep], b[keep]
+    lens = b - a + 1
+    first = np.repeat(np.cumsum(lens) - lens, lens)
+    w = np.repeat(np.arange(a.size), lens)  # one entry per (window, period t in the window)
+    t = np.repeat(a, lens) + np.arange(lens.sum()) - first
+    bw = b[w]
+    row = lambda win, item: win * I + item  # noqa: E731
+    items = np.arange(I)
+    rows_, cols, vals = [], [], []
+    wi, it = np.repeat(w, I), np.tile(items, w.size)
+    ti, bi = np.repeat(t, I), np.repeat(bw, I)
+    rows_ += [row(wi, it)]
+    cols += [u[ti, it]]
+    vals += [np.ones(wi.size)]
+    wm, tm, im = np.repeat(wi, M), np.repeat(ti, M), np.repeat(it, M)
+    mm = np.tile(np.arange(M), wi.size)
+    rows_ += [row(wm, im)]
+    cols += [x[tm, mm, im]]
+    vals += [d[tm, im]]
+    # z[tau] for tau in [a, b - 1]: a run starting at tau leaves a stretch from tau + 1 on.
+    zmask = tm < np.repeat(bi, M)
+    bz = np.repeat(bi, M)[zmask]
+    coef = np.minimum(X[im[zmask]], cum_d[bz + 1, im[zmask]] - cum_d[tm[zmask] + 1, im[zmask]])
+    rows_ += [row(wm[zmask], im[zmask])]
+    cols += [z[tm[zmask], mm[zmask], im[zmask]]]
+    vals += [coef]
+    wa = np.repeat(np.arange(a.size), I)
+    ia = np.tile(items, a.size)
+    aa, ba = a[wa], b[wa]
+    rhs = cum_d[ba + 1, ia] - cum_d[aa, ia]
+    carry = np.minimum(X[ia], cum_d[ba + 1, ia] - cum_d[np.minimum(aa + 1, ba + 1), ia])
+    inner = aa >= 1
+    rows_ += [row(wa[inner], ia[inner])]
+    cols += [s[aa[inner] - 1, ia[inner]]]
+    vals += [np.ones(inner.sum())]
+    wk, ik = np.repeat(wa[inner], M), np.repeat(ia[inner], M)
+    mk = np.tile(np.arange(M), inner.sum())
+    rows_ += [row(wk, ik)]
+    cols += [x[np.repeat(aa[inner] - 1, M), mk, ik]]
+    vals += [np.repeat(carry[inner], M)]
+    const = np.where(inner, 0.0, s0[ia] + carry * x_init.sum(axis=0)[ia])
+    rows.add(np.concatenate(rows_), np.concatenate(cols), np.concatenate(vals), rhs - const, np.inf)
+
+
+def _add_window_cuts(rows, x, z, u, s, cu, cx, cz, d, X, s0, x_init, min_len) -> None:
     """The window inequalities of the module docstring, over running sums
     ``cu[t] = sum_{<=t} u``, ``cx[t] = sum_{<=t} d sum_m x``, ``cz[t] = sum_{<=t} sum_m z``."""
     H, M, I = x.shape
@@ -214,7 +271,14 @@ def _add_window_cuts(rows, x, z, u, s, cu, cx, cz, d, X, s0, x_init) -> None:
     rows.add(np.concatenate([ri, ri[I:], item_row]), np.concatenate([cz.ravel(), cz[:-1].ravel(), z.ravel()]),
              np.concatenate([ones, nones, -np.ones(H * M * I)]), 0.0, 0.0)
 
-    a, b = np.triu_indices(H)  # every window a <= b
+    # Windows longer than min_len periods: every suffix [a, H - 1] and the windows whose length
+    # is a power of two (all O(H^2) windows would make the LP too large for long horizons).
+    lengths = 2 ** np.arange(int(np.log2(H)) + 1)
+    starts = np.arange(H)
+    a = np.concatenate([starts, np.repeat(starts, lengths.size)])
+    b = np.concatenate([np.full(H, H - 1), (starts[:, None] + lengths[None, :] - 1).ravel()])
+    ok = (b < H) & (b - a + 1 > min_len)
+    a, b = np.unique(np.stack([a[ok], b[ok]]), axis=1)
     a, b = np.repeat(a, I), np.repeat(b, I)
     item = np.tile(np.arange(I), a.size // I)
     k = np.arange(a.size)

@@ -260,6 +260,7 @@ def lane_positions(lanes: np.ndarray, speeds: np.ndarray, phases: np.ndarray, ti
 
 # ------------------------------------------------------------------------------ batched core
 _BIG = 1.0e30
+_QUARTER_TURN = np.array([0.0, np.pi / 2])
 
 
 class Workspace:
@@ -404,7 +405,7 @@ class WarehouseBatch:
         collided iff the clearance is < ROBOT_RADIUS, reached iff not collided and the goal
         distance is <= GOAL_TOLERANCE, progress = decrease of the goal distance (m)."""
         theta = self.pose[:, 2]
-        heading = np.cos(theta[:, None] - np.array([0.0, np.pi / 2]))
+        heading = np.cos(theta[:, None] - _QUARTER_TURN)
         delta = heading * (action[:, :1] * DT)
         self.pose[:, :2] += delta
         self.pose[:, 2] = np.mod(theta + action[:, 1] * DT + np.pi, 2.0 * np.pi) - np.pi

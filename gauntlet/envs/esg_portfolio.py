@@ -118,6 +118,9 @@ _SP500_TRAIN = ("2010-01-01", "2019-12-31")
 
 
 class ESGPortfolioEnv(gym.Env):
+    """Daily long-only allocation with transaction costs and an optional ESG grant/tax regulation
+    (everything is documented in the module docstring)."""
+
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
 
     def __init__(
@@ -214,6 +217,9 @@ class ESGPortfolioEnv(gym.Env):
         self._z = np.clip(log_r / scale, -OBS_CLIP, OBS_CLIP).astype(np.float32)
 
         self.esg_scores = market.esg.astype(np.float64)
+        if (self.esg_scores < 0).any() or self.esg_scores.mean() <= 0:
+            raise ValueError(f"ESG scores must be >= 0 with a positive mean (the grant scales with E_p / E_bar), "
+                             f"got {dict(zip(self.tickers, self.esg_scores.tolist()))} from {market.source}")
         self.esg_mean = float(self.esg_scores.mean())
         self._esg_band = (self.esg_mean - 1e-9 * abs(self.esg_mean), self.esg_mean + 1e-9 * abs(self.esg_mean))
         esg_std = float(self.esg_scores.std())

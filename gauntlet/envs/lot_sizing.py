@@ -48,7 +48,8 @@ For a MILP model: stock is only ever discarded above the cap, so ``o_i > 0`` imp
 Actions giving a machine an item it cannot make (``P[m, k - 1] = 0``) are masked:
 ``action_masks()`` and ``info["action_mask"]`` return the flattened boolean mask of length
 ``M * (I + 1)`` in sb3-contrib's MultiDiscrete layout (machine 0's ``I + 1`` entries first). The
-mask depends only on the instance, never on the state; idle is always allowed. Choosing a masked
+mask depends only on the instance, never on the state; idle is always allowed. The action space is a
+:class:`MaskedMultiDiscrete`, whose ``sample()`` draws only allowed actions. Choosing a masked
 action raises :class:`MaskedActionError` (a subclass of both ``gymnasium.error.InvalidAction`` and
 ``ValueError``) rather than being treated as idle, so a buggy policy is noticed. Wrong shape,
 out-of-range, non-integer, NaN or inf actions raise ``ValueError``. Float arrays holding whole
@@ -146,6 +147,29 @@ _OVERFLOW_MODES = ("discard", "cost")
 
 class MaskedActionError(InvalidAction, ValueError):
     """A machine was asked to make an item it cannot produce (a masked action)."""
+
+
+class MaskedMultiDiscrete(spaces.MultiDiscrete):
+    """``MultiDiscrete([I + 1] * M)`` (or a batch of it, shape (..., M)) that knows the static
+    action mask: ``sample()`` without a mask draws, per machine, uniformly among its allowed
+    values, so ``env.action_space.sample()`` (and tools that use it, such as env checkers) never
+    produce a masked action. Everything else is plain ``MultiDiscrete``."""
+
+    def __init__(self, nvec: np.ndarray, allowed: np.ndarray, seed: int | np.random.Generator | None = None) -> None:
+        super().__init__(nvec, dtype=np.int64, seed=seed)
+        self.allowed = np.array(allowed, dtype=bool)
+        if self.allowed.shape != (self.nvec.shape[-1], int(self.nvec.flat[0])):
+            raise ValueError(f"allowed must have shape (M, I + 1) = {(self.nvec.shape[-1], int(self.nvec.flat[0]))}, got {self.allowed.shape}")
+        self._counts = self.allowed.sum(axis=1)
+        self._values = np.zeros(self.allowed.shape, dtype=np.int64)
+        for m, row in enumerate(self.allowed):
+            self._values[m, : self._counts[m]] = np.flatnonzero(row)
+
+    def sample(self, mask: tuple | None = None, probability: tuple | None = None) -> np.ndarray:
+        if mask is not None or probability is not None:
+            return super().sample(mask=mask, probability=probability)
+        pick = (self.np_random.random(self.nvec.shape) * self._counts).astype(np.int64)
+        return self._values[np.arange(self._values.shape[0]), pick]
 
 
 # --------------------------------------------------------------------------- instance
@@ -765,7 +789,7 @@ def _stochastic_step(
 def _encode_prefix(out: np.ndarray, inventory: np.ndarray, onehot: np.ndarray, tables: _Tables) -> None:
     """Write inventory and one-hot setups (positions ``onehot``) into observations ``out`` (one or
     a batch) whose setup part is zero."""
-    np.divide(inventory, tables.max_inventory, out=out[..., : tables.n_items])
+    out[..., : tables.n_items] = inventory / tables.max_inventory
     if out.ndim == 1:
         out[onehot] = 1.0
     else:
@@ -943,7 +967,7 @@ class LotSizingEnv(gym.Env):
         self._has_tail = self._templates.shape[1] > self._prefix
         self._overflow_cost = self.overflow_cost if self.overflow == "cost" else None
         self._action_shape = (inst.n_machines,)
-        self.action_space = spaces.MultiDiscrete(np.full(inst.n_machines, inst.n_items + 1, dtype=np.int64))
+        self.action_space = MaskedMultiDiscrete(np.full(inst.n_machines, inst.n_items + 1), self._tables.allowed)
         self.observation_space = spaces.Box(0.0, high, dtype=np.float32)
 
         self.t = 0
@@ -1027,8 +1051,8 @@ class LotSizingEnv(gym.Env):
         pds = obs.copy()
         if self._has_tail:
             pds[self._prefix :] = self._templates[t, self._prefix :]
-        np.divide(end, tables.max_inventory, out=obs[: tables.n_items])
-        np.divide(post, tables.max_inventory, out=pds[: tables.n_items])
+        obs[: tables.n_items] = end / tables.max_inventory
+        pds[: tables.n_items] = post / tables.max_inventory
         lost_cost, holding = costs.tolist()
         cost = {"setup": float(setup_cost), "lost_sales": lost_cost, "holding": holding, "overflow": float(overflow)}
         self._last_cost = cost

@@ -55,7 +55,8 @@ choosing one raises ``ValueError``.
 
 ## Observation Space
 
-``Box(-1, inf, (max_edges + 1) * (5 + hist_bins) [+ 2], float32)``: one row per server,
+``Box(-1, high, (max_edges + 1) * (5 + hist_bins) [+ 2], float32)`` (``high`` = the largest of 100,
+``episode_steps``, ``max_edges`` and the fixed frequencies): one row per server,
 flattened row-major, each row
 
 ``[task size (Mbit), log10(1 + C[s, u] / 1 Mbit/s), f_s (GHz), executing tasks n_s, E,
@@ -244,6 +245,8 @@ class MECCore:
         self.tx_power_w = float(tx_power_w)
         self.bandwidth_hz = float(bandwidth_hz)
         self.row_features = N_SERVER_FEATURES + self.hist_bins
+        # Every feature is bounded by the largest task (100 Mbit), count, edge number or frequency.
+        self.obs_high = float(max(100.0, self.episode_steps, self.max_edges, cloud_freq_ghz or 0.0, edge_freq_ghz or 0.0))
 
         s, t, u = self.n_servers, self.episode_steps, self.n_users
         self.edges = np.zeros(n, dtype=np.int64)
@@ -333,14 +336,13 @@ class MECCore:
         """(delay, energy) for every server, shape (n, servers); ``inf`` for absent servers."""
         delay = np.full((self.n, self.n_servers), np.inf)
         energy = np.full((self.n, self.n_servers), np.inf)
-        for s in range(self.n_servers):
-            ok = self.present[:, s]
-            if not ok.any():
-                continue
-            # Absent servers have zero capacity: evaluate them on the cloud and discard.
-            d, e = self.estimates(np.where(ok, s, 0))
-            delay[ok, s] = d[ok]
-            energy[ok, s] = e[ok]
+        for i in range(self.n):
+            srv = np.flatnonzero(self.present[i])
+            size = np.full(len(srv), self.head_size[i])
+            rate = self.rate[i, srv, self.head_user[i]]
+            running = np.where((self.phase[i] == 2) & (self.server[i] == srv[:, None]), self.remaining[i], 0.0)
+            delay[i, srv] = task_delay(size, rate, self.capacity[i, srv], running)
+            energy[i, srv] = task_energy(size, rate, self.freq[i, srv], self.tx_power_w)
         return delay, energy
 
     # ------------------------------------------------------------------ step
@@ -365,33 +367,48 @@ class MECCore:
 
     def _advance(self) -> None:
         """Event-driven processor sharing over one ``dt``: jump to the next upload or
-        execution completion in each row until the step's time is used up."""
-        n, s = self.n, self.n_servers
-        left = np.full(n, DT)
-        offset = (self._rows * s)[:, None]
-        cap = self.capacity
-        while True:
-            active = left > 0
-            if not active.any():
-                return
-            executing = self.phase == 2
-            uploading = self.phase == 1
-            counts = np.bincount((offset + self.server)[executing], minlength=n * s).reshape(n, s)
+        execution completion in each row until the step's time is used up. Only rows with
+        live tasks, the column window holding them, and rows still short of ``dt`` are
+        touched, so the cost follows the number of events, not the batch size."""
+        live = (self.phase == 1) | (self.phase == 2)
+        rows = np.flatnonzero(live.any(axis=1))
+        if not len(rows):
+            return
+        cols = np.flatnonzero(live[rows].any(axis=0))
+        window = slice(int(cols[0]), int(cols[-1]) + 1)
+        s = self.n_servers
+        phase = self.phase[rows, window]
+        server = self.server[rows, window]
+        remaining = self.remaining[rows, window]
+        upload = self.upload_left[rows, window]
+        capacity = self.capacity[rows]
+        left = np.full(len(rows), DT)
+        sub = np.arange(len(rows))
+        while len(sub):
+            ph, sv, rem, up, lf = phase[sub], server[sub], remaining[sub], upload[sub], left[sub]
+            executing, uploading = ph == 2, ph == 1
+            flat = np.arange(len(sub))[:, None] * s + sv
+            counts = np.bincount(flat[executing], minlength=len(sub) * s)
+            cap = capacity[sub].ravel()
             share = np.divide(cap, counts, out=np.zeros_like(cap), where=counts > 0)
-            speed = np.take_along_axis(share, self.server, axis=1)
-            t_exec = np.where(executing, self.remaining / np.where(executing, speed, 1.0), np.inf)
-            t_up = np.where(uploading, self.upload_left, np.inf)
-            h = np.minimum(np.minimum(t_exec.min(axis=1), t_up.min(axis=1)), left)
-            h = np.where(active, h, 0.0)
-            self.remaining = np.where(executing, self.remaining - speed * h[:, None], self.remaining)
-            self.upload_left = np.where(uploading, self.upload_left - h[:, None], self.upload_left)
-            finished = executing & (self.remaining <= _ZERO_BITS)
-            self.phase[finished] = 3
-            self.remaining[finished] = 0.0
-            joined = uploading & (self.upload_left <= 1e-12)
-            self.phase[joined] = 2
-            self.upload_left[joined] = 0.0
-            left = np.where(h >= left, 0.0, left - h)
+            speed = share[flat]
+            t_exec = np.where(executing, rem / np.where(executing, speed, 1.0), np.inf)
+            t_up = np.where(uploading, up, np.inf)
+            h = np.minimum(np.minimum(t_exec.min(axis=1), t_up.min(axis=1)), lf)
+            rem = np.where(executing, rem - speed * h[:, None], rem)
+            up = np.where(uploading, up - h[:, None], up)
+            finished = executing & (rem <= _ZERO_BITS)
+            ph[finished] = 3
+            rem[finished] = 0.0
+            joined = uploading & (up <= 1e-12)
+            ph[joined] = 2
+            up[joined] = 0.0
+            lf = np.where(h >= lf, 0.0, lf - h)
+            phase[sub], remaining[sub], upload[sub], left[sub] = ph, rem, up, lf
+            sub = sub[lf > 0]
+        self.phase[rows, window] = phase
+        self.remaining[rows, window] = remaining
+        self.upload_left[rows, window] = upload
 
     # ------------------------------------------------------------------ observation
     def observe(self) -> np.ndarray:
@@ -458,7 +475,7 @@ class MOMECOffloadingEnv(gym.Env):
         self.reward_dim = N_OBJECTIVES
         self.action_space = spaces.Discrete(self.core.n_servers)
         dim = self.core.n_servers * self.core.row_features + (N_OBJECTIVES if self.preference_in_obs else 0)
-        self.observation_space = spaces.Box(-1.0, np.inf, shape=(dim,), dtype=np.float32)
+        self.observation_space = spaces.Box(-1.0, self.core.obs_high, shape=(dim,), dtype=np.float32)
         self.reward_space = spaces.Box(-np.inf, 0.0, shape=(N_OBJECTIVES,), dtype=np.float32)
         self._needs_reset = True
 

@@ -77,7 +77,7 @@ class MECOffloadingVectorEnv(VectorEnv):
         self.weights = np.tile(validate_weights(weights), (self.num_envs, 1))
         self.reward_dim = N_OBJECTIVES
         dim = self.core.n_servers * self.core.row_features + (N_OBJECTIVES if self.preference_in_obs else 0)
-        self.single_observation_space = spaces.Box(-1.0, np.inf, shape=(dim,), dtype=np.float32)
+        self.single_observation_space = spaces.Box(-1.0, self.core.obs_high, shape=(dim,), dtype=np.float32)
         self.single_action_space = spaces.Discrete(self.core.n_servers)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)

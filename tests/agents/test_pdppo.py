@@ -12,7 +12,7 @@ import gauntlet  # noqa: F401  (registers the env ids)
 from gauntlet.agents.pdppo import PDPPO, gae, pdppo_advantages
 
 ENV_ID = "gauntlet/LotSizing-v0"
-# Small budgets keep the file fast: two rollouts of two 100-period episodes... per variant.
+# Small networks and rollouts of one 100-period episode keep the file fast.
 FAST = dict(n_steps=100, n_epochs=2, batch_size=50, hidden_sizes=(32, 32))
 
 
@@ -179,6 +179,14 @@ def test_callback_receives_stats_and_can_stop_training(env):
 def test_rollouts_cut_inside_episodes_bootstrap_with_the_post_decision_state(env):
     agent = PDPPO(env, seed=0, n_steps=30, n_epochs=1, hidden_sizes=(16,)).learn(120)
     assert agent.num_timesteps == 120 and [t for t, _ in agent.episode_log] == [100]
+
+
+def test_collects_from_the_native_vector_env(env):
+    agent = PDPPO(env, seed=0, n_envs=2, n_steps=110, n_epochs=1, hidden_sizes=(16,)).learn(200)
+    assert type(agent._vec).__name__ == "LotSizingVectorEnv"
+    # NEXT_STEP autoreset: the step after an episode end only resets, so 2 x 109 real steps.
+    assert agent.num_timesteps == 218
+    assert [t for t, _ in agent.episode_log] == [200, 200]
 
 
 def test_tensorboard_scalars_are_written(env, tmp_path):

@@ -208,6 +208,9 @@ def test_stepping_after_the_end_needs_a_reset():
     ({"train_end": "2000-12-29", "test_start": "2000-06-01"}, "overlaps"),
     ({"test_end": "not a date"}, "test_end='not a date' is not an ISO date"),
     ({"esg_scores": {"S00": 1.0}}, r"esg_scores: the ESG table has no score for tickers \['S01', 'S02', 'S03'\]"),
+    ({"esg_scores": {"S00": -5.0, "S01": 1.0, "S02": 1.0, "S03": 1.0}}, r"ESG scores must be >= 0.*'S00': -5.0"),
+    ({"data": "csv", "prices_csv": None}, 'data="csv" needs prices_csv='),
+    ({"prices_csv": "prices.csv"}, 'prices_csv/esg_csv are only read with data="csv"'),
 ])
 def test_bad_arguments_raise_value_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):

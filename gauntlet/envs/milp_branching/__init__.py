@@ -59,7 +59,8 @@ Episode End
 Terminated when SCIP finishes (status ``optimal``, ``infeasible``, ...); truncated when a
 limit stops it (``timelimit``, ...). The final ``info`` holds ``status`` and
 ``solving_time``. Every ``info`` holds ``nodes``, ``lp_iterations``, ``primal_bound``,
-``dual_bound``, ``gap``, ``depth`` (of the node to branch on), ``n_candidates``,
+``dual_bound``, ``gap``, ``depth``, ``node_id`` and ``parent_id`` (SCIP node numbers of the
+node to branch on and of its parent, 0 for none: they give the search tree), ``n_candidates``,
 ``action_mask``, ``instance`` and ``truncated_graph``. (Wall-clock time is reported only at
 the end so that same seed and actions give identical infos.)
 
@@ -361,7 +362,8 @@ class MILPBranchingEnv(gym.Env):
             obs, truncated = pad_graph(graph, self.max_vars, self.max_rows, self.max_edges)
             self._cand_index = {int(c): k for k, c in enumerate(graph.candidates)}
             info = {k: v for k, v in stats.items() if k != "solving_time"}
-            info.update(depth=int(stats["depth"]), n_candidates=len(graph.candidates), truncated_graph=truncated)
+            info.update(depth=int(stats["depth"]), node_id=int(stats["node_id"]), parent_id=int(stats["parent_id"]),
+                        n_candidates=len(graph.candidates), truncated_graph=truncated)
         else:
             self._solver.stop()
             stats = event[1]
@@ -370,7 +372,8 @@ class MILPBranchingEnv(gym.Env):
             self._cand_index = {}
             self._done = True
             info = dict(stats)
-            info.update(status=self.model.getStatus(), depth=0, n_candidates=0, truncated_graph=False)
+            info.update(status=self.model.getStatus(), depth=0, node_id=0, parent_id=0, n_candidates=0,
+                        truncated_graph=False)
         info["action_mask"] = obs["action_mask"].astype(bool)
         self.action_space.current_mask[:] = obs["action_mask"]
         info["instance"] = self._instance_name

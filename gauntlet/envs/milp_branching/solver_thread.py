@@ -56,7 +56,11 @@ def _branchrule_class() -> type:
             try:
                 graph = owner.extractor(model)
                 stats = solve_stats(model)
-                stats["depth"] = float(model.getCurrentNode().getDepth())
+                node = model.getCurrentNode()
+                parent = node.getParent()
+                stats["depth"] = float(node.getDepth())
+                stats["node_id"] = float(node.getNumber())
+                stats["parent_id"] = float(parent.getNumber()) if parent is not None else 0.0
                 owner.to_caller.put(("node", graph, stats))
                 while True:
                     try:

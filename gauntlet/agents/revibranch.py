@@ -1,0 +1,294 @@
+"""ReviBranch-style deep Q-learning for variable selection on ``gauntlet/MILPBranching-*``.
+
+Paper: "ReviBranch: Deep Reinforcement Learning for Branch-and-Bound with Revived
+Trajectories" (arXiv 2508.17452). Reproduced from its description:
+
+- Q-network over bipartite-graph (GCNN) embeddings: ``Q(s, a) = MLP([h_a, PE(depth)])`` with
+  ``h_a`` the candidate column's embedding after Gasse et al.'s two half-convolutions
+  (:class:`gauntlet.agents.gcnn.BipartiteGCN`; the "action embedding") and ``PE`` a
+  sinusoidal positional encoding of the node depth along the search-tree path.
+- Revived trajectories: the env visits nodes in SCIP's node-selection order, which
+  interleaves unrelated subtrees. At the end of an episode the decisions are re-linked by
+  ``info["node_id"]``/``info["parent_id"]`` into the search tree, and every tree edge
+  (decision ``i`` at a node -> decision ``j`` at one of its children) becomes a transition
+  ``(s_i, a_i, r_i, s_j)``; decisions without decided children are terminal.
+- Importance-weighted reward redistribution: the sparse terminal reward ``R = -N`` (B&B
+  nodes of the solve) is split over the decisions as ``r_i = reward_scale * R * w_i`` with
+  ``w_i = l_i / sum_k l_k`` and ``l_i = 1 + (2 - number of decided children of i)``, the
+  nodes decision ``i`` created that no later decision accounts for (itself and its leaf
+  children). ``sum_i r_i = reward_scale * R``: nothing is lost, and along a path the
+  return approximates the (scaled) size of the subtree below the decision, the quantity a
+  branching decision actually controls (as in tree MDPs, Scavuzzo et al. 2022).
+- Double DQN with a target network, Huber loss, Adam, epsilon-greedy exploration over the
+  candidates, uniform replay of revived transitions.
+
+What differs / is simplified: the paper's exact network sizes, its positional encoding of
+the whole path (we encode the depth only), its prioritisation and its schedule are not
+public in enough detail; the encoder can be warm-started from a trained GCNN imitation
+model (``pretrained_gcnn=path``). Budgets here (CPU, minutes) are far below the paper's.
+``learn(total_timesteps)``: timesteps = branching decisions.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import defaultdict
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from gauntlet.agents.gcnn import EMB, BipartiteGCN, GCNNImitation, Sample, _Progress, collate, sample_from_obs
+
+PE_DIM = 16
+
+
+def depth_encoding(depth: torch.Tensor, dim: int = PE_DIM) -> torch.Tensor:
+    """Sinusoidal encoding ``[sin(d / 10000^(2k/dim)), cos(...)]`` of node depths (n,) -> (n, dim)."""
+    k = torch.arange(dim // 2, dtype=torch.float32, device=depth.device)
+    angles = depth.float()[:, None] / torch.pow(10000.0, 2 * k / dim)
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+
+
+class QNetwork(nn.Module):
+    """``Q(s, a)`` for every candidate ``a`` of every graph in a batch."""
+
+    def __init__(self, emb: int = EMB) -> None:
+        super().__init__()
+        self.encoder = BipartiteGCN(emb)
+        self.q_head = nn.Sequential(nn.Linear(emb + PE_DIM, emb), nn.ReLU(), nn.Linear(emb, 1))
+
+    def forward(self, g: Any, depths: torch.Tensor) -> torch.Tensor:
+        h = self.encoder.embed(g)[g.cand]
+        return self.q_head(torch.cat([h, depth_encoding(depths[g.cand_graph])], dim=1)).squeeze(-1)
+
+
+def _per_graph_max(values: torch.Tensor, graph: torch.Tensor, n: int) -> torch.Tensor:
+    out = torch.full((n,), -torch.inf, device=values.device)
+    return out.scatter_reduce(0, graph, values, reduce="amax")
+
+
+def _per_graph_argmax(values: torch.Tensor, graph: torch.Tensor, n: int) -> torch.Tensor:
+    """Index into ``values`` of each graph's maximum."""
+    best = _per_graph_max(values, graph, n)
+    is_best = values == best[graph]
+    idx = torch.arange(len(values), device=values.device)
+    return torch.full((n,), len(values), device=values.device).scatter_reduce(
+        0, graph[is_best], idx[is_best], reduce="amin")
+
+
+def revive(decisions: list[dict], total_nodes: float, reward_scale: float) -> list[tuple]:
+    """Revived transitions ``(i, r_i, j or None)`` of one episode (see the module docstring)."""
+    index = {d["node_id"]: i for i, d in enumerate(decisions)}
+    children: dict[int, list[int]] = defaultdict(list)
+    for i, d in enumerate(decisions):
+        if d["parent_id"] in index:
+            children[index[d["parent_id"]]].append(i)
+    local = np.array([1.0 + max(0, 2 - len(children[i])) for i in range(len(decisions))])
+    rewards = reward_scale * (-total_nodes) * local / local.sum()
+    out = []
+    for i in range(len(decisions)):
+        if children[i]:
+            out.extend((i, rewards[i], j) for j in children[i])
+        else:
+            out.append((i, rewards[i], None))
+    return out
+
+
+class ReviBranch:
+    """DQN on revived search-tree trajectories with importance-weighted rewards (SB3-shaped API)."""
+
+    def __init__(
+        self,
+        env: gym.Env | None = None,
+        seed: int = 0,
+        learning_rate: float = 1e-4,
+        buffer_size: int = 5000,
+        batch_size: int = 16,
+        gamma: float = 0.99,
+        reward_scale: float = 0.01,
+        target_update_interval: int = 200,
+        gradient_steps_per_decision: float = 0.5,
+        learning_starts: int = 64,
+        exploration_initial_eps: float = 0.5,
+        exploration_final_eps: float = 0.05,
+        exploration_fraction: float = 0.5,
+        max_grad_norm: float = 10.0,
+        pretrained_gcnn: str | None = None,
+        emb_size: int = EMB,
+        device: str = "cpu",
+        tensorboard_log: str | None = None,
+        verbose: int = 0,
+    ) -> None:
+        for name, value, ok in (("gamma", gamma, 0 <= gamma <= 1), ("buffer_size", buffer_size, buffer_size >= batch_size),
+                                ("batch_size", batch_size, batch_size >= 1),
+                                ("exploration_final_eps", exploration_final_eps, 0 <= exploration_final_eps <= 1)):
+            if not ok:
+                raise ValueError(f"{name}={value!r} is invalid")
+        self.env = env
+        self.seed = int(seed)
+        self.hp = dict(learning_rate=learning_rate, buffer_size=buffer_size, batch_size=batch_size, gamma=gamma,
+                       reward_scale=reward_scale, target_update_interval=target_update_interval,
+                       gradient_steps_per_decision=gradient_steps_per_decision, learning_starts=learning_starts,
+                       exploration_initial_eps=exploration_initial_eps, exploration_final_eps=exploration_final_eps,
+                       exploration_fraction=exploration_fraction, max_grad_norm=max_grad_norm, emb_size=emb_size)
+        self.device, self.verbose, self.tensorboard_log = device, verbose, tensorboard_log
+        torch.manual_seed(self.seed)
+        self.rng = np.random.default_rng(self.seed)
+        self.q = QNetwork(emb_size).to(device)
+        if pretrained_gcnn is not None:
+            self.q.encoder.load_state_dict(GCNNImitation.load(pretrained_gcnn, device=device).policy.state_dict())
+        self.q_target = QNetwork(emb_size).to(device)
+        self.q_target.load_state_dict(self.q.state_dict())
+        self.optimizer = torch.optim.Adam(self.q.parameters(), lr=learning_rate)
+        self.buffer: list[tuple[Sample, int, float, Sample | None, float, float]] = []
+        self._buffer_pos = 0
+        self.num_timesteps = 0
+        self.n_updates = 0
+        self._writer: Any = None
+        self._depth = 0.0
+
+    # --------------------------------------------------------------- the update
+    def _q_values(self, net: QNetwork, samples: list[Sample], depths: list[float]) -> tuple[torch.Tensor, Any]:
+        g = collate(samples, self.device)
+        return net(g, torch.as_tensor(depths, dtype=torch.float32, device=self.device)), g
+
+    def train_step(self) -> float:
+        """One double-DQN update on a uniform minibatch of revived transitions."""
+        hp = self.hp
+        batch = [self.buffer[i] for i in self.rng.integers(len(self.buffer), size=hp["batch_size"])]
+        states, actions, rewards, nexts, depths, next_depths = zip(*batch)
+        q_all, g = self._q_values(self.q, list(states), list(depths))
+        starts = torch.cumsum(torch.bincount(g.cand_graph, minlength=g.n_graphs), 0) - torch.bincount(g.cand_graph, minlength=g.n_graphs)
+        q_taken = q_all[starts + torch.as_tensor(actions, device=self.device)]
+        target = torch.as_tensor(rewards, dtype=torch.float32, device=self.device)
+        live = [k for k, s in enumerate(nexts) if s is not None]
+        if live:
+            with torch.no_grad():
+                nxt = [nexts[k] for k in live]
+                nd = [next_depths[k] for k in live]
+                q_online, gn = self._q_values(self.q, nxt, nd)
+                best = _per_graph_argmax(q_online, gn.cand_graph, gn.n_graphs)
+                q_next, _ = self._q_values(self.q_target, nxt, nd)
+                target[live] += hp["gamma"] * q_next[best]
+        loss = nn.functional.smooth_l1_loss(q_taken, target)
+        self.optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.q.parameters(), hp["max_grad_norm"])
+        self.optimizer.step()
+        self.n_updates += 1
+        if self.n_updates % hp["target_update_interval"] == 0:
+            self.q_target.load_state_dict(self.q.state_dict())
+        return float(loss.detach())
+
+    # ----------------------------------------------------------------- learning
+    def _epsilon(self, total: int) -> float:
+        hp = self.hp
+        frac = min(1.0, self.num_timesteps / max(1.0, hp["exploration_fraction"] * total))
+        return hp["exploration_initial_eps"] + frac * (hp["exploration_final_eps"] - hp["exploration_initial_eps"])
+
+    def _store(self, item: tuple) -> None:
+        if len(self.buffer) < self.hp["buffer_size"]:
+            self.buffer.append(item)
+        else:
+            self.buffer[self._buffer_pos] = item
+            self._buffer_pos = (self._buffer_pos + 1) % self.hp["buffer_size"]
+
+    def learn(self, total_timesteps: int, callback: Callable[[dict], bool | None] | None = None,
+              progress_bar: bool = False) -> "ReviBranch":
+        """Run epsilon-greedy episodes; after each, revive its trajectories into the buffer and train."""
+        if self.env is None:
+            raise ValueError("learn() needs the env: pass env= to the constructor")
+        env, hp = self.env, self.hp
+        total = int(total_timesteps)
+        episode = 0
+        with _Progress(progress_bar, total, "ReviBranch") as bar:
+            while self.num_timesteps < total:
+                obs, info = env.reset(seed=self.seed * 1_000_003 + episode)
+                decisions: list[dict] = []
+                while True:
+                    sample = sample_from_obs(obs)
+                    if self.rng.random() < self._epsilon(total):
+                        k = int(self.rng.integers(len(sample.candidates)))
+                    else:
+                        k = self._greedy_position(sample, info["depth"])
+                    decisions.append(dict(sample=sample, k=k, depth=info["depth"], node_id=info["node_id"],
+                                          parent_id=info["parent_id"]))
+                    obs, _, terminated, truncated, info = env.step(int(sample.candidates[k]))
+                    self.num_timesteps += 1
+                    bar.advance()
+                    if terminated or truncated:
+                        break
+                for i, r, j in revive(decisions, info["nodes"], hp["reward_scale"]):
+                    d = decisions[i]
+                    nxt = decisions[j] if j is not None else None
+                    self._store((d["sample"], d["k"], r, nxt["sample"] if nxt else None, d["depth"],
+                                 nxt["depth"] if nxt else 0.0))
+                losses = []
+                if len(self.buffer) >= hp["learning_starts"]:
+                    for _ in range(max(1, int(round(hp["gradient_steps_per_decision"] * len(decisions))))):
+                        losses.append(self.train_step())
+                stats = {"rollout/ep_nodes": float(info["nodes"]), "rollout/ep_decisions": float(len(decisions)),
+                         "rollout/epsilon": self._epsilon(total),
+                         "train/loss": float(np.mean(losses)) if losses else math.nan}
+                self._log(stats)
+                if self.verbose:
+                    print(f"episode {episode}: " + " ".join(f"{k}={v:.4g}" for k, v in stats.items()))
+                episode += 1
+                if callback is not None and callback(stats) is False:
+                    break
+        return self
+
+    # ------------------------------------------------------------------- acting
+    def _greedy_position(self, sample: Sample, depth: float) -> int:
+        self.q.eval()
+        with torch.no_grad():
+            q, _ = self._q_values(self.q, [sample], [depth])
+        self.q.train()
+        return int(torch.argmax(q))
+
+    def predict(self, observation: dict[str, np.ndarray], state: Any = None, episode_start: Any = None,
+                deterministic: bool = True, action_masks: np.ndarray | None = None) -> tuple[int, Any]:
+        """The candidate with the largest Q-value; the node depth comes from the ``on_step`` /
+        ``on_reset`` hooks (0 when they are not called)."""
+        sample = sample_from_obs(observation)
+        if not deterministic and self.rng.random() < self.hp["exploration_final_eps"]:
+            return int(sample.candidates[self.rng.integers(len(sample.candidates))]), state
+        return int(sample.candidates[self._greedy_position(sample, self._depth)]), state
+
+    def on_reset(self, env: gym.Env, observation: Any, info: dict) -> None:
+        self._depth = float(info.get("depth", 0))
+
+    def on_step(self, observation: Any, reward: Any, terminated: bool, truncated: bool, info: dict) -> None:
+        self._depth = float(info.get("depth", 0))
+
+    # ---------------------------------------------------------------- utilities
+    def _log(self, stats: dict[str, float]) -> None:
+        if self.tensorboard_log is None:
+            return
+        if self._writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            os.makedirs(self.tensorboard_log, exist_ok=True)
+            run = 1 + sum(1 for d in os.listdir(self.tensorboard_log) if d.startswith("ReviBranch_"))
+            self._writer = SummaryWriter(os.path.join(self.tensorboard_log, f"ReviBranch_{run}"))
+        for k, v in stats.items():
+            if not math.isnan(v):
+                self._writer.add_scalar(k, v, self.num_timesteps)
+        self._writer.flush()
+
+    def save(self, path: str | os.PathLike) -> None:
+        torch.save({"hp": self.hp, "seed": self.seed, "q": self.q.state_dict(),
+                    "num_timesteps": self.num_timesteps}, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, env: gym.Env | None = None, device: str = "cpu") -> "ReviBranch":
+        data = torch.load(path, map_location=device, weights_only=False)
+        agent = cls(env, seed=data["seed"], device=device, **data["hp"])
+        agent.q.load_state_dict(data["q"])
+        agent.q_target.load_state_dict(data["q"])
+        agent.num_timesteps = data["num_timesteps"]
+        return agent

@@ -1,0 +1,276 @@
+"""Native batched :class:`~gauntlet.envs.lot_sizing.LotSizingEnv`: ``num_envs`` copies stepped in one
+array operation.
+
+Registered as the ``vector_entry_point`` of every ``gauntlet/LotSizing-*`` id, so
+``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")`` builds it. It takes the
+same keyword arguments as the single env and runs the same dynamics code
+(``_transition_index``, ``_deterministic_step``, ``_stochastic_step``, ``_initial_state``), so it
+matches ``SyncVectorEnv`` of single envs step for step, bit for bit:
+
+* ``reset(seed=s)`` seeds copy ``i`` with ``s + i`` (a list gives one seed per copy, ``None``
+  keeps or randomly creates each copy's generator), each copy drawing from its own
+  ``numpy.random.Generator`` exactly what a single env draws;
+* autoreset mode NEXT_STEP (Gymnasium 1.x): the step after a copy terminates resets it, ignores
+  its action, and returns reward 0, ``terminated=False`` and its reset observation;
+* infos are batched as ``SyncVectorEnv`` batches them: ``info[key]`` has a leading axis of size
+  ``num_envs`` and ``info["_" + key]`` says which copies report it (copies that reset in a step
+  report only ``action_mask``); ``info["cost"]`` is a dict of such arrays.
+
+The action space is a batched :class:`~gauntlet.envs.lot_sizing.MaskedMultiDiscrete` of shape
+``(num_envs, M)`` whose ``sample()`` respects the action mask (``SyncVectorEnv`` would batch the
+single space into an int ``Box`` of the same shape and bounds).
+
+Reset options are those of the single env (``demand`` (T, I), ``inventory`` (I,), ``setup``
+(M,)), each either shared by all copies or with a leading ``num_envs`` axis, plus Gymnasium's
+``reset_mask`` (bool (num_envs,)) to reset only some copies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from gauntlet.envs.lot_sizing import (
+    LotSizingEnv,
+    LotSizingInstance,
+    MaskedMultiDiscrete,
+    _as_action,
+    _deterministic_step,
+    _encode_prefix,
+    _initial_state,
+    _parse_reset_options,
+    _raise_invalid,
+    _render_text,
+    _reset_uniforms,
+    _stochastic_step,
+    _transition_index,
+)
+
+_STEP_KEYS = ("cost", "demand", "lost_sales_units", "setups", "post_decision_state")
+
+
+class LotSizingVectorEnv(VectorEnv):
+    """``num_envs`` copies of :class:`LotSizingEnv` (same keyword arguments) as one batched env."""
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": ["ansi"]}
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        # A single env validates the arguments and builds the instance, tables and templates.
+        self._proto = proto = LotSizingEnv(**kwargs)
+        self.num_envs = n = int(num_envs)
+        self.render_mode = proto.render_mode
+        self.instance: LotSizingInstance = proto.instance
+        self.horizon = proto.horizon
+        self.single_observation_space = proto.observation_space
+        self.single_action_space = proto.action_space
+        self.observation_space = batch_space(self.single_observation_space, n)
+        self.action_space = MaskedMultiDiscrete(np.tile(proto.action_space.nvec, (n, 1)), proto._tables.allowed)
+
+        tables = self._tables = proto._tables
+        inst = self.instance
+        n_items, n_machines = inst.n_items, inst.n_machines
+        self._templates = proto._templates
+        self._prefix = proto._prefix
+        self._has_tail = proto._has_tail
+        self._overflow_cost = proto._overflow_cost
+        self._action_shape = (n, n_machines)
+        self._rows = np.arange(n)
+        self._det_offsets = (np.arange(n, dtype=np.int64) * tables.n_bins)[:, None]
+        self._cost_bins = ((np.arange(n, dtype=np.int64) * 2)[:, None] + tables.cost_bins).ravel()
+        self._masks = np.broadcast_to(tables.mask_flat, (n, tables.mask_flat.size)).copy()
+        self._masks.setflags(write=False)
+        self._all = np.ones(n, dtype=bool)
+        self._all.setflags(write=False)
+
+        self._rngs: list[np.random.Generator | None] = [None] * n
+        self._inventory = np.zeros((n, n_items))
+        self._row = tables.row(np.zeros((n, n_machines), dtype=np.int64))
+        self._onehot = tables.onehot(np.zeros((n, n_machines), dtype=np.int64))
+        self._t = np.zeros(n, dtype=np.int64)
+        self._scenario = np.zeros((n, self.horizon, n_items), dtype=np.int64)
+        self._demand = np.zeros((n, self.horizon, n_items))
+        self._autoreset = np.zeros(n, dtype=bool)
+        self._last_cost: dict[str, np.ndarray] | None = None
+
+    # ------------------------------------------------------------------ public state
+    @property
+    def inventory(self) -> np.ndarray:
+        """(num_envs, I) int64."""
+        return self._inventory.astype(np.int64)
+
+    @property
+    def setup(self) -> np.ndarray:
+        """(num_envs, M) int64: 0 idle, k = item k - 1."""
+        return self._onehot - self._tables.onehot_offset
+
+    @property
+    def t(self) -> np.ndarray:
+        """(num_envs,) periods completed in each copy's episode."""
+        return self._t.copy()
+
+    @property
+    def demand_scenario(self) -> np.ndarray:
+        """(num_envs, T, I) int64 demand of each copy's episode, read-only."""
+        view = self._scenario.view()
+        view.setflags(write=False)
+        return view
+
+    @property
+    def np_random(self) -> tuple[np.random.Generator | None, ...]:
+        return tuple(self._rngs)
+
+    def expected_demand(self) -> np.ndarray:
+        """Mean demand (T, I), the same for every copy."""
+        return self.instance.expected_demand(self.horizon)
+
+    def action_masks(self) -> np.ndarray:
+        """(num_envs, M * (I + 1)) bool masks in sb3-contrib's MultiDiscrete layout."""
+        return self._masks.copy()
+
+    # --------------------------------------------------------------------- gym api
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        n = self.num_envs
+        if seed is None:
+            seeds: list[int | None] = [None] * n
+        elif isinstance(seed, (int, np.integer)):
+            seeds = [int(seed) + i for i in range(n)]
+        else:
+            seeds = list(seed)
+            if len(seeds) != n:
+                raise ValueError(f"seed list must have num_envs={n} entries, got {len(seeds)}")
+        options = dict(options or {})
+        mask = options.pop("reset_mask", None)
+        if mask is None:
+            rows = self._rows
+        else:
+            mask = np.asarray(mask)
+            if mask.shape != (n,) or mask.dtype != np.bool_ or not mask.any():
+                raise ValueError(f"reset_mask must be a bool array of shape ({n},) with at least one True, got {mask!r}")
+            rows = np.flatnonzero(mask)
+        for i in rows:
+            if seeds[i] is not None or self._rngs[i] is None:
+                self._rngs[i], _ = seeding.np_random(seeds[i])
+        overrides = _parse_reset_options(options, self.instance, self.horizon, batch=n)
+        obs = self._reset_rows(rows, overrides)
+        self._autoreset[rows] = False
+        if mask is None:
+            return obs, {"action_mask": self._masks.copy(), "_action_mask": self._all.copy()}
+        out = np.zeros((n, self._templates.shape[1]), dtype=np.float32)
+        out[rows] = obs
+        present = np.zeros(n, dtype=bool)
+        present[rows] = True
+        masks = np.zeros_like(self._masks)
+        masks[rows] = self._masks[rows]
+        return out, {"action_mask": masks, "_action_mask": present}
+
+    def _reset_rows(self, rows: np.ndarray, overrides: dict[str, np.ndarray]) -> np.ndarray:
+        """Reset copies ``rows`` (each drawing from its own generator) and return their observations."""
+        uniforms = np.stack([_reset_uniforms(self._rngs[i], self.instance, self.horizon) for i in rows])
+        inventory, setup, scenario = _initial_state(
+            uniforms, self.instance, self._tables, self.horizon, self._proto.random_initial_state
+        )
+        for key, value in (("inventory", inventory), ("setup", setup), ("demand", scenario)):
+            if key in overrides:
+                given = overrides[key]
+                value[...] = given[rows] if given.ndim == value.ndim else given
+        self._inventory[rows] = inventory
+        self._row[rows] = self._tables.row(setup)
+        self._onehot[rows] = onehot = self._tables.onehot(setup)
+        self._scenario[rows] = scenario
+        self._demand[rows] = scenario
+        self._t[rows] = 0
+        obs = self._templates[np.zeros(len(rows), dtype=np.int64)]
+        _encode_prefix(obs, inventory.astype(np.float64), onehot, self._tables)
+        return obs
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        tables = self._tables
+        act = _as_action(actions, self._action_shape)
+        resetting = self._autoreset
+        any_reset = bool(resetting.any())
+        k, ok = _transition_index(tables, self._row, act)
+        if np.count_nonzero(ok) != ok.size:
+            bad = np.flatnonzero(~ok.all(axis=1) & ~resetting)
+            if bad.size:
+                try:
+                    _raise_invalid(act[bad[0]], tables)
+                except ValueError as err:
+                    raise type(err)(f"sub-env {bad[0]}: {err}") from None
+
+        t = np.minimum(self._t, self.horizon - 1) if any_reset else self._t
+        post, setup_cost, setups = _deterministic_step(tables, self._inventory, k, self._det_offsets)
+        end, lost, costs, overflow = _stochastic_step(
+            tables, post, self._demand[self._rows, t], self._overflow_cost, self._cost_bins
+        )
+        self._inventory = end
+        self._row = tables.next_row.take(k)
+        self._onehot = onehot = tables.next_onehot.take(k)
+        self._t = t + 1
+
+        # Same order of operations as LotSizingEnv.step, so observations are bit-identical.
+        obs = self._templates[t + 1]
+        obs[self._rows[:, None], onehot] = 1.0
+        pds = obs.copy()
+        if self._has_tail:
+            pds[:, self._prefix :] = self._templates[t, self._prefix :]
+        obs[:, : tables.n_items] = end / tables.max_inventory
+        pds[:, : tables.n_items] = post / tables.max_inventory
+        lost_cost, holding = costs[:, 0], costs[:, 1]
+        rewards = -(((setup_cost + lost_cost) + holding) + overflow)
+        terminated = self._t == self.horizon
+        cost = {"setup": setup_cost, "lost_sales": lost_cost, "holding": holding, "overflow": overflow}
+        infos: dict[str, Any] = {
+            "cost": cost,
+            "demand": self._scenario[self._rows, t],
+            "lost_sales_units": lost.astype(np.int64),
+            "setups": setups.astype(np.int64),
+            "post_decision_state": pds,
+        }
+        if any_reset:
+            rows = np.flatnonzero(resetting)
+            obs[rows] = self._reset_rows(rows, {})
+            rewards[rows] = 0.0
+            terminated[rows] = False
+            present = ~resetting
+            if not present.any():
+                # Like SyncVectorEnv: a key no copy reports is absent.
+                infos = {}
+            for key in (_STEP_KEYS if present.any() else ()):
+                values = cost if key == "cost" else infos[key]
+                if key == "cost":
+                    for name in list(cost):
+                        cost[name] = cost[name].copy()
+                        cost[name][rows] = 0
+                        cost["_" + name] = present
+                else:
+                    values[rows] = 0
+                infos["_" + key] = present
+        else:
+            present = self._all
+            for key in _STEP_KEYS:
+                infos["_" + key] = present
+            for name in list(cost):
+                cost["_" + name] = present
+        infos["action_mask"] = self._masks.copy()
+        infos["_action_mask"] = self._all.copy()
+        self._last_cost = {name: cost[name] for name in ("setup", "lost_sales", "holding", "overflow")}
+        self._autoreset = terminated.copy()
+        return obs, rewards, terminated, np.zeros(self.num_envs, dtype=bool), infos
+
+    def render(self) -> tuple[str, ...] | None:
+        if self.render_mode != "ansi":
+            return None
+        inventory, setup = self.inventory, self.setup
+        texts = []
+        for i in range(self.num_envs):
+            cost = None if self._last_cost is None else {k: float(v[i]) for k, v in self._last_cost.items()}
+            texts.append(_render_text(int(self._t[i]), self.horizon, inventory[i], setup[i], cost))
+        return tuple(texts)

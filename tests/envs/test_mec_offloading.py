@@ -1,0 +1,309 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import gauntlet  # noqa: F401  (registers the ids)
+from gauntlet.envs.mec_offloading import (
+    ALPHA_E,
+    ALPHA_T,
+    MECOffloadingEnv,
+    MOMECOffloadingEnv,
+    episode_metrics,
+    task_delay,
+    task_energy,
+    uplink_rate,
+)
+from gauntlet.envs.mec_offloading_vector import MECOffloadingVectorEnv
+
+SHORT = {"episode_steps": 12}
+
+
+def rollout(env, seed, steps, policy_seed=0, options=None):
+    rng = np.random.default_rng(policy_seed)
+    obs, info = env.reset(seed=seed, options=options)
+    out = [obs]
+    rewards, infos = [], []
+    for _ in range(steps):
+        action = int(rng.choice(np.flatnonzero(info["action_mask"])))
+        obs, reward, terminated, truncated, info = env.step(action)
+        out.append(obs)
+        rewards.append(reward)
+        infos.append(info)
+        if terminated or truncated:
+            obs, info = env.reset()
+            out.append(obs)
+    return np.array(out), np.array(rewards), infos
+
+
+# ----------------------------------------------------------------------------- API
+def test_scalar_env_passes_gymnasium_and_sb3_checkers():
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    # The checkers sample actions without masks, so every server must be present.
+    env = MECOffloadingEnv(context="test", n_edges=10, preference_in_obs=True, **SHORT)
+    check_env(env, skip_render_check=True)
+    sb3_check_env(MECOffloadingEnv(context="train", max_edges=4, n_edges=4, **SHORT))
+
+
+def test_mo_env_wrapped_in_linear_reward_passes_checker_and_scalarizes():
+    from mo_gymnasium.wrappers import LinearReward
+
+    env = gym.make("gauntlet/mo-MECOffloading-v0", **SHORT)
+    assert env.unwrapped.reward_dim == 2
+    assert env.unwrapped.reward_space.shape == (2,)
+    w = np.array([0.3, 0.7])
+    wrapped = LinearReward(env, weight=w)
+    # Gymnasium's checker rejects LinearReward itself (it puts its own weight array in every
+    # info), so the wrapped mo- env goes through SB3's checker.
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    sb3_check_env(LinearReward(MOMECOffloadingEnv(n_edges=10, **SHORT), weight=w))
+    wrapped.reset(seed=4)
+    for _ in range(5):
+        action = int(np.flatnonzero(env.unwrapped.action_masks())[-1])
+        _, reward, _, _, info = wrapped.step(action)
+        assert np.isscalar(reward) or np.ndim(reward) == 0
+        assert reward == pytest.approx(float(w @ info["vector_reward"]))
+
+
+def test_mo_record_episode_statistics_sums_the_reward_vectors():
+    from mo_gymnasium.wrappers import MORecordEpisodeStatistics
+
+    env = MORecordEpisodeStatistics(gym.make("gauntlet/mo-MECOffloading-v0", **SHORT), gamma=1.0)
+    _, rewards, infos = rollout(env, seed=1, steps=SHORT["episode_steps"])
+    assert rewards.shape == (12, 2) and rewards.dtype == np.float32
+    np.testing.assert_allclose(infos[-1]["episode"]["r"], rewards.sum(0), rtol=1e-6)
+
+
+def test_scalar_reward_is_weighted_vector_and_weights_option_sets_preference():
+    env = gym.make("gauntlet/MECOffloading-v0", weights=(0.2, 0.8), **SHORT)
+    _, rewards, infos = rollout(env, seed=2, steps=8)
+    for r, info in zip(rewards, infos):
+        assert r == pytest.approx(0.2 * info["reward_vector"][0] + 0.8 * info["reward_vector"][1])
+    _, rewards, infos = rollout(env, seed=2, steps=8, options={"weights": [1.0, 0.0]})
+    assert all(r == pytest.approx(info["reward_vector"][0]) for r, info in zip(rewards, infos))
+    np.testing.assert_array_equal(infos[0]["weights"], [1.0, 0.0])
+
+
+def test_preference_in_obs_appends_weights():
+    env = MOMECOffloadingEnv(preference_in_obs=True, **SHORT)
+    obs, _ = env.reset(seed=0, options={"weights": (0.25, 0.75)})
+    assert obs.shape == env.observation_space.shape
+    np.testing.assert_array_equal(obs[-2:], np.float32([0.25, 0.75]))
+    plain = MOMECOffloadingEnv(**SHORT)
+    assert plain.observation_space.shape[0] == env.observation_space.shape[0] - 2
+
+
+# ----------------------------------------------------------------------------- determinism
+def test_same_seed_same_trajectory_and_reset_reseeds():
+    a = MOMECOffloadingEnv(context="test", **SHORT)
+    b = MOMECOffloadingEnv(context="test", **SHORT)
+    obs_a, rew_a, _ = rollout(a, seed=7, steps=20)
+    obs_b, rew_b, _ = rollout(b, seed=7, steps=20)
+    np.testing.assert_array_equal(obs_a, obs_b)
+    np.testing.assert_array_equal(rew_a, rew_b)
+    obs_c, _, _ = rollout(a, seed=7, steps=20)
+    np.testing.assert_array_equal(obs_a, obs_c)
+    obs_d, _, _ = rollout(a, seed=8, steps=20)
+    assert not np.array_equal(obs_a, obs_d)
+
+
+def test_native_vector_env_equals_sync_vector_env_across_autoreset():
+    kwargs = dict(context="test", preference_in_obs=True, **SHORT)
+    native = gym.make_vec("gauntlet/MECOffloading-v0", num_envs=3, vectorization_mode="vector_entry_point", **kwargs)
+    sync = gym.make_vec("gauntlet/MECOffloading-v0", num_envs=3, vectorization_mode="sync", **kwargs)
+    assert isinstance(native.unwrapped, MECOffloadingVectorEnv)
+    w = np.array([0.4, 0.6])
+    o1, i1 = native.reset(seed=11, options={"weights": w})
+    o2, i2 = sync.reset(seed=11, options={"weights": w})
+    np.testing.assert_array_equal(o1, o2)
+    rng = np.random.default_rng(0)
+    for _ in range(30):  # crosses two episode ends (NEXT_STEP autoreset)
+        actions = np.array([rng.choice(np.flatnonzero(m)) for m in i1["action_mask"]])
+        o1, r1, te1, tr1, i1 = native.step(actions)
+        o2, r2, te2, tr2, i2 = sync.step(actions)
+        np.testing.assert_array_equal(o1, o2)
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(tr1, tr2)
+        np.testing.assert_array_equal(te1, te2)
+        np.testing.assert_array_equal(i1["reward_vector"], i2["reward_vector"])
+        np.testing.assert_array_equal(i1["action_mask"], i2["action_mask"])
+
+
+def test_vector_env_rejects_masked_and_malformed_actions():
+    envs = MECOffloadingVectorEnv(num_envs=2, n_edges=2, **SHORT)
+    envs.reset(seed=0)
+    with pytest.raises(ValueError, match="masked"):
+        envs.step(np.array([0, 5]))
+    with pytest.raises(ValueError, match="shape"):
+        envs.step(np.array([0]))
+    with pytest.raises(ValueError, match="NaN"):
+        envs.step(np.array([0.0, np.nan]))
+
+
+# ----------------------------------------------------------------------------- masks
+def test_mask_and_padding_follow_the_number_of_edges():
+    env = MOMECOffloadingEnv(context="test", **SHORT)
+    seen = set()
+    for seed in range(12):
+        obs, info = env.reset(seed=seed)
+        e = int(env.core.edges[0])
+        seen.add(e)
+        expected = np.arange(11) <= e
+        np.testing.assert_array_equal(info["action_mask"], expected)
+        np.testing.assert_array_equal(env.action_masks(), expected)
+        rows = obs.reshape(11, -1)
+        assert np.all(rows[~expected] == -1.0)
+        assert np.all(rows[expected, 4] == e)
+        assert np.all(rows[expected, 2] > 0)
+        if e < 10:
+            with pytest.raises(ValueError, match=f"action {e + 1} is masked"):
+                env.step(e + 1)
+    assert len(seen) > 3
+
+
+def test_invalid_actions_raise_clear_errors():
+    env = MOMECOffloadingEnv(n_edges=3, **SHORT)
+    env.reset(seed=0)
+    for bad, match in ((11, "integer in"), (-1, "integer in"), (1.5, "integer in"), (float("nan"), "finite"),
+                       (np.array([1, 2]), "shape"), (5, "masked")):
+        with pytest.raises(ValueError, match=match):
+            env.step(bad)
+    env.step(3)
+
+
+def test_bad_constructor_arguments_and_weights_raise():
+    with pytest.raises(ValueError, match=r"n_edges must be an integer in \[0, max_edges=10\]"):
+        MOMECOffloadingEnv(n_edges=11)
+    with pytest.raises(ValueError, match="max_edges=5"):
+        MOMECOffloadingEnv(context="test", max_edges=5)
+    with pytest.raises(ValueError, match="context"):
+        MOMECOffloadingEnv(context="mars")
+    with pytest.raises(ValueError, match="length 2"):
+        MECOffloadingEnv(weights=(0.2, 0.3, 0.5))
+    with pytest.raises(ValueError, match="non-negative"):
+        MECOffloadingEnv(weights=(-0.5, 1.5))
+    with pytest.raises(ValueError, match="sum to 1"):
+        MECOffloadingEnv(weights=(0.5, 0.6))
+    env = MECOffloadingEnv(**SHORT)
+    with pytest.raises(ValueError, match="sum to 1"):
+        env.reset(seed=0, options={"weights": [0.1, 0.1]})
+    with pytest.raises(ValueError, match="arrival_rate"):
+        MECOffloadingEnv(arrival_rate=0.0)
+    with pytest.raises(gym.error.ResetNeeded):
+        MECOffloadingEnv().step(0)
+
+
+# ----------------------------------------------------------------------------- formulas
+def test_energy_formula_hand_computed():
+    # 16 Mbit at 8 Mbit/s for 2 s at 10 mW = 0.02 J; 5e-31 * 1e3 * (2e9)^2 * 16e6 = 0.032 J.
+    energy = task_energy(np.array([16e6]), np.array([8e6]), np.array([2e9]), 0.01)
+    assert energy[0] == pytest.approx(0.052)
+    assert task_energy(np.array([0.0]), np.array([8e6]), np.array([2e9]), 0.01)[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    "remaining, rate, expected",
+    [
+        ([], 2e6, 2.0 + 2.0),  # idle server: upload 2 s + execute 4 Mbit at 2 Mbit/s
+        ([1e6], 2e6, 4.0),  # the running task finishes during the upload
+        ([2e6, 10e6], 4e6, 8.0),  # see the hand simulation in the comment below
+        ([1e6, 10e6], 4e6, 7.0),  # the water level reaches the small task exactly
+    ],
+)
+def test_delay_formula_hand_computed(remaining, rate, expected):
+    # [2, 10] Mbit at c = 2 Mbit/s, L = 4 Mbit uploaded in 1 s: the running tasks get 1 Mbit
+    # each ([1, 9] left); then three tasks share c: completions 1.5 s, 4.5 s (new), 7 s after
+    # the upload versus 1 s and 5 s without the new task: 13 - 6 = 7 s, plus the 1 s upload.
+    padded = np.zeros((1, 4))
+    padded[0, : len(remaining)] = remaining
+    delay = task_delay(np.array([4e6]), np.array([rate]), np.array([2e6]), padded)
+    assert delay[0] == pytest.approx(expected)
+
+
+def test_uplink_rate_uses_the_power_gain_once():
+    # 100 m: path loss 35 log10(0.1) + 133.6 + 8 = 106.6 dB; noise -174 dBm/Hz over 16.6 MHz.
+    gain = 10 ** (-106.6 / 10)
+    noise = 10 ** ((-174 - 30) / 10) * 16.6e6
+    expected = 16.6e6 * np.log2(1 + 0.01 * gain * 1.0 / noise)
+    assert uplink_rate(np.array([100.0]), np.array([1.0]), 0.01, 16.6e6)[0] == pytest.approx(expected)
+
+
+def test_rewards_are_the_scaled_delay_and_energy_of_the_step():
+    env = MOMECOffloadingEnv(context="fixed", n_edges=2, **SHORT)
+    env.reset(seed=3)
+    for _ in range(10):
+        before = env.core.head_size[0]
+        _, reward, _, _, info = env.step(1)
+        assert info["task_size"] == before
+        assert reward[0] == pytest.approx(-ALPHA_T * info["delay"], rel=1e-6)
+        assert reward[1] == pytest.approx(-ALPHA_E * info["energy"], rel=1e-6)
+        if before == 0:
+            np.testing.assert_array_equal(reward, [0.0, 0.0])
+
+
+def test_first_task_on_idle_edge_gets_upload_plus_solo_execution_delay():
+    env = MOMECOffloadingEnv(context="fixed", n_edges=2, **SHORT)
+    for seed in range(20):
+        env.reset(seed=seed)
+        if env.core.head_size[0] > 0:
+            break
+    core = env.core
+    size, rate = core.head_size[0], core.head_rates()[0, 2]
+    _, _, _, _, info = env.step(2)
+    assert info["delay"] == pytest.approx(size / rate + size / 2e6)
+    assert info["energy"] == pytest.approx(0.01 * size / rate + 5e-31 * 1e3 * (2e9) ** 2 * size)
+
+
+def test_processor_sharing_advances_executing_tasks_at_the_shared_rate():
+    env = MOMECOffloadingEnv(context="fixed", n_edges=1, tx_power_w=10.0, **SHORT)
+    env.reset(seed=0)
+    core = env.core
+    # Place two tasks directly in execution on the edge (2 GHz -> 2 Mbit/s shared by two).
+    core.phase[0, :] = 3
+    core.phase[0, :2] = 2
+    core.server[0, :2] = 1
+    core.remaining[0, :2] = (0.5e6, 5e6)
+    core.head_size[0] = 0.0
+    env.step(0)
+    # 0.5 Mbit at 1 Mbit/s ends after 0.5 s; the other then runs alone for 0.5 s at 2 Mbit/s.
+    assert core.phase[0, 0] == 3
+    assert core.remaining[0, 1] == pytest.approx(5e6 - 0.5e6 - 1e6)
+    obs = env.core.observe()[0]
+    assert obs[1, 3] == 1 and obs[1, 5 + 3] == 1  # one task, 3.5 Mbit -> histogram bin 3
+
+
+def test_episode_metrics_average_over_real_tasks():
+    infos = [{"task_size": 1e6, "delay": 2.0, "energy": 0.1}, {"task_size": 0.0, "delay": 0.0, "energy": 0.0},
+             {"task_size": 3e6, "delay": 4.0, "energy": 0.3}]
+    out = episode_metrics(np.zeros((3, 2)), infos)
+    assert out["mean_delay"] == pytest.approx(3.0)
+    assert out["mean_energy"] == pytest.approx(0.2)
+    assert out["tasks"] == 2
+
+
+def test_episode_is_truncated_after_episode_steps_and_ansi_render():
+    env = MOMECOffloadingEnv(render_mode="ansi", **SHORT)
+    env.reset(seed=0)
+    assert "cloud" in env.render()
+    for t in range(12):
+        _, _, terminated, truncated, _ = env.step(0)
+        assert not terminated
+        assert truncated == (t == 11)
+
+
+def test_server_estimates_equal_the_charged_delay_and_energy():
+    import copy
+
+    env = MOMECOffloadingEnv(context="test", n_edges=4, **SHORT)
+    env.reset(seed=5)
+    rng = np.random.default_rng(1)
+    for _ in range(6):
+        env.step(int(rng.integers(1, 5)))
+    delay, energy = env.server_estimates()
+    assert np.all(np.isinf(delay[5:]))
+    for a in range(5):
+        _, _, _, _, info = copy.deepcopy(env).step(a)
+        assert info["delay"] == pytest.approx(delay[a], rel=1e-12)
+        assert info["energy"] == pytest.approx(energy[a], rel=1e-12)
