@@ -39,6 +39,8 @@ class BenchmarkSpec:
     infos: the T step infos) into the task's metrics. ``return`` and ``length`` are always
     computed by the runner. ``reference_scores`` maps "random" and "best" to primary-metric
     values used for the normalized score (0 = random, 1 = best); empty means not yet measured.
+    ``eval_env_kwargs`` are applied on top of the env kwargs for evaluation only (a held-out
+    test period, test contexts), so agents never train on the evaluation distribution.
     """
 
     metrics: tuple[Metric, ...]
@@ -51,6 +53,7 @@ class BenchmarkSpec:
     hv_ref_point: tuple[float, ...] | None = None
     gamma: float | None = None
     preference_weights: tuple[tuple[float, ...], ...] | None = None
+    eval_env_kwargs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def train_seeds(self) -> list[int]:
@@ -325,10 +328,9 @@ _ESG_METRICS = (
 
 
 def _esg_tasks() -> list[TaskSpec]:
-    # gym.make(id) is the training period (2010-2019); the board is evaluated on the test period
-    # (2020-2022) with env_kwargs={"period": "test"}, as scripts/reproduce_esg.py does. Episodes are
-    # deterministic given the data (the env randomizes nothing unless episode_length= is set),
-    # so one evaluation episode suffices.
+    # gym.make(id) is the training period (2010-2019); evaluation runs on the test period
+    # (2020-2022) through eval_env_kwargs. Episodes are deterministic given the data (the env
+    # randomizes nothing unless episode_length= is set), so one evaluation episode suffices.
     benchmark = BenchmarkSpec(
         metrics=_ESG_METRICS,
         primary_metric="sharpe",
@@ -336,6 +338,7 @@ def _esg_tasks() -> list[TaskSpec]:
         n_train_seeds=3,
         eval_episodes=1,
         episode_metrics="gauntlet.envs.esg_portfolio:episode_metrics",
+        eval_env_kwargs={"period": "test"},
     )
     common = dict(
         entry_point="gauntlet.envs.esg_portfolio:ESGPortfolioEnv",

@@ -7,7 +7,8 @@ For each task id in ``gauntlet.registry.TASKS`` (filtered by ``--ids``) this mea
 * where the id has a ``vector_entry_point``, the native vector env built with
   ``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")`` (autoreset inside),
 
-and prints both next to Gymnasium's CartPole-v1 measured in the same run. Actions are drawn
+and prints both next to Gymnasium's CartPole-v1 (single env, ``gym.make``) measured in the same
+run right before each id, so a change in machine load between ids does not skew the ratios. Actions are drawn
 before timing; envs exposing ``info["action_mask"]`` get actions valid under the mask seen at
 reset. If such an env rejects them (a state-dependent mask), it is measured again sampling each
 action from the current mask inside the timed loop, and the row says so. An id whose module is
@@ -26,6 +27,7 @@ import argparse
 import fnmatch
 import json
 import platform
+import sys
 import time
 from typing import Any, Callable
 
@@ -183,16 +185,17 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     clock = _clock(args.clock)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 200)
 
     ids = [task_id for task_id in TASKS if fnmatch.fnmatchcase(task_id, args.ids)]
     if not ids:
         parser.error(f"no task id matches {args.ids!r}")
-    cartpole, _ = bench_single("CartPole-v1", args.seconds, args.repeats, clock)
     rows: list[dict[str, Any]] = []
     for task_id in ids:
-        row: dict[str, Any] = {"id": task_id, "single_steps_per_s": None, "single_vs_cartpole": None,
-                               "vector_steps_per_s": None, "vector_vs_cartpole": None, "note": ""}
+        cartpole, _ = bench_single("CartPole-v1", args.seconds, args.repeats, clock)
+        row: dict[str, Any] = {"id": task_id, "cartpole_steps_per_s": cartpole, "single_steps_per_s": None,
+                               "single_vs_cartpole": None, "vector_steps_per_s": None, "vector_vs_cartpole": None,
+                               "note": ""}
         try:
             row["single_steps_per_s"], row["note"] = bench_single(task_id, args.seconds, args.repeats, clock)
             row["single_vs_cartpole"] = row["single_steps_per_s"] / cartpole
@@ -205,23 +208,23 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         rows.append(row)
         console.log(f"{task_id}: {row['note'] or 'done'}")
 
-    table = Table(title=f"Random-action steps/s ({args.clock} time; CartPole-v1 = {cartpole:,.0f})")
-    for column in ("env id", "single", "x CartPole", f"vector ({args.num_envs} envs)", "x CartPole", "note"):
-        table.add_column(column, justify="left" if column in ("env id", "note") else "right")
+    table = Table(title=f"Random-action steps/s ({args.clock} time, best of {args.repeats} windows)")
+    for column in ("env id", "CartPole-v1", "single", "x CartPole", f"vector ({args.num_envs} envs)", "x CartPole", "note"):
+        table.add_column(column, justify="left" if column in ("env id", "note") else "right",
+                         no_wrap=column == "env id", overflow="fold")
 
     def fmt(value: float | None, spec: str) -> str:
         return "-" if value is None else format(value, spec)
 
-    table.add_row("CartPole-v1", f"{cartpole:,.0f}", "1.00", "-", "-", "reference")
     for row in rows:
         table.add_row(
-            row["id"], fmt(row["single_steps_per_s"], ",.0f"), fmt(row["single_vs_cartpole"], ".2f"),
+            row["id"], fmt(row["cartpole_steps_per_s"], ",.0f"),
+            fmt(row["single_steps_per_s"], ",.0f"), fmt(row["single_vs_cartpole"], ".2f"),
             fmt(row["vector_steps_per_s"], ",.0f"), fmt(row["vector_vs_cartpole"], ".1f"), row["note"],
         )
     console.print(table)
     if args.json_path:
         payload = {
-            "cartpole_steps_per_s": cartpole,
             "clock": args.clock,
             "seconds": args.seconds,
             "repeats": args.repeats,

@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     data_kwargs = {} if args.data == "sp500" else {"data": "synthetic", "synthetic_assets": 10, "synthetic_days": 2000}
+    # evaluate_run adds the protocol's eval_env_kwargs (the test period) to these.
     train_kwargs = {**data_kwargs, "period": "train"}
     test_kwargs = {**data_kwargs, "period": "test"}
     command = current_command()
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in BASELINES:
             env = gym.make(task_id, **test_kwargs)
             model = make_agent(get_agent(name), env, task_id, seed=0)
-            record = evaluate_run(task_id, name, model, eval_seeds=eval_seeds, env_kwargs=test_kwargs, command=command)
+            record = evaluate_run(task_id, name, model, eval_seeds=eval_seeds, env_kwargs=data_kwargs, command=command)
             rows[name] = summary([record])
             curves[variant][name] = wealth_curve(model, task_id, test_kwargs)
             if not args.no_leaderboard:
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 train_time = time.perf_counter() - start
                 records.append(evaluate_run(
                     task_id, name, model, train_seed=seed, train_timesteps=args.timesteps, train_time_s=train_time,
-                    eval_seeds=eval_seeds, env_kwargs=test_kwargs, command=command,
+                    eval_seeds=eval_seeds, env_kwargs=data_kwargs, command=command,
                 ))
                 print(f"  {variant:<18} {name} seed {seed}: sharpe {records[-1].episode_metrics[0]['sharpe']:.3f} "
                       f"({args.timesteps} steps in {train_time:.0f} s)", flush=True)
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                     curves[variant][name] = wealth_curve(model, task_id, test_kwargs)
                 if variant.startswith("Regulated"):
                     other = VARIANTS[variant.replace("Regulated", "Unregulated")]
-                    crossed = evaluate_run(other, name, model, eval_seeds=eval_seeds, env_kwargs=test_kwargs)
+                    crossed = evaluate_run(other, name, model, eval_seeds=eval_seeds, env_kwargs=data_kwargs)
                     cross.setdefault((variant, name), []).append(crossed.episode_metrics[0]["sharpe"])
                 train_env.close()
             rows[name] = summary(records)

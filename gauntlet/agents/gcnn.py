@@ -284,7 +284,9 @@ class GCNNImitation:
                 losses.append(float(loss) * len(batch))
                 top1.append(a1)
                 top5.append(a5)
-        n = max(len(samples), 1)
+        if not samples:
+            return {"loss": float("nan"), "acc@1": float("nan"), "acc@5": float("nan")}
+        n = len(samples)
         return {"loss": sum(losses) / n, "acc@1": float(np.concatenate(top1).mean()), "acc@5": float(np.concatenate(top5).mean())}
 
     def fit(self, train: Sequence[Sample], valid: Sequence[Sample] = (), n_epochs: int | None = None,

@@ -34,6 +34,10 @@ What differs from the paper:
 - Preference relabeling: the reward vector is stored, and every minibatch is re-labelled
   with preferences stratified evenly over the simplex (``w0 = (i + u_i) / B``), so every
   transition trains every preference (as in Envelope/PD-MORL style conditioned learners).
+- Each objective's reward is divided by the median magnitude of its non-zero rewards in the
+  warm-up data (the critics learn normalized returns; the policy scalarizes
+  ``w . (scale * Q)``, i.e. the env's ``w . r``), so the small delay rewards are learned as
+  precisely as the energy rewards.
 - Each reward component is clipped at ``-reward_clip`` and the critic uses a Huber loss:
   with the physically correct uplink rates, offloading to the cloud costs thousands of
   reward units per task; clipping keeps it the worst action without dominating the scale.
@@ -157,6 +161,7 @@ class GMORL:
         self.n_servers = base.core.n_servers if base is not None else 0
         self.row_features = base.core.row_features if base is not None else 0
         self.num_timesteps = 0
+        self.reward_scale: np.ndarray | None = None
         self._writer = None
         if base is not None:
             self._build()
@@ -180,12 +185,13 @@ class GMORL:
         w = torch.stack([w0, 1 - w0], 1)[torch.randperm(n)]
         obs, next_obs = obs.clone(), next_obs.clone()
         obs[:, -N_OBJECTIVES:], next_obs[:, -N_OBJECTIVES:] = w, w
-        r = rvec.clamp(min=-hp["reward_clip"])
+        scale = torch.as_tensor(self.reward_scale, dtype=torch.float32)
+        r = rvec.clamp(min=-hp["reward_clip"]) / scale
         with torch.no_grad():
             p_next, logp_next = _policy(self.actor, next_obs)
             q_next = torch.min(self.targets[0](next_obs)[0], self.targets[1](next_obs)[0])
-            # Entropy enters every objective once: w . (Q - alpha log pi) = w . Q - alpha log pi.
-            v_next = (p_next.unsqueeze(-1) * (q_next - hp["alpha"] * logp_next.unsqueeze(-1))).sum(1)
+            # Entropy enters objective i as alpha / scale_i, so w . (scale * Q) gets exactly -alpha log pi.
+            v_next = (p_next.unsqueeze(-1) * (q_next - hp["alpha"] / scale * logp_next.unsqueeze(-1))).sum(1)
             y = r + hp["gamma"] * (1 - terminated).unsqueeze(-1) * v_next
         idx = actions[:, None, None].expand(-1, 1, N_OBJECTIVES)
         q = [c(obs)[0].gather(1, idx).squeeze(1) for c in self.critics]
@@ -195,7 +201,7 @@ class GMORL:
         self.critic_opt.step()
         p, logp = _policy(self.actor, obs)
         with torch.no_grad():
-            q_all = torch.min(*[(c(obs)[0] * w.unsqueeze(1)).sum(-1) for c in self.critics])
+            q_all = torch.min(*[(c(obs)[0] * (w * scale).unsqueeze(1)).sum(-1) for c in self.critics])
         actor_loss = (p * (hp["alpha"] * logp - q_all)).sum(1).mean()
         self.actor_opt.zero_grad()
         actor_loss.backward()
@@ -262,6 +268,8 @@ class GMORL:
             obs[:, -N_OBJECTIVES:] = w
             n_stored = size if full else pos
             if self.num_timesteps >= hp["learning_starts"] and n_stored >= hp["batch_size"]:
+                if self.reward_scale is None:
+                    self.reward_scale = self._scale_from(buf_rew[:n_stored])
                 for _ in range(hp["gradient_steps"]):
                     j = rng.integers(0, n_stored, size=hp["batch_size"])
                     stats = self._update(torch.from_numpy(buf_obs[j]), torch.from_numpy(buf_act[j]),
@@ -278,6 +286,14 @@ class GMORL:
         if self._writer is not None:
             self._writer.flush()
         return self
+
+    @staticmethod
+    def _scale_from(rewards: np.ndarray) -> np.ndarray:
+        """Median magnitude of each objective's non-zero rewards (robust to the cloud's outliers)."""
+        mags = np.abs(rewards[np.any(rewards != 0, axis=1)])
+        if len(mags) == 0:
+            return np.ones(N_OBJECTIVES)
+        return np.maximum(np.median(mags, axis=0), 1e-6)
 
     @staticmethod
     def _draw_weights(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -328,6 +344,7 @@ class GMORL:
         torch.save({
             "format": _FORMAT, "seed": self.seed, "hp": self.hp, "env_kwargs": self.env_kwargs,
             "n_servers": self.n_servers, "row_features": self.row_features, "num_timesteps": self.num_timesteps,
+            "reward_scale": self.reward_scale,
             "actor": self.actor.state_dict(), "critics": self.critics.state_dict(), "targets": self.targets.state_dict(),
         }, Path(path))
 
@@ -341,6 +358,7 @@ class GMORL:
         agent.env_kwargs = data["env_kwargs"]
         agent.n_servers, agent.row_features = data["n_servers"], data["row_features"]
         agent.num_timesteps = data["num_timesteps"]
+        agent.reward_scale = data["reward_scale"]
         agent._build()
         agent.actor.load_state_dict(data["actor"])
         agent.critics.load_state_dict(data["critics"])

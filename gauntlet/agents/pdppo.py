@@ -9,7 +9,7 @@ step to the post-decision state ``s^x_t`` (production and setups) and a stochast
 (demand). It keeps two critics, trained separately with their own optimizers:
 
 - ``V(s)`` on the pre-decision state, fitted to the return of the *stochastic* reward part
-  ``r_t = -(lost_sales_t + holding_t)``;
+  ``r_t = reward_t + setup_t = -(lost_sales_t + holding_t + overflow_t)``;
 - ``V^x(s^x)`` on the post-decision state, fitted to the return of the *deterministic* reward
   part ``r^x_t = -setup_t``;
 
@@ -25,7 +25,8 @@ critics; ``gae_lambda = 1`` gives exactly the formulas above.) The one-critic va
 ``A_t = R^full_t - V^x(s^x_t)``.
 
 The actor is a factorized categorical policy: one softmax over ``{idle, item 1..I}`` per
-machine from a shared MLP trunk; masked actions get logit -1e8 (probability exactly 0).
+machine from a shared ReLU MLP trunk; masked actions get logit -1e8 (probability exactly 0).
+The critics are Tanh MLPs, as in the authors' code.
 
 What the agent needs from the env: ``info["post_decision_state"]`` (same layout as the
 observation) and ``info["cost"]["setup"]`` after every step, ``info["action_mask"]``
@@ -41,7 +42,8 @@ epochs, actor lr 5.5e-4, critic lr 1e-3, update every 400 steps, MLP 128-128, en
 
 What differs from the paper:
 
-- Reading of ``R`` and ``R^x``: we follow the project spec -- ``R^x`` is the return of the
+- Reading of ``R`` and ``R^x``: the paper defines ``R^x_t`` as the discounted sum of
+  post-decision rewards ``r^x``; we follow the project spec -- ``R^x`` is the return of the
   deterministic (setup) cost and ``R`` that of the stochastic (lost sales + holding) cost.
   The authors' public lot-sizing code instead regresses ``min(V(s), V^x(s^x))`` on one full
   normalized Monte-Carlo return and uses ``A_t = R_t - min(V(s_t), V^x(s^x_t))``.

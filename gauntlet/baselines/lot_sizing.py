@@ -27,7 +27,7 @@ import gymnasium as gym
 import numpy as np
 from scipy import stats
 
-from gauntlet.baselines.lot_sizing_milp import MILPPlan, solve_lot_sizing_milp
+from gauntlet.baselines.lot_sizing_milp import WINDOW_CUTS, MILPPlan, solve_lot_sizing_milp
 
 _EXTRA_PERIODS = 64  # expected demand is extended past the horizon so coverage windows never run out
 
@@ -54,12 +54,14 @@ def _whole(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
-def _milp_options(time_limit: float | None, mip_rel_gap: float) -> tuple[float | None, float]:
+def _milp_options(time_limit: float | None, mip_rel_gap: float, window_cuts: str) -> tuple[float | None, float, str]:
+    if window_cuts not in WINDOW_CUTS:
+        raise ValueError(f"window_cuts must be one of {list(WINDOW_CUTS)}, got {window_cuts!r}")
     if time_limit is not None:
         time_limit = _positive("time_limit", time_limit)
     if isinstance(mip_rel_gap, bool) or not isinstance(mip_rel_gap, (int, float)) or not 0.0 <= mip_rel_gap < 1.0:
         raise ValueError(f"mip_rel_gap must be in [0, 1), got {mip_rel_gap!r}")
-    return time_limit, float(mip_rel_gap)
+    return time_limit, float(mip_rel_gap), window_cuts
 
 
 def _overflow_cost(env: Any) -> float:
@@ -117,9 +119,9 @@ class _LevelPolicy(_LotSizingPolicy):
     while the item is below its order-up-to level ``S[t, i]``, with machines assigned by
     run-out time (stock / expected demand of the period, smallest first).
 
-    One period: (1) every machine already set up for an item keeps making it if the item's stock
-    plus this period's output is still below ``S`` and the batch fits under the cap after one
-    period of expected demand (continuing is free; switching costs a setup); (2) items whose
+    One period: (1) every machine already set up for an item keeps making it while the item's
+    stock (plus output already assigned) is below ``S`` and the batch fits under the cap after
+    one period of expected demand (continuing is free; switching costs a setup); (2) items whose
     stock (plus output already assigned) is below ``s`` take, most urgent first, the free machine
     with the lowest setup cost per unit of net output (``C / (P - L)``), one machine per round,
     until no item is below ``s`` or no machine is free. A machine only takes a new item if the
@@ -317,10 +319,11 @@ class RollingMILPAgent(_LotSizingPolicy):
         lookahead: int = 10,
         time_limit: float | None = 1.0,
         mip_rel_gap: float = 0.01,
+        window_cuts: str = "suffix",
     ) -> None:
         super().__init__(env, seed)
         self.lookahead = _whole("lookahead", lookahead, 1)
-        self.time_limit, self.mip_rel_gap = _milp_options(time_limit, mip_rel_gap)
+        self.time_limit, self.mip_rel_gap, self.window_cuts = _milp_options(time_limit, mip_rel_gap, window_cuts)
         self._fallback = BaseStockAgent(env, seed, reorder_cover=2.0, order_up_to_cover=4.0)
         self.fallbacks = 0
         self.last_plan: MILPPlan | None = None
@@ -336,7 +339,7 @@ class RollingMILPAgent(_LotSizingPolicy):
         plan = solve_lot_sizing_milp(
             env.instance, demand, inventory, setup,
             idle_keeps_setup=env.idle_keeps_setup, overflow_cost=_overflow_cost(env),
-            time_limit=self.time_limit, mip_rel_gap=self.mip_rel_gap,
+            window_cuts=self.window_cuts, time_limit=self.time_limit, mip_rel_gap=self.mip_rel_gap,
         )
         self.last_plan = plan
         if plan.actions is None:
@@ -369,16 +372,18 @@ class PerfectInformationAgent(_LotSizingPolicy):
         seed: int = 0,
         time_limit: float | None = 60.0,
         mip_rel_gap: float = 1e-4,
+        window_cuts: str = "horizon",
     ) -> None:
         super().__init__(env, seed)
-        self.time_limit, self.mip_rel_gap = _milp_options(time_limit, mip_rel_gap)
+        self.time_limit, self.mip_rel_gap, self.window_cuts = _milp_options(time_limit, mip_rel_gap, window_cuts)
         self._fallback = BaseStockAgent(env, seed, reorder_cover=2.0, order_up_to_cover=4.0)
         self.plan: MILPPlan | None = None
         self._scenario: np.ndarray | None = None
 
     @property
     def lower_bound(self) -> float:
-        return self._require_plan().dual_bound
+        # Costs are non-negative, so 0 is a bound too (used when HiGHS's bound is still -inf).
+        return max(self._require_plan().dual_bound, 0.0)
 
     @property
     def plan_cost(self) -> float:
@@ -409,7 +414,7 @@ class PerfectInformationAgent(_LotSizingPolicy):
         self.plan = solve_lot_sizing_milp(
             env.instance, env.demand_scenario, env.inventory, env.setup,
             idle_keeps_setup=env.idle_keeps_setup, overflow_cost=_overflow_cost(env),
-            time_limit=self.time_limit, mip_rel_gap=self.mip_rel_gap,
+            window_cuts=self.window_cuts, time_limit=self.time_limit, mip_rel_gap=self.mip_rel_gap,
         )
 
     def _act(self, inventory: np.ndarray, setup: np.ndarray, t: int) -> np.ndarray:

@@ -71,6 +71,8 @@ def protocol(spec: BenchmarkSpec) -> dict[str, Any]:
             for m in spec.metrics
         ],
     }
+    if spec.eval_env_kwargs:
+        out["eval_env_kwargs"] = jsonable(spec.eval_env_kwargs)
     if spec.is_multi_objective:
         out["hv_ref_point"] = list(spec.hv_ref_point)
         out["gamma"] = spec.gamma if spec.gamma is not None else 1.0

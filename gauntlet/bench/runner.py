@@ -216,6 +216,9 @@ def evaluate_run(
 ) -> RunRecord:
     """Evaluate an already built (and trained) ``model`` under the task's protocol.
 
+    The evaluation env is ``gym.make(task_id, **env_kwargs, **spec.eval_env_kwargs)``: pass the
+    kwargs the agent was trained with; the protocol's evaluation-only kwargs are added here.
+
     Multi-objective tasks are evaluated once per preference weight of the benchmark spec, with
     discount ``gamma``, and the record carries hypervolume, EUM, cardinality and the front.
     """
@@ -225,7 +228,7 @@ def evaluate_run(
     env_kwargs = dict(env_kwargs or {})
     seeds = list(spec.eval_seeds(official=True) if eval_seeds is None else eval_seeds)
     start = time.perf_counter()
-    eval_env = gym.make(task_id, **env_kwargs)
+    eval_env = gym.make(task_id, **{**env_kwargs, **spec.eval_env_kwargs})
     metrics_fn = load_object(spec.episode_metrics) if spec.episode_metrics else None
     weight_set = spec.preference_weights if spec.is_multi_objective else [None]
     gamma = spec.gamma if spec.gamma is not None else 1.0

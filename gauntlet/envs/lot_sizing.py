@@ -204,39 +204,50 @@ def _binomial_pmf(n: int, p: np.ndarray) -> np.ndarray:
     return np.exp(log_comb + _xlogy(k, p) + _xlogy(n - k, 1.0 - p))
 
 
+_BITS = 32
+_ONE = 1 << _BITS
+
+
 def _cdf(pmf: np.ndarray) -> np.ndarray:
-    cdf = np.cumsum(pmf, axis=-1)
-    # u < 1 always, so a last value of exactly 1 keeps the inverse inside the support.
-    cdf[..., -1] = 1.0
+    """CDF (last axis) in units of 2^-32 as uint64, the last value exactly 2^32."""
+    cdf = np.minimum(np.rint(np.cumsum(pmf, axis=-1) * _ONE), _ONE).astype(np.uint64)
+    # Random words are < 2^32, so a last value of 2^32 keeps the inverse inside the support.
+    cdf[..., -1] = _ONE
     cdf.setflags(write=False)
     return cdf
 
 
 class _InverseCDF:
-    """Inverse-CDF sampling of a discrete distribution, sped up by a table over ``K`` buckets of
-    [0, 1): a bucket holding no CDF value gives its answer directly, one holding one CDF value
-    needs one comparison, and the few holding several (far tails) fall back to ``searchsorted``.
-    The result is exactly ``values[searchsorted(cdf, u, side="right")]``."""
+    """Inverse-CDF sampling of a discrete distribution from uniform 32-bit words ``x``: the
+    result is ``values[number of CDF values <= x]``, computed through a small (cache-resident)
+    table over the 2^12 buckets given by the top 12 bits of ``x``. A bucket holding no CDF value
+    gives its answer directly, one holding one needs one comparison of the low 20 bits, and the
+    few holding several (far tails) fall back to ``searchsorted``."""
 
-    K = 4096
+    BUCKET_BITS = 12
 
     def __init__(self, cdf: np.ndarray, values: np.ndarray) -> None:
-        edges = np.arange(self.K + 1, dtype=np.float64) / self.K
-        lo = np.searchsorted(cdf, edges[:-1], side="right")
-        hi = np.searchsorted(cdf, edges[1:], side="left")
+        shift = _BITS - self.BUCKET_BITS
+        starts = np.arange(1 << self.BUCKET_BITS, dtype=np.uint64) << np.uint64(shift)
+        lo = np.searchsorted(cdf, starts, side="right")
+        hi = np.searchsorted(cdf, starts + np.uint64(1 << shift), side="left")
+        first = cdf[np.minimum(lo, len(cdf) - 1)].astype(np.int64) - starts.astype(np.int64)
+        self.shift = shift
+        self.low_mask = (1 << shift) - 1
         self.cdf = cdf
         self.values = values
         self.lo = lo.astype(np.int64)
-        self.threshold = np.where(hi > lo, cdf[np.minimum(lo, len(cdf) - 1)], 2.0)
+        self.threshold = np.where(hi > lo, first, 1 << shift).astype(np.uint32)
         self.several = hi - lo > 1
         self.identity = bool(np.array_equal(values, np.arange(len(values))))
 
-    def __call__(self, u: np.ndarray) -> np.ndarray:
-        bucket = (u * self.K).astype(np.intp)
-        index = self.lo[bucket] + (u >= self.threshold[bucket])
-        rare = self.several[bucket]
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        bucket = (x >> self.shift).astype(np.intp)
+        index = self.lo.take(bucket)
+        index += (x & self.low_mask) >= self.threshold.take(bucket)
+        rare = self.several.take(bucket)
         if rare.any():
-            index[rare] = np.searchsorted(self.cdf, u[rare], side="right")
+            index[rare] = np.searchsorted(self.cdf, x[rare].astype(np.uint64), side="right")
         return index if self.identity else self.values[index]
 
 
@@ -331,20 +342,20 @@ class LotSizingInstance:
             mean = float(np.dot(dist["vals"], dist["probs"]))
         return np.full((periods, self.n_items), float(mean))
 
-    def demand_from_uniform(self, u: np.ndarray) -> np.ndarray:
-        """Demand (int64, same shape) from uniforms ``u`` in [0, 1) of shape (..., T, I) by inverting
-        the CDF of each period and item: the demand is the number of CDF values <= u (double
-        precision CDF, last value set to 1)."""
-        u = np.asarray(u, dtype=np.float64)
+    def demand_from_bits(self, x: np.ndarray) -> np.ndarray:
+        """Demand (int64, same shape) from uniform random 32-bit words ``x`` (uint32) of shape
+        (..., T, I), by inverting each period's and item's CDF quantized to 2^-32: the demand is
+        the number of CDF values <= x / 2^32."""
+        x = np.asarray(x, dtype=np.uint32)
         if self.demand_distribution["name"] == "seasonal":
-            cdf = self._seasonal_cdf(u.shape[-2])
-            return np.count_nonzero(u[..., None] >= cdf, axis=-1).astype(np.int64)
-        return self._inverse_cdf()(u)
+            cdf = self._seasonal_cdf(x.shape[-2])
+            return np.count_nonzero(x[..., None].astype(np.uint64) >= cdf, axis=-1).astype(np.int64)
+        return self._inverse_cdf()(x)
 
     def sample_demand(self, rng: np.random.Generator, horizon: int | None = None) -> np.ndarray:
-        """A demand scenario: an int64 (horizon, I) array from ``rng.random``."""
+        """A demand scenario: an int64 (horizon, I) array from ``rng``."""
         periods = self.horizon if horizon is None else int(horizon)
-        return self.demand_from_uniform(rng.random((periods, self.n_items)))
+        return self.demand_from_bits(_random_words(rng, (periods, self.n_items)))
 
     def _inverse_cdf(self) -> _InverseCDF:
         cached = self._cache.get("inverse_cdf")
@@ -404,7 +415,7 @@ class LotSizingInstance:
         setup_loss = np.where(rng.random(shape) < 0.7, 1, rng.integers(2, 4, size=shape))
         lost_sales_cost = np.where(rng.random(n_items) < 0.5, 0.1, 1.1)
         initial_inventory = rng.integers(0, max_inventory // 2 + 1, size=n_items)
-        initial_setup = _pick_setup(rng.random(n_machines), *_feasible_setups(production > 0))
+        initial_setup = _pick_setup(_random_words(rng, n_machines), *_feasible_setups(production > 0))
         phase = rng.uniform(0.0, 2.0 * np.pi, size=n_items)
         return cls(
             production=production,
@@ -564,11 +575,15 @@ def _feasible_setups(can_make: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return table, counts
 
 
-def _pick_setup(u: np.ndarray, table: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Per machine the setup of a uniformly chosen item it can make (0 if none) from uniforms
-    ``u`` of shape (..., M)."""
-    pick = (u * counts).astype(np.int64)
-    return table[np.arange(table.shape[0]), pick]
+def _scale_words(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``floor(x n / 2^32)``: uniform 32-bit words to integers uniform on ``0..n - 1`` (exact)."""
+    return ((x.astype(np.uint64) * np.asarray(n, dtype=np.uint64)) >> np.uint64(_BITS)).astype(np.int64)
+
+
+def _pick_setup(x: np.ndarray, table: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per machine the setup of a uniformly chosen item it can make (0 if none) from uniform
+    32-bit words ``x`` of shape (..., M)."""
+    return table[np.arange(table.shape[0]), _scale_words(x, counts)]
 
 
 def load_instance(instance: LotSizingInstance | Mapping[str, Any] | str | os.PathLike) -> LotSizingInstance:
@@ -593,9 +608,9 @@ class _Tables:
     A machine's state is its *row* ``base[m] + s * W`` (``W = I + 2``) and entry
     ``k = row + min(a, I + 1)`` describes machine ``m`` in setup ``s`` taking action ``a``. Column
     ``I + 1`` is padding that catches out-of-range actions (actions are viewed as unsigned, so
-    negatives are huge and land there too). ``index``/``weight`` are three (bin, weight) pairs per
-    entry for one ``np.bincount``: (item bin ``a``, units made), (bin ``I + 1``, setup cost),
-    (bin ``I + 2``, 1 if the setup changes); bin 0 collects idle machines and is dropped.
+    negatives are huge and land there too). ``index``/``weight`` (3, entries) hold three (bin,
+    weight) pairs per entry for one ``np.bincount``: (item bin ``a``, units made), (bin ``I + 1``,
+    setup cost), (bin ``I + 2``, 1 if the setup changes); bin 0 collects idle machines and is dropped.
     ``bincount`` adds in input order, so one env and a batch of envs get bit-identical sums.
     """
 
@@ -676,8 +691,8 @@ def _tables(instance: LotSizingInstance, idle_keeps_setup: bool) -> _Tables:
         base=np.arange(n_machines, dtype=np.uint64) * np.uint64(n * width),
         width=np.full(n_machines, width, dtype=np.uint64),
         valid=valid.ravel(),
-        index=index.reshape(-1, 3),
-        weight=np.stack([qty, cost, changed.astype(np.float64)], axis=-1).reshape(-1, 3),
+        index=np.ascontiguousarray(index.reshape(-1, 3).T),
+        weight=np.stack([qty.ravel(), cost.ravel(), changed.astype(np.float64).ravel()]),
         next_row=(m * n * width + next_setup * width).astype(np.uint64).ravel(),
         next_onehot=(onehot_offset[:, None, None] + next_setup).astype(np.int64).ravel(),
         allowed=allowed,
@@ -749,36 +764,37 @@ def _deterministic_step(
     Returns the post-decision inventory (float64), the setup cost and the number of setup
     changes (floats for one state, (N,) arrays for a batch)."""
     n = tables.n_items + 1
-    weight = tables.weight.take(k, axis=0).ravel()
-    index = tables.index.take(k, axis=0)
+    weight = tables.weight.take(k, axis=1).ravel()
+    index = tables.index.take(k, axis=1)
     if row_offsets is None:
         sums = np.bincount(index.ravel(), weight, minlength=tables.n_bins)
         return inventory + sums[1:n], sums[n], sums[n + 1]
     rows = k.shape[0]
     bins = tables.n_bins
-    sums = np.bincount((index + row_offsets[:, :, None]).ravel(), weight, minlength=rows * bins).reshape(rows, bins)
+    sums = np.bincount((index + row_offsets).ravel(), weight, minlength=rows * bins).reshape(rows, bins)
     return inventory + sums[:, 1:n], sums[:, n], sums[:, n + 1]
 
 
 def _stochastic_step(
-    tables: _Tables, post_inventory: np.ndarray, demand: np.ndarray, overflow_cost: float | None,
-    cost_bins: np.ndarray | None = None,
+    tables: _Tables, post_inventory: np.ndarray, demand: np.ndarray, overflow_cost: float | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
-    """Steps 5-7 for one state or a batch (``cost_bins``: the batch's flattened bincount bins).
+    """Steps 5-7 for one state (1-D) or a batch (leading axis).
 
     Returns end inventory, lost units, the (lost-sales, holding) costs as a last axis of size 2,
-    and the overflow cost. The cost sums use ``np.bincount``, which adds in input order, so one
-    env and a batch of envs get bit-identical costs."""
+    and the overflow cost. Cost sums add items strictly left to right in both cases, so one env
+    and a batch of envs get bit-identical costs."""
+    n_items = tables.n_items
     net = post_inventory - demand
     kept = np.maximum(net, tables.zeros)
     lost = kept - net
     end = np.minimum(kept, tables.max_inventory)
     weighted = np.concatenate((lost, end), axis=-1)
     weighted *= tables.cost_coef_flat
-    if cost_bins is None:
+    if net.ndim == 1:
         costs = np.bincount(tables.cost_bins, weighted, minlength=2)
     else:
-        costs = np.bincount(cost_bins, weighted.ravel(), minlength=2 * net.shape[0]).reshape(-1, 2)
+        # A running sum adds in the same order as bincount, and is faster on large batches.
+        costs = np.cumsum(weighted.reshape(net.shape[0], 2, n_items), axis=-1)[:, :, -1]
     if overflow_cost is None:
         overflow: Any = 0.0 if net.ndim == 1 else np.zeros(net.shape[0])
     else:
@@ -889,24 +905,28 @@ def _parse_reset_options(
     return out
 
 
+def _random_words(rng: np.random.Generator, size: Any) -> np.ndarray:
+    return rng.integers(0, _ONE, size=size, dtype=np.uint32)
+
+
 def _reset_uniforms(rng: np.random.Generator, instance: LotSizingInstance, horizon: int) -> np.ndarray:
-    """The one draw a reset makes: I + M + T * I uniforms (inventory, setups, demand)."""
-    return rng.random(instance.n_items * (horizon + 1) + instance.n_machines)
+    """The one draw a reset makes: I + M + T * I uniform 32-bit words (inventory, setups, demand)."""
+    return _random_words(rng, instance.n_items * (horizon + 1) + instance.n_machines)
 
 
 def _initial_state(
     u: np.ndarray, instance: LotSizingInstance, tables: _Tables, horizon: int, random_initial_state: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(inventory, setup, demand scenario) from the uniforms of :func:`_reset_uniforms` (one
-    reset, or a batch with a leading axis). Inventory is ``floor(u * X)``, uniform on
+    """(inventory, setup, demand scenario) from the words ``u`` of :func:`_reset_uniforms` (one
+    reset, or a batch with a leading axis). Inventory is ``floor(u X / 2^32)``, uniform on
     ``0..X - 1``; each setup is a uniformly chosen item the machine can make."""
     n_items, n_machines = instance.n_items, instance.n_machines
-    demand = instance.demand_from_uniform(u[..., n_items + n_machines :].reshape(*u.shape[:-1], horizon, n_items))
+    demand = instance.demand_from_bits(u[..., n_items + n_machines :].reshape(*u.shape[:-1], horizon, n_items))
     if not random_initial_state:
         shape = u.shape[:-1]
         inventory = np.broadcast_to(instance.initial_inventory, (*shape, n_items)).copy()
         return inventory, np.broadcast_to(instance.initial_setup, (*shape, n_machines)).copy(), demand
-    inventory = (u[..., :n_items] * instance.max_inventory).astype(np.int64)
+    inventory = _scale_words(u[..., :n_items], instance.max_inventory)
     setup = _pick_setup(u[..., n_items : n_items + n_machines], tables.feasible, tables.feasible_counts)
     return inventory, setup, demand
 
@@ -1033,7 +1053,10 @@ class LotSizingEnv(gym.Env):
         if t >= self.horizon:
             raise RuntimeError(f"the episode ended after {self.horizon} periods; call reset()")
         tables = self._tables
-        act = _as_action(action, self._action_shape)
+        if type(action) is np.ndarray and action.dtype == np.int64 and action.shape == self._action_shape:
+            act = action
+        else:
+            act = _as_action(action, self._action_shape)
         k, ok = _transition_index(tables, self._row, act)
         if np.count_nonzero(ok) != ok.size:
             _raise_invalid(act, tables)

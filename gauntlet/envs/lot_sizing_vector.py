@@ -82,7 +82,7 @@ class LotSizingVectorEnv(VectorEnv):
         self._action_shape = (n, n_machines)
         self._rows = np.arange(n)
         self._det_offsets = (np.arange(n, dtype=np.int64) * tables.n_bins)[:, None]
-        self._cost_bins = ((np.arange(n, dtype=np.int64) * 2)[:, None] + tables.cost_bins).ravel()
+        self._obs_offsets = (np.arange(n, dtype=np.int64) * self._templates.shape[1])[:, None]
         self._masks = np.broadcast_to(tables.mask_flat, (n, tables.mask_flat.size)).copy()
         self._masks.setflags(write=False)
         self._all = np.ones(n, dtype=bool)
@@ -208,7 +208,7 @@ class LotSizingVectorEnv(VectorEnv):
         t = np.minimum(self._t, self.horizon - 1) if any_reset else self._t
         post, setup_cost, setups = _deterministic_step(tables, self._inventory, k, self._det_offsets)
         end, lost, costs, overflow = _stochastic_step(
-            tables, post, self._demand[self._rows, t], self._overflow_cost, self._cost_bins
+            tables, post, self._demand[self._rows, t], self._overflow_cost
         )
         self._inventory = end
         self._row = tables.next_row.take(k)
@@ -216,8 +216,8 @@ class LotSizingVectorEnv(VectorEnv):
         self._t = t + 1
 
         # Same order of operations as LotSizingEnv.step, so observations are bit-identical.
-        obs = self._templates[t + 1]
-        obs[self._rows[:, None], onehot] = 1.0
+        obs = self._templates[t + 1] if self._has_tail else np.zeros((self.num_envs, self._templates.shape[1]), np.float32)
+        obs.ravel()[onehot + self._obs_offsets] = 1.0
         pds = obs.copy()
         if self._has_tail:
             pds[:, self._prefix :] = self._templates[t, self._prefix :]

@@ -179,9 +179,29 @@ def task_delay(size_bits: np.ndarray, rate: np.ndarray, capacity: np.ndarray, re
     slope = np.maximum(k_total - k, 1)
     level = np.where(k < k_total, lvl + (work - base) / slope, np.inf)
     left = np.maximum(r - level[:, None], 0.0)
-    extra = np.minimum(left, size_bits[:, None]).sum(axis=1)
+    # Sequential (cumsum) rather than pairwise summation: the scalar path adds in the same order.
+    extra = np.cumsum(np.minimum(left, size_bits[:, None]), axis=1)[:, -1]
     delay = tau + np.divide(size_bits + 2.0 * extra, capacity, out=np.zeros_like(size_bits), where=real)
     return np.where(real, delay, 0.0)
+
+
+def _extra_sharing(running: list[float], work: float, size: float) -> float:
+    """Scalar twin of the water-level part of :func:`task_delay` for ascending ``running``
+    sizes: ``sum_j min(r'_j, L)`` with the same operations in the same order."""
+    m = len(running)
+    level_work = []
+    cum = 0.0
+    for i, v in enumerate(running):
+        cum += v
+        level_work.append((cum - v) + v * (m - i))
+    k = sum(1 for x in level_work if x <= work)
+    if k == m:
+        return 0.0
+    level = 0.0 + (work - 0.0) / m if k == 0 else running[k - 1] + (work - level_work[k - 1]) / (m - k)
+    extra = 0.0
+    for v in running:
+        extra += min(max(v - level, 0.0), size)
+    return extra
 
 
 class MECCore:
@@ -253,6 +273,7 @@ class MECCore:
         self.present = np.zeros((n, s), dtype=bool)
         self.freq = np.zeros((n, s))
         self.rate = np.ones((n, s, u))
+        self.rate_feature = np.zeros((n, s, u), dtype=np.float32)
         self.mean_size = np.zeros(n)
         # Tasks in arrival order; at most episode_steps of them can ever be offloaded.
         self.size = np.zeros((n, t))
@@ -289,6 +310,7 @@ class MECCore:
             self.freq[i] = freq
             self.rate[i] = 1.0
             self.rate[i, : e + 1] = uplink_rate(dist, fading, self.tx_power_w, self.bandwidth_hz)
+            self.rate_feature[i] = np.log10(1.0 + self.rate[i] / 1e6)
             self.mean_size[i] = mean
             self.size[i] = np.clip(rng.exponential(mean, size=t), *_TASK_SIZE_RANGE)
             self.user[i] = rng.integers(0, u, size=t)
@@ -300,6 +322,8 @@ class MECCore:
         self.t[rows] = 0
         self.served[rows] = 0
         self._update_head(rows)
+        if self.n == 1:
+            self.sync_from_arrays()
 
     def _update_head(self, rows: np.ndarray) -> None:
         idx = np.minimum(self.served[rows], self.episode_steps - 1)
@@ -349,6 +373,8 @@ class MECCore:
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Offload the current task of every row; advance ``dt``. Returns (reward vectors
         (n, 2) float32, delay s, energy J). Actions must be valid (checked by the callers)."""
+        if self.n == 1:
+            return self._step_scalar(int(actions[0]))
         rows = self._rows
         delay, energy = self.estimates(actions)
         real = self.head_size > 0
@@ -410,9 +436,111 @@ class MECCore:
         self.remaining[rows, window] = remaining
         self.upload_left[rows, window] = upload
 
+    # ------------------------------------------------------------------ scalar path (n == 1)
+    # A single system is stepped with plain Python floats over its few live tasks: numpy's
+    # per-call overhead dominates arrays this small. Every operation mirrors the batched
+    # code in the same order, so both paths give bit-identical results (tested against the
+    # native vector env), and the state arrays are kept up to date for every other method.
+    def sync_from_arrays(self) -> None:
+        """Rebuild the scalar path's mirror of row 0 (after a reset or a direct edit of the arrays)."""
+        self._p_size = self.size[0].tolist()
+        self._p_user = self.user[0].tolist()
+        self._p_arrival = self.arrival[0].tolist()
+        self._p_rate = self.rate[0].tolist()
+        self._p_cap = self.capacity[0].tolist()
+        self._p_freq = self.freq[0].tolist()
+        self._p_present = np.flatnonzero(self.present[0])
+        self._p_live = {
+            int(k): [int(self.server[0, k]), int(self.phase[0, k]), float(self.remaining[0, k]), float(self.upload_left[0, k])]
+            for k in np.flatnonzero((self.phase[0] == 1) | (self.phase[0] == 2))
+        }
+        template = np.full((self.n_servers, self.row_features), -1.0, dtype=np.float32)
+        template[self._p_present] = 0.0
+        template[self._p_present, 2] = self.freq[0, self._p_present] / 1e9
+        template[self._p_present, 4] = self.edges[0]
+        self._p_template = template
+
+    def _step_scalar(self, a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        size, user = float(self.head_size[0]), int(self.head_user[0])
+        live = self._p_live
+        rate, cap = self._p_rate[a][user], self._p_cap[a]
+        delay = energy = 0.0
+        if size > 0:
+            tau = size / rate
+            running = sorted(v[2] for v in live.values() if v[1] == 2 and v[0] == a)
+            delay = tau + (size + 2.0 * _extra_sharing(running, cap * tau, size)) / cap
+            f = self._p_freq[a]
+            energy = self.tx_power_w * size / rate + KAPPA * ETA * (f * f) * size
+            slot = int(self.served[0])
+            live[slot] = [a, 1, self._p_size[slot], self._p_size[slot] / rate]
+            self.served[0] = slot + 1
+        touched = set(live)
+        if live:
+            self._advance_scalar(touched)
+        if touched:
+            # Finished tasks left the live set: phase 3, nothing remaining; the server stays.
+            keys = list(touched)
+            _, phase, rem, up = zip(*[live.get(k, (0, 3, 0.0, 0.0)) for k in keys])
+            self.phase[0, keys], self.remaining[0, keys], self.upload_left[0, keys] = phase, rem, up
+            alive = [k for k in keys if k in live]
+            self.server[0, alive] = [live[k][0] for k in alive]
+        self.t[0] += 1
+        served, t = int(self.served[0]), int(self.t[0])
+        idx = min(served, self.episode_steps - 1)
+        available = served < self.episode_steps and self._p_arrival[idx] <= t
+        self.head_size[0] = self._p_size[idx] if available else 0.0
+        self.head_user[0] = self._p_user[idx] if available else 0
+        reward = np.array([[-ALPHA_T * delay, -ALPHA_E * energy]], dtype=np.float32)
+        return reward, np.array([delay]), np.array([energy])
+
+    def _advance_scalar(self, touched: set[int]) -> None:
+        live, cap = self._p_live, self._p_cap
+        left = DT
+        while True:
+            counts = [0] * self.n_servers
+            for v in live.values():
+                if v[1] == 2:
+                    counts[v[0]] += 1
+            h = left
+            for v in live.values():
+                h = min(h, v[2] / (cap[v[0]] / counts[v[0]]) if v[1] == 2 else v[3])
+            for k in list(live):
+                v = live[k]
+                if v[1] == 2:
+                    v[2] = v[2] - cap[v[0]] / counts[v[0]] * h
+                    if v[2] <= _ZERO_BITS:
+                        del live[k]
+                else:
+                    v[3] = v[3] - h
+                    if v[3] <= 1e-12:
+                        v[1], v[3] = 2, 0.0
+            left = 0.0 if h >= left else left - h
+            if left <= 0:
+                return
+
+    def _observe_scalar(self) -> np.ndarray:
+        obs = self._p_template.copy()
+        present = self._p_present
+        obs[present, 0] = self.head_size[0] / 1e6
+        obs[present, 1] = self.rate_feature[0, present, self.head_user[0]]
+        counts = [0] * self.n_servers
+        hist: dict[tuple[int, int], int] = {}
+        top = self.hist_bins - 1
+        for v in self._p_live.values():
+            if v[1] == 2:
+                counts[v[0]] += 1
+                key = (v[0], N_SERVER_FEATURES + min(int(v[2] / self.hist_bin_bits), top))
+                hist[key] = hist.get(key, 0) + 1
+        obs[present, 3] = np.array(counts)[present]
+        for (srv, col), c in hist.items():
+            obs[srv, col] = c
+        return obs[None]
+
     # ------------------------------------------------------------------ observation
     def observe(self) -> np.ndarray:
         """Per-server rows (n, servers, 5 + hist_bins) as float32; absent rows are -1."""
+        if self.n == 1:
+            return self._observe_scalar()
         n, s, b = self.n, self.n_servers, self.hist_bins
         executing = self.phase == 2
         counts = np.bincount(((self._rows * s)[:, None] + self.server)[executing], minlength=n * s).reshape(n, s)
@@ -421,7 +549,7 @@ class MECCore:
         hist = np.bincount(flat[executing], minlength=n * s * b).reshape(n, s, b)
         obs = np.empty((n, s, self.row_features), dtype=np.float32)
         obs[:, :, 0] = (self.head_size / 1e6)[:, None]
-        obs[:, :, 1] = np.log10(1.0 + self.head_rates() / 1e6)
+        obs[:, :, 1] = self.rate_feature[self._rows, :, self.head_user]
         obs[:, :, 2] = self.freq / 1e9
         obs[:, :, 3] = counts
         obs[:, :, 4] = self.edges[:, None]

@@ -59,6 +59,8 @@ def test_masked_servers_get_zero_probability_and_update_is_finite():
     batch = torch.as_tensor(np.stack([obs] * 4))
     probs, logp = _policy(agent.actor, batch)
     assert torch.all(probs[:, 3:] == 0) and torch.allclose(probs.sum(1), torch.ones(4))
+    agent.reward_scale = GMORL._scale_from(np.array([[0.0, 0.0], [-0.1, -2.0], [-0.3, -4.0], [-0.2, -1.0]]))
+    np.testing.assert_allclose(agent.reward_scale, [0.2, 2.0])
     stats = agent._update(batch, torch.tensor([0, 1, 2, 1]), -torch.rand(4, 2), batch.clone(), torch.zeros(4))
     assert all(np.isfinite(v) for v in stats.values())
 

@@ -256,21 +256,27 @@ def test_first_task_on_idle_edge_gets_upload_plus_solo_execution_delay():
     assert info["energy"] == pytest.approx(0.01 * size / rate + 5e-31 * 1e3 * (2e9) ** 2 * size)
 
 
-def test_processor_sharing_advances_executing_tasks_at_the_shared_rate():
-    env = MOMECOffloadingEnv(context="fixed", n_edges=1, tx_power_w=10.0, **SHORT)
+@pytest.mark.parametrize("batched", [False, True])
+def test_processor_sharing_advances_executing_tasks_at_the_shared_rate(batched):
+    kwargs = dict(context="fixed", n_edges=1, **SHORT)
+    env = MECOffloadingVectorEnv(num_envs=2, **kwargs) if batched else MOMECOffloadingEnv(**kwargs)
     env.reset(seed=0)
     core = env.core
-    # Place two tasks directly in execution on the edge (2 GHz -> 2 Mbit/s shared by two).
-    core.phase[0, :] = 3
-    core.phase[0, :2] = 2
-    core.server[0, :2] = 1
-    core.remaining[0, :2] = (0.5e6, 5e6)
-    core.head_size[0] = 0.0
-    env.step(0)
+    # Two tasks executing on the edge (2 GHz -> 2 Mbit/s shared by two), no new task.
+    core.phase[:, :] = 3
+    core.phase[:, :2] = 2
+    core.server[:, :2] = 1
+    core.remaining[:, :2] = (0.5e6, 5e6)
+    core.head_size[:] = 0.0
+    if batched:
+        env.step(np.array([0, 0]))
+    else:
+        core.sync_from_arrays()
+        env.step(0)
     # 0.5 Mbit at 1 Mbit/s ends after 0.5 s; the other then runs alone for 0.5 s at 2 Mbit/s.
-    assert core.phase[0, 0] == 3
-    assert core.remaining[0, 1] == pytest.approx(5e6 - 0.5e6 - 1e6)
-    obs = env.core.observe()[0]
+    assert np.all(core.phase[:, 0] == 3)
+    np.testing.assert_allclose(core.remaining[:, 1], 5e6 - 0.5e6 - 1e6)
+    obs = core.observe()[0]
     assert obs[1, 3] == 1 and obs[1, 5 + 3] == 1  # one task, 3.5 Mbit -> histogram bin 3
 
 

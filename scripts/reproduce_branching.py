@@ -1,0 +1,147 @@
+"""Learning to branch on SCIP: every baseline and agent on fixed test sets, per problem class.
+
+For each ``gauntlet/MILPBranching-<Class>-v0`` task the official evaluation seeds
+(10000..10019: 20 instances per class at the ``train`` size unless ``--size`` says otherwise)
+fix the test instances. Baselines are evaluated directly; ``gcnn`` is trained by imitation
+of strong branching (from ``--gcnn-data`` files written by
+``scripts/collect_strong_branching.py``, or by collecting ``--gcnn-samples`` states on the
+task's env) and reports its top-1/top-5 agreement with strong branching on held-out
+instances; ``revibranch`` is trained for ``--revibranch-timesteps`` decisions, its encoder
+warm-started from the trained GCNN. Printed per class: shifted geometric means of nodes
+(shift 1), LP iterations (shift 10) and solving time (shift 1 s), and the agents' nodes
+relative to SCIP default and to strong branching. Run records go to ``--out``, leaderboard
+entries to ``--leaderboard-dir`` (only for the official seeds and default env kwargs).
+
+    python scripts/reproduce_branching.py                         # all classes, train size (hours on a CPU)
+    python scripts/reproduce_branching.py --problems setcover --size small \\
+        --gcnn-data data/sb_a.npz data/sb_b.npz --revibranch-timesteps 600 --leaderboard-dir /tmp/boards
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import gymnasium as gym  # noqa: E402
+import numpy as np  # noqa: E402
+
+import gauntlet  # noqa: E402,F401  (registers the env ids)
+from gauntlet.bench import leaderboard  # noqa: E402
+from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run_path  # noqa: E402
+from gauntlet.registry import get_agent, get_task  # noqa: E402
+
+TASKS = {
+    "setcover": "gauntlet/MILPBranching-SetCover-v0",
+    "cauction": "gauntlet/MILPBranching-CombAuction-v0",
+    "facility": "gauntlet/MILPBranching-FacilityLocation-v0",
+    "indset": "gauntlet/MILPBranching-IndependentSet-v0",
+}
+BASELINES = ("scip-default", "pseudocost", "most-fractional", "random", "strong-branching")
+AGENTS = ("gcnn", "revibranch")
+SHIFTS = {"nodes": 1.0, "lp_iterations": 10.0, "solving_time": 1.0}
+
+
+def shifted_geometric_mean(values: np.ndarray, shift: float) -> float:
+    """exp(mean(log(x + s))) - s."""
+    return float(np.exp(np.mean(np.log(np.asarray(values, dtype=np.float64) + shift))) - shift)
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--problems", nargs="+", default=list(TASKS), choices=list(TASKS))
+    p.add_argument("--agents", nargs="+", default=[*BASELINES, *AGENTS], choices=[*BASELINES, *AGENTS])
+    p.add_argument("--size", default="train", choices=["small", "train", "transfer"])
+    p.add_argument("--instances", type=int, default=None, help="number of test instances (default: the task's 20)")
+    p.add_argument("--time-limit", type=float, default=None, help="SCIP time limit per instance in s (env kwarg)")
+    p.add_argument("--gcnn-data", nargs="*", type=Path, default=[], help="sample files from collect_strong_branching.py")
+    p.add_argument("--gcnn-samples", type=int, default=2000, help="states to collect when no --gcnn-data is given")
+    p.add_argument("--gcnn-epochs", type=int, default=20)
+    p.add_argument("--revibranch-timesteps", type=int, default=2000)
+    p.add_argument("--out", type=Path, default=Path("runs/reproduce_branching"))
+    p.add_argument("--leaderboard-dir", type=Path, default=Path("leaderboards"))
+    p.add_argument("--no-leaderboard", action="store_true")
+    return p.parse_args()
+
+
+def train_gcnn(task: str, env_kwargs: dict, args: argparse.Namespace) -> tuple[Any, dict[str, float], int]:
+    from gauntlet.agents.gcnn import load_samples
+
+    env = gym.make(task, **env_kwargs)
+    agent = make_agent(get_agent("gcnn"), env, task, seed=0, agent_kwargs={"n_epochs": args.gcnn_epochs})
+    if args.gcnn_data:
+        samples = [s for path in args.gcnn_data for s in load_samples(path)]
+    else:
+        samples = agent.collect(env, args.gcnn_samples, seed=0)
+    train, valid = agent.split(samples)
+    agent.fit(train, valid)
+    env.close()
+    held_out = agent.evaluate(valid)
+    print(f"  gcnn: {len(train)} training / {len(valid)} held-out states "
+          f"({len({s.group for s in valid})} unseen instances): top-1 agreement with strong branching "
+          f"{held_out['acc@1']:.3f}, top-5 {held_out['acc@5']:.3f}")
+    return agent, held_out, len(samples)
+
+
+def main() -> None:
+    args = parse_args()
+    env_kwargs: dict[str, Any] = {} if args.size == "train" else {"size": args.size}
+    if args.time_limit is not None:
+        env_kwargs["time_limit"] = args.time_limit
+    for problem in args.problems:
+        task = TASKS[problem]
+        spec = get_task(task).benchmark
+        seeds = spec.eval_seeds(official=True)[: args.instances] if args.instances else spec.eval_seeds(official=True)
+        official = seeds == spec.eval_seeds(official=True) and not env_kwargs
+        print(f"\n== {task} size={args.size} instances={len(seeds)} (seeds {seeds[0]}..{seeds[-1]})")
+        records: dict[str, RunRecord] = {}
+        gcnn_path = None
+        for name in args.agents:
+            start = time.perf_counter()
+            trained, agent_kwargs = 0, {}
+            if name == "gcnn":
+                model, _, trained = train_gcnn(task, env_kwargs, args)
+                gcnn_path = args.out / f"{problem}_gcnn.pt"
+                gcnn_path.parent.mkdir(parents=True, exist_ok=True)
+                model.save(gcnn_path)
+            elif name == "revibranch":
+                if gcnn_path is not None:
+                    agent_kwargs["pretrained_gcnn"] = str(gcnn_path)
+                env = gym.make(task, **env_kwargs)
+                model = make_agent(get_agent(name), env, task, seed=0, agent_kwargs=agent_kwargs)
+                model.learn(args.revibranch_timesteps)
+                trained = args.revibranch_timesteps
+                env.close()
+            else:
+                model = make_agent(get_agent(name), gym.make(task, **env_kwargs), task, seed=0)
+            train_time = time.perf_counter() - start
+            record = evaluate_run(task, name, model, train_seed=0, train_timesteps=trained, train_time_s=train_time,
+                                  eval_seeds=seeds, env_kwargs=env_kwargs, agent_kwargs=agent_kwargs)
+            record.save(run_path(args.out, task, name, 0))
+            records[name] = record
+            m = {k: np.array([e[k] for e in record.episode_metrics]) for k in SHIFTS}
+            print(f"  {name:<17} nodes {shifted_geometric_mean(m['nodes'], 1):9.1f}  "
+                  f"lp_iter {shifted_geometric_mean(m['lp_iterations'], 10):10.1f}  "
+                  f"time {shifted_geometric_mean(m['solving_time'], 1):7.2f} s   "
+                  f"(train {train_time:.0f} s, eval {record.eval_time_s:.0f} s)")
+            if official and not args.no_leaderboard:
+                kind = get_agent(name).kind
+                leaderboard.record([record], kind=kind, directory=args.leaderboard_dir)
+        summary(records)
+
+
+def summary(records: dict[str, RunRecord]) -> None:
+    sgm = {name: shifted_geometric_mean([e["nodes"] for e in r.episode_metrics], 1.0) for name, r in records.items()}
+    for ref in ("scip-default", "strong-branching"):
+        if ref not in sgm:
+            continue
+        ratios = ", ".join(f"{n} {v / sgm[ref]:.2f}x" for n, v in sgm.items() if n != ref)
+        print(f"  nodes relative to {ref}: {ratios}")
+
+
+if __name__ == "__main__":
+    main()

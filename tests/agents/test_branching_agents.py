@@ -1,0 +1,140 @@
+import numpy as np
+import pytest
+
+pytest.importorskip("pyscipopt")
+torch = pytest.importorskip("torch")
+
+from gauntlet.agents.gcnn import (  # noqa: E402
+    BipartiteGCN,
+    GCNNImitation,
+    HalfConvolution,
+    Sample,
+    collate,
+    load_samples,
+    save_samples,
+)
+from gauntlet.agents.revibranch import ReviBranch, depth_encoding, revive  # noqa: E402
+from gauntlet.envs.milp_branching import MILPBranchingEnv  # noqa: E402
+
+BARE = {"presolving/maxrounds": 0, "separating/maxroundsroot": 0, "propagating/maxroundsroot": 0}
+
+
+@pytest.fixture
+def cycles_env(tmp_path):
+    n_cycles, length = 3, 5
+    n = n_cycles * length
+    lines = ["Maximize", " obj: " + " + ".join(f"x{i}" for i in range(n)), "Subject To"]
+    for c in range(n_cycles):
+        for k in range(length):
+            u, v = c * length + k, c * length + (k + 1) % length
+            lines.append(f" e{u}_{v}: x{u} + x{v} <= 1")
+    lines += ["Binary", " " + " ".join(f"x{i}" for i in range(n)), "End"]
+    path = tmp_path / "cycles.lp"
+    path.write_text("\n".join(lines) + "\n")
+    env = MILPBranchingEnv(instance_path=str(path), scip_params=BARE)
+    yield env
+    env.close()
+
+
+def fake_sample(rng, n_vars=7, n_rows=4, n_edges=12, n_cands=3, target=1, group=0):
+    return Sample(
+        rng.standard_normal((n_vars, 19)).astype(np.float32), rng.standard_normal((n_rows, 5)).astype(np.float32),
+        np.stack([rng.integers(0, n_rows, n_edges), rng.integers(0, n_vars, n_edges)]),
+        rng.standard_normal((n_edges, 1)).astype(np.float32), rng.choice(n_vars, n_cands, replace=False),
+        target, rng.random(n_cands), group,
+    )
+
+
+def test_gcnn_forward_shapes():
+    rng = np.random.default_rng(0)
+    samples = [fake_sample(rng, n_vars=7, n_cands=3), fake_sample(rng, n_vars=5, n_rows=6, n_cands=2)]
+    g = collate(samples)
+    net = BipartiteGCN(emb=16).eval()
+    assert net.embed(g).shape == (12, 16)
+    assert net(g).shape == (5,)
+    assert g.cand_graph.tolist() == [0, 0, 0, 1, 1]
+    assert int(g.edge_index[1].max()) < 12 and int(g.edge_index[0].max()) < 10
+
+
+def test_half_convolution_sums_messages_like_the_paper():
+    torch.manual_seed(0)
+    conv = HalfConvolution(emb=8)
+    target, source = torch.randn(3, 8), torch.randn(4, 8)
+    t_idx, s_idx = torch.tensor([0, 0, 2, 1, 2]), torch.tensor([1, 3, 0, 0, 2])
+    edge = torch.randn(5, 1)
+    out = conv(target, source, t_idx, s_idx, edge)
+    # the paper applies the final linear layer per edge before summing
+    msg = conv.final(torch.relu(conv.final_norm(conv.left(target)[t_idx] + conv.edge(edge) + conv.right(source)[s_idx])))
+    agg = torch.zeros(3, 8).index_add_(0, t_idx, msg)
+    expected = conv.out(torch.cat([conv.post(agg), target], dim=-1))
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_gcnn_training_steps_reduce_the_loss_on_a_fixed_batch():
+    rng = np.random.default_rng(1)
+    samples = [fake_sample(rng, target=int(rng.integers(3))) for _ in range(8)]
+    agent = GCNNImitation(None, seed=0, batch_size=8, learning_rate=1e-2)
+    before = agent.evaluate(samples)["loss"]
+    agent.fit(samples, n_epochs=30)
+    after = agent.evaluate(samples)
+    assert after["loss"] < before
+    assert 0.0 <= after["acc@1"] <= after["acc@5"] <= 1.0
+
+
+def test_gcnn_collect_predict_save_load(cycles_env, tmp_path):
+    agent = GCNNImitation(cycles_env, seed=0, n_epochs=2, batch_size=4)
+    samples = agent.collect(cycles_env, 6, seed=0)
+    assert len(samples) == 6
+    for s in samples:
+        assert s.target == int(np.argmax(s.scores)) and len(s.scores) == len(s.candidates)
+    path = tmp_path / "samples.npz"
+    save_samples(path, samples)
+    loaded = load_samples(path)
+    assert len(loaded) == 6 and all(np.array_equal(a.candidates, b.candidates) for a, b in zip(samples, loaded))
+    agent.fit(loaded[:4], loaded[4:])
+    assert len(agent.history) == 2 and "valid/acc@1" in agent.history[-1]
+    obs, info = cycles_env.reset(seed=1)
+    action, _ = agent.predict(obs)
+    assert info["action_mask"][action]
+    agent.save(tmp_path / "gcnn.pt")
+    again = GCNNImitation.load(tmp_path / "gcnn.pt")
+    assert again.predict(obs)[0] == action
+
+
+def test_gcnn_learn_hold_out_by_instance(cycles_env):
+    agent = GCNNImitation(cycles_env, seed=0, n_epochs=1, valid_fraction=0.5)
+    train, valid = agent.split([Sample(*([None] * 5), target=0, group=g) for g in (0, 0, 1, 1, 2, 3)])
+    assert {s.group for s in train}.isdisjoint({s.group for s in valid}) and valid
+    with pytest.raises(ValueError, match="valid_fraction"):
+        GCNNImitation(None, valid_fraction=1.5)
+
+
+def test_revive_redistributes_the_terminal_reward_over_the_tree():
+    # root 1 -> children 2 (decided) and 3 (leaf); 2 -> 4 (decided), 5 (leaf); 4 -> two leaves
+    decisions = [dict(node_id=1, parent_id=0), dict(node_id=2, parent_id=1), dict(node_id=4, parent_id=2)]
+    transitions = revive(decisions, total_nodes=7, reward_scale=1.0)
+    assert [(i, j) for i, _, j in transitions] == [(0, 1), (1, 2), (2, None)]
+    rewards = np.array([r for _, r, _ in transitions])
+    # local weights 1 + undecided children: 2, 2, 3 (of 7)
+    np.testing.assert_allclose(rewards, -7 * np.array([2, 2, 3]) / 7)
+    assert rewards.sum() == pytest.approx(-7)
+
+
+def test_depth_encoding_shape_and_values():
+    pe = depth_encoding(torch.tensor([0.0, 3.0]), dim=8)
+    assert pe.shape == (2, 8)
+    torch.testing.assert_close(pe[0], torch.tensor([0.0] * 4 + [1.0] * 4))
+
+
+def test_revibranch_learns_predicts_and_reloads(cycles_env, tmp_path):
+    agent = ReviBranch(cycles_env, seed=0, batch_size=4, learning_starts=4, emb_size=16, target_update_interval=2)
+    agent.learn(12)
+    assert agent.num_timesteps >= 12 and agent.n_updates > 0 and len(agent.buffer) > 0
+    obs, info = cycles_env.reset(seed=3)
+    agent.on_reset(cycles_env, obs, info)
+    action, _ = agent.predict(obs)
+    assert info["action_mask"][action]
+    agent.save(tmp_path / "rb.pt")
+    again = ReviBranch.load(tmp_path / "rb.pt")
+    again.on_reset(cycles_env, obs, info)
+    assert again.predict(obs)[0] == action
