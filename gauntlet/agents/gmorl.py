@@ -19,10 +19,11 @@ temperature)::
 
     y      = r + gamma * (1 - terminated) * sum_a' pi(a'|s',w) [min_k Qbar_k(s',w,a') - alpha log pi(a'|s',w)]   (per objective)
     L_Q    = sum_k Huber(Q_k(s,w,a), y)
-    L_pi   = E_s sum_a pi(a|s,w) [alpha log pi(a|s,w) - min_k w . Q_k(s,w,a)]
+    L_pi   = E_s sum_a pi(a|s,w) [alpha log pi(a|s,w) - min_k w' . Q_k(s,w,a)]
 
-with ``r = max(r_vector, -reward_clip)`` per objective; since ``w`` sums to 1, subtracting
-``alpha log pi`` from every objective adds exactly ``-alpha log pi`` to ``w . Q``.
+with ``r = max(r_vector, -reward_clip) / scale`` per objective and ``w'`` the normalized
+preference below; since ``w'`` sums to 1, subtracting ``alpha log pi`` from every objective
+adds exactly ``-alpha log pi`` to ``w' . Q``.
 
 Reproduced from the paper: one preference-conditioned Discrete SAC, action masking,
 histogram state encoding, fixed entropy coefficient alpha = 0.05, gamma = 0.95, training
@@ -34,16 +35,22 @@ What differs from the paper:
 - Preference relabeling: the reward vector is stored, and every minibatch is re-labelled
   with preferences stratified evenly over the simplex (``w0 = (i + u_i) / B``), so every
   transition trains every preference (as in Envelope/PD-MORL style conditioned learners).
-- Each objective's reward is divided by the median magnitude of its non-zero rewards in the
-  warm-up data (the critics learn normalized returns; the policy scalarizes
-  ``w . (scale * Q)``, i.e. the env's ``w . r``), so the small delay rewards are learned as
-  precisely as the energy rewards.
+- Each objective's reward is divided by the median magnitude ``scale_i`` of its non-zero
+  rewards in the warm-up data, so the critics learn normalized returns and the small delay
+  rewards are learned as precisely as the energy rewards. The policy maximizes
+  ``w' . Q`` with ``w'_i = w_i scale_i / sum_j w_j scale_j``: the same argmax as the env's
+  ``w . r`` scalarization, but on a scale that does not depend on ``w``, so the fixed
+  entropy coefficient means the same for every preference (alpha is in normalized units).
 - Each reward component is clipped at ``-reward_clip`` and the critic uses a Huber loss:
   with the physically correct uplink rates, offloading to the cloud costs thousands of
   reward units per task; clipping keeps it the worst action without dominating the scale.
 - Experience is collected from ``n_envs`` copies of the native vector env
   (:class:`~gauntlet.envs.mec_offloading_vector.MECOffloadingVectorEnv`) built with the
   training env's arguments; ``gradient_steps`` updates follow every vector step.
+- ``predict(deterministic=True)`` takes ``argmax_a min_k w' . Q_k(s, w, a)`` by default
+  (``greedy_critic=True``): the mode of the soft-optimal policy ``softmax(w' . Q / alpha)``
+  the actor is trained towards, without the actor's approximation lag. Training and
+  ``deterministic=False`` sample from the actor.
 - Network sizes and the optimizer settings are ours (the paper gives no complete list).
 
 The env must be a MECOffloading env with ``preference_in_obs=True`` (the preference is the
@@ -114,6 +121,8 @@ class GMORL:
         gradient_steps: updates after every vector step (all copies step once).
         hidden: width of the encoder and heads.
         reward_clip: lower clip of each reward component (positive number).
+        greedy_critic: deterministic actions maximize ``min_k w' . Q_k`` (the mode of the
+            soft-optimal policy) instead of the actor's logits.
         tensorboard_log: directory for TensorBoard scalars (``None`` = off).
     """
 
@@ -121,7 +130,7 @@ class GMORL:
         self,
         env: gym.Env,
         seed: int = 0,
-        learning_rate: float = 3e-4,
+        learning_rate: float = 1e-3,
         buffer_size: int = 100_000,
         batch_size: int = 128,
         gamma: float = 0.95,
@@ -132,6 +141,7 @@ class GMORL:
         gradient_steps: int = 1,
         hidden: int = 64,
         reward_clip: float = 100.0,
+        greedy_critic: bool = True,
         tensorboard_log: str | None = None,
         verbose: int = 0,
     ) -> None:
@@ -154,7 +164,7 @@ class GMORL:
         self.hp = dict(learning_rate=learning_rate, buffer_size=int(buffer_size), batch_size=int(batch_size),
                        gamma=float(gamma), alpha=float(alpha), tau=float(tau), learning_starts=int(learning_starts),
                        n_envs=int(n_envs), gradient_steps=int(gradient_steps), hidden=int(hidden),
-                       reward_clip=float(reward_clip))
+                       reward_clip=float(reward_clip), greedy_critic=bool(greedy_critic))
         self.tensorboard_log = tensorboard_log
         self.verbose = verbose
         self.env_kwargs = dict(base.init_kwargs) if base is not None else {}
@@ -190,8 +200,7 @@ class GMORL:
         with torch.no_grad():
             p_next, logp_next = _policy(self.actor, next_obs)
             q_next = torch.min(self.targets[0](next_obs)[0], self.targets[1](next_obs)[0])
-            # Entropy enters objective i as alpha / scale_i, so w . (scale * Q) gets exactly -alpha log pi.
-            v_next = (p_next.unsqueeze(-1) * (q_next - hp["alpha"] / scale * logp_next.unsqueeze(-1))).sum(1)
+            v_next = (p_next.unsqueeze(-1) * (q_next - hp["alpha"] * logp_next.unsqueeze(-1))).sum(1)
             y = r + hp["gamma"] * (1 - terminated).unsqueeze(-1) * v_next
         idx = actions[:, None, None].expand(-1, 1, N_OBJECTIVES)
         q = [c(obs)[0].gather(1, idx).squeeze(1) for c in self.critics]
@@ -201,7 +210,9 @@ class GMORL:
         self.critic_opt.step()
         p, logp = _policy(self.actor, obs)
         with torch.no_grad():
-            q_all = torch.min(*[(c(obs)[0] * (w * scale).unsqueeze(1)).sum(-1) for c in self.critics])
+            ws = w * scale
+            ws = (ws / ws.sum(1, keepdim=True)).unsqueeze(1)
+            q_all = torch.min(*[(c(obs)[0] * ws).sum(-1) for c in self.critics])
         actor_loss = (p * (hp["alpha"] * logp - q_all)).sum(1).mean()
         self.actor_opt.zero_grad()
         actor_loss.backward()
@@ -322,6 +333,12 @@ class GMORL:
             logits, mask = self.actor(torch.as_tensor(obs, dtype=torch.float32))
             if action_masks is not None:
                 mask = mask & torch.as_tensor(np.asarray(action_masks, dtype=bool).reshape(mask.shape))
+            if deterministic and self.hp["greedy_critic"] and self.reward_scale is not None:
+                x = torch.as_tensor(obs, dtype=torch.float32)
+                ws = x[:, -N_OBJECTIVES:] * torch.as_tensor(self.reward_scale, dtype=torch.float32)
+                ws = (ws / ws.sum(1, keepdim=True).clamp(min=1e-12)).unsqueeze(1)
+                q = torch.min(*[(c(x)[0] * ws).sum(-1) for c in self.critics])
+                return q.masked_fill(~mask, -torch.inf).argmax(-1).numpy()
             logits = logits.masked_fill(~mask, _MASKED_LOGIT)
             if deterministic:
                 return logits.argmax(-1).numpy()

@@ -15,7 +15,10 @@ What differs from the paper (whose exact algorithm constants are not public):
   at every threshold), floored at ``min_std``; unplayed thresholds have infinite radius, so
   every threshold is tried once, in a random order drawn from the agent's seed.
 - The closed loop makes the per-threshold means drift while the population adapts; OFS
-  treats each threshold as a stationary arm, as the paper's analysis does.
+  treats each threshold as a stationary arm (under a fixed threshold the env's contraction
+  settles the means within a few ``1 / eta`` rounds) and does not discount old samples.
+- Until two samples exist at some threshold, the pooled standard deviation is taken as
+  ``10 * min_std``.
 
 :class:`ThresholdBandit` holds what every grid bandit on this task shares (statistics, the
 SB3-shaped API, the runner hooks); the baselines in :mod:`gauntlet.baselines.fair_bandits`

@@ -10,16 +10,18 @@ Distillation" (ICLR 2019):
 - observations fed to both networks are whitened with running mean/std and clipped to [-5, 5];
 - intrinsic rewards are divided by a running standard deviation of the discounted intrinsic
   return (``gamma_int = int_gamma``), so their scale stays stable while the predictor learns;
-- the policy is SB3's PPO, unchanged: the rollout buffer's rewards become
-  ``r_ext + (int_coef / ext_coef) * r_int_normalised`` before advantages are recomputed, which
-  equals Burda et al.'s combined advantage ``ext_coef * A_ext + int_coef * A_int`` up to the
-  global scale that PPO's per-minibatch advantage normalisation removes;
-- the predictor is trained after every rollout for ``rnd_epochs`` passes over a random
-  ``rnd_update_proportion`` of the rollout's next observations (Adam, ``rnd_lr``).
+- two reward streams: SB3's PPO value head learns the extrinsic return (episodic, as usual),
+  a separate intrinsic critic ``V_int`` learns the *non-episodic* intrinsic return (episode ends
+  do not cut it, so the bonus never turns into a reward for surviving), each with its own GAE;
+  the policy is trained on the combined advantage ``A = ext_coef * A_ext + int_coef * A_int``;
+- the predictor and ``V_int`` are trained after every rollout for ``rnd_epochs`` passes over a
+  random ``rnd_update_proportion`` of the rollout (Adam; ``rnd_lr`` for the predictor, PPO's
+  initial learning rate for ``V_int``).
 
-Differs from Burda et al.: one value head learns the combined return (no separate intrinsic
-critic), and intrinsic returns are episodic (cut at episode ends) like the extrinsic ones; MLPs
-instead of CNNs; small single-environment rollouts.
+Differs from Burda et al.: the intrinsic critic is a separate MLP rather than a second head on a
+shared trunk, networks are MLPs instead of CNNs, and rollouts come from a single environment.
+Everything else -- the clipped objective, ``predict``, ``save``/``load``, callbacks, TensorBoard
+(scalars under ``rnd/``) -- is SB3's PPO.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback, ConvertCallback
 from stable_baselines3.common.running_mean_std import RunningMeanStd
-from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
@@ -81,7 +82,7 @@ class _NextObservations(BaseCallback):
 
 
 class PPORND(PPO):
-    """SB3 PPO whose rewards get the RND intrinsic bonus (see the module docstring).
+    """SB3 PPO whose advantages get the RND intrinsic bonus (see the module docstring).
 
     ``PPORND(env, seed=0, tensorboard_log=None, int_coef=1.0, ext_coef=2.0, rnd_lr=1e-4, ...,
     **ppo_kwargs)``; everything else (``learn``, ``predict``, ``save``, ``load``, callbacks,
@@ -137,6 +138,9 @@ class PPORND(PPO):
         obs_dim = int(np.prod(self.observation_space.shape))
         self.rnd = RNDNetworks(obs_dim, self.rnd_hidden, self.rnd_features).to(self.device)
         self.rnd_optimizer = th.optim.Adam(self.rnd.predictor.parameters(), lr=self.rnd_lr)
+        self.int_critic = _mlp([obs_dim, 64, 64, 1]).to(self.device)
+        self.int_critic_optimizer = th.optim.Adam(self.int_critic.parameters(), lr=self.lr_schedule(1.0))
+        self.intrinsic: dict[str, np.ndarray] = {}
         # Restored by ``load`` before ``_setup_model`` runs; only fresh models start new statistics.
         if getattr(self, "obs_rms", None) is None:
             self.obs_rms = RunningMeanStd(shape=(obs_dim,))
@@ -144,11 +148,12 @@ class PPORND(PPO):
             self.int_return = np.zeros(self.n_envs)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "rnd", "rnd_optimizer", "_rnd_recorder"]
+        return [*super()._excluded_save_params(), "rnd", "rnd_optimizer", "int_critic", "int_critic_optimizer",
+                "_rnd_recorder", "intrinsic"]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         state_dicts, tensors = super()._get_torch_save_params()
-        return [*state_dicts, "rnd", "rnd_optimizer"], tensors
+        return [*state_dicts, "rnd", "rnd_optimizer", "int_critic", "int_critic_optimizer"], tensors
 
     def _init_callback(self, callback: Any, progress_bar: bool = False) -> BaseCallback:
         self._rnd_recorder = _NextObservations()
@@ -182,12 +187,27 @@ class PPORND(PPO):
             discounted[t] = self.int_return
         self.int_rms.update(discounted.ravel())
         r_int_norm = r_int / np.sqrt(self.int_rms.var + 1e-8)
-        rollout_buffer.rewards += (self.int_coef / self.ext_coef) * r_int_norm.astype(np.float32)
-        with th.no_grad():
-            last_values = self.policy.predict_values(obs_as_tensor(self._last_obs, self.device))
-        rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=self._last_episode_starts)
 
-        losses = []
+        # Non-episodic GAE on the intrinsic stream: the next state's value is always bootstrapped.
+        obs = rollout_buffer.observations.reshape(-1, flat.shape[-1])
+        states = self._normalise(np.concatenate([obs, np.asarray(self._last_obs).reshape(self.n_envs, -1)]))
+        with th.no_grad():
+            v_int = self.int_critic(states).cpu().numpy().reshape(n_rollout_steps + 1, self.n_envs)
+        adv_int = np.zeros_like(r_int_norm)
+        running = np.zeros(self.n_envs)
+        for t in reversed(range(n_rollout_steps)):
+            delta = r_int_norm[t] + self.int_gamma * v_int[t + 1] - v_int[t]
+            running = delta + self.int_gamma * self.gae_lambda * running
+            adv_int[t] = running
+        ret_int = adv_int + v_int[:-1]
+        rollout_buffer.advantages = (
+            self.ext_coef * rollout_buffer.advantages + self.int_coef * adv_int
+        ).astype(np.float32)
+        self.intrinsic = {"rewards": r_int_norm, "values": v_int, "advantages": adv_int, "returns": ret_int}
+
+        targets = th.as_tensor(ret_int.reshape(-1), dtype=th.float32, device=self.device)
+        states = states[: -self.n_envs]
+        losses, critic_losses = [], []
         for _ in range(self.rnd_epochs):
             order = th.randperm(len(inputs), device=self.device)
             order = order[: max(1, int(self.rnd_update_proportion * len(inputs)))]
@@ -197,7 +217,13 @@ class PPORND(PPO):
                 loss.backward()
                 self.rnd_optimizer.step()
                 losses.append(loss.item())
+                critic_loss = (self.int_critic(states[batch]).squeeze(-1) - targets[batch]).pow(2).mean()
+                self.int_critic_optimizer.zero_grad()
+                critic_loss.backward()
+                self.int_critic_optimizer.step()
+                critic_losses.append(critic_loss.item())
         self.logger.record("rnd/intrinsic_reward", float(r_int.mean()))
         self.logger.record("rnd/intrinsic_reward_normalised", float(r_int_norm.mean()))
         self.logger.record("rnd/predictor_loss", float(np.mean(losses)))
+        self.logger.record("rnd/intrinsic_value_loss", float(np.mean(critic_losses)))
         return True

@@ -20,6 +20,7 @@ from typing import Any
 import gymnasium as gym
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.vec_env import DummyVecEnv
 
 
 def _policy_for(env: gym.Env) -> str:
@@ -30,19 +31,35 @@ def _has_action_masks(env: gym.Env) -> bool:
     return callable(getattr(env.unwrapped, "action_masks", None))
 
 
+def _copies(env: gym.Env, n_envs: int) -> gym.Env | DummyVecEnv:
+    """``env`` itself, or ``n_envs`` copies rebuilt from its spec in a DummyVecEnv: batching the
+    policy forward pass over copies is what makes SB3 fast on cheap envs."""
+    if n_envs < 1:
+        raise ValueError(f"n_envs must be >= 1, got {n_envs}")
+    if n_envs == 1:
+        return env
+    if env.spec is None:
+        raise ValueError("n_envs > 1 needs an env made with gym.make (it is rebuilt from env.spec)")
+    return DummyVecEnv([lambda: gym.make(env.spec)] * n_envs)
+
+
 def make_ppo(
     env: gym.Env,
     seed: int = 0,
     tensorboard_log: str | None = None,
     verbose: int = 0,
+    n_envs: int = 1,
     **hyperparameters: Any,
 ) -> BaseAlgorithm:
     """PPO for ``env``: ``MaskablePPO`` when the env has ``action_masks()``, else SB3 ``PPO``.
 
+    ``n_envs > 1`` trains on that many copies (``n_steps`` is then per copy, as in SB3).
     ``hyperparameters`` are passed to the model's constructor unchanged (``n_steps``,
     ``learning_rate``, ``policy_kwargs``, ...).
     """
-    if _has_action_masks(env):
+    masked = _has_action_masks(env)
+    env = _copies(env, n_envs)
+    if masked:
         from sb3_contrib import MaskablePPO
 
         return MaskablePPO(
@@ -56,7 +73,10 @@ def make_a2c(
     seed: int = 0,
     tensorboard_log: str | None = None,
     verbose: int = 0,
+    n_envs: int = 1,
     **hyperparameters: Any,
 ) -> A2C:
-    """SB3 ``A2C`` for ``env``; ``hyperparameters`` go to its constructor unchanged."""
+    """SB3 ``A2C`` for ``env`` (``n_envs`` copies as in :func:`make_ppo`); ``hyperparameters`` go
+    to its constructor unchanged."""
+    env = _copies(env, n_envs)
     return A2C(_policy_for(env), env, seed=seed, tensorboard_log=tensorboard_log, verbose=verbose, **hyperparameters)

@@ -307,8 +307,8 @@ class RollingMILPAgent(_LotSizingPolicy):
     Every period solves the model of :mod:`gauntlet.baselines.lot_sizing_milp` from the current
     inventory and setups over the next ``min(lookahead, T - t)`` periods with the expected
     demand, and plays the first period's decisions. HiGHS stops at ``time_limit`` seconds per
-    solve or at ``mip_rel_gap``; if it has found no plan by then the period falls back to the
-    untuned base-stock rule (reorder cover 2, order-up-to cover 4), counted in ``fallbacks``.
+    solve or at ``mip_rel_gap``; if it has found no plan by then, the period falls back to a
+    :class:`BaseStockAgent` tuned in the constructor (same ``seed``), counted in ``fallbacks``.
     ``time_limit`` makes the policy depend on machine speed; ``None`` removes it.
     """
 
@@ -324,7 +324,7 @@ class RollingMILPAgent(_LotSizingPolicy):
         super().__init__(env, seed)
         self.lookahead = _whole("lookahead", lookahead, 1)
         self.time_limit, self.mip_rel_gap, self.window_cuts = _milp_options(time_limit, mip_rel_gap, window_cuts)
-        self._fallback = BaseStockAgent(env, seed, reorder_cover=2.0, order_up_to_cover=4.0)
+        self._fallback = BaseStockAgent(env, seed)
         self.fallbacks = 0
         self.last_plan: MILPPlan | None = None
 
@@ -358,12 +358,18 @@ class PerfectInformationAgent(_LotSizingPolicy):
     - ``lower_bound``: HiGHS's final dual bound on the optimal cost. It is a proven lower bound
       on the episode cost of *every* policy on that scenario, also when ``time_limit`` stopped
       the search early (then it is below the optimum; ``optimal`` tells which).
-    - ``plan_cost``: the cost of the plan found, which is what this agent scores when it plays
-      it (``inf`` if HiGHS found no plan in time; the agent then plays the untuned base-stock
-      rule).
+    - ``plan_cost``: the env cost of the plan found (replayed on a copy of the env), which is
+      what this agent scores when it plays it; it equals the MILP objective when the plan is
+      optimal. ``inf`` if HiGHS found no plan in time; the agent then plays a
+      :class:`BaseStockAgent` tuned in the constructor.
 
-    The full 25x15 model has M*I*T = 37,500 assignment binaries; with the default
-    ``time_limit=60`` s the larger variants usually stop at a gap, which ``gap`` reports.
+    With ``lp_bound`` (default) the LP relaxation is solved first by interior point, so a bound
+    exists even when the branch and bound does not finish its root node in time; ``lower_bound``
+    is then the larger of the two (and at least 0, since costs are non-negative). The model is
+    large (15x5: 7,500 assignment binaries; 25x15: 37,500) and its LP relaxation is weak, so
+    with the default ``time_limit=60`` s (LP included) the 100-period instances stop far from
+    optimality: the bound is valid but loose (``gap`` reports how loose), and the plan, if any,
+    is not optimal. Raise ``time_limit`` for tighter numbers.
     """
 
     def __init__(
@@ -373,11 +379,16 @@ class PerfectInformationAgent(_LotSizingPolicy):
         time_limit: float | None = 60.0,
         mip_rel_gap: float = 1e-4,
         window_cuts: str = "horizon",
+        lp_bound: bool = True,
     ) -> None:
         super().__init__(env, seed)
         self.time_limit, self.mip_rel_gap, self.window_cuts = _milp_options(time_limit, mip_rel_gap, window_cuts)
-        self._fallback = BaseStockAgent(env, seed, reorder_cover=2.0, order_up_to_cover=4.0)
+        if not isinstance(lp_bound, bool):
+            raise ValueError(f"lp_bound must be a bool, got {lp_bound!r}")
+        self.lp_bound = lp_bound
+        self._fallback = BaseStockAgent(env, seed)
         self.plan: MILPPlan | None = None
+        self._plan_cost = np.inf
         self._scenario: np.ndarray | None = None
 
     @property
@@ -387,7 +398,8 @@ class PerfectInformationAgent(_LotSizingPolicy):
 
     @property
     def plan_cost(self) -> float:
-        return self._require_plan().objective
+        self._require_plan()
+        return self._plan_cost
 
     @property
     def optimal(self) -> bool:
@@ -395,8 +407,8 @@ class PerfectInformationAgent(_LotSizingPolicy):
 
     @property
     def gap(self) -> float:
-        plan = self._require_plan()
-        return (plan.objective - plan.dual_bound) / max(abs(plan.objective), 1e-9)
+        """(plan cost - lower bound) / plan cost; inf without a plan."""
+        return (self.plan_cost - self.lower_bound) / max(abs(self.plan_cost), 1e-9)
 
     def _require_plan(self) -> MILPPlan:
         if self.plan is None:
@@ -414,8 +426,19 @@ class PerfectInformationAgent(_LotSizingPolicy):
         self.plan = solve_lot_sizing_milp(
             env.instance, env.demand_scenario, env.inventory, env.setup,
             idle_keeps_setup=env.idle_keeps_setup, overflow_cost=_overflow_cost(env),
-            window_cuts=self.window_cuts, time_limit=self.time_limit, mip_rel_gap=self.mip_rel_gap,
+            window_cuts=self.window_cuts, lp_bound=self.lp_bound, time_limit=self.time_limit,
+            mip_rel_gap=self.mip_rel_gap,
         )
+        self._plan_cost = np.inf if self.plan.actions is None else self._replay(self.plan.actions)
+
+    def _replay(self, actions: np.ndarray) -> float:
+        """Env cost of playing ``actions`` from the current start state, on a private copy. An
+        incumbent stopped by the time limit may carry slack (e.g. lost sales it did not need),
+        so its MILP objective can exceed what the env charges for the same decisions."""
+        env = self.env
+        sim = copy.deepcopy(env)
+        sim.reset(options={"demand": env.demand_scenario, "inventory": env.inventory, "setup": env.setup})
+        return -float(sum(sim.step(a)[1] for a in actions))
 
     def _act(self, inventory: np.ndarray, setup: np.ndarray, t: int) -> np.ndarray:
         if self._scenario is not self.env.demand_scenario:

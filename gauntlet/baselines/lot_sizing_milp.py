@@ -60,7 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 
 WINDOW_CUTS = ("none", "horizon", "suffix")
@@ -73,7 +73,8 @@ class MILPPlan:
     ``actions[t]`` is the env action of period ``t`` (per machine 0 = idle, ``k`` = item
     ``k - 1``), ``None`` when HiGHS stopped before finding any plan. ``objective`` is that
     plan's cost (``inf`` without one); ``dual_bound`` is HiGHS's proven lower bound on the
-    optimum, valid also when the time limit stopped the search (``optimal=False``).
+    optimum (``-inf`` if it proved none), valid also when the time limit stopped the search
+    (``optimal=False``). ``solve_time_s`` is the wall time of all solves.
     """
 
     actions: np.ndarray | None
@@ -94,6 +95,7 @@ def solve_lot_sizing_milp(
     idle_keeps_setup: bool = False,
     overflow_cost: float = 0.0,
     window_cuts: str = "horizon",
+    lp_bound: bool = False,
     time_limit: float | None = None,
     mip_rel_gap: float = 1e-4,
 ) -> MILPPlan:
@@ -102,7 +104,9 @@ def solve_lot_sizing_milp(
     ``instance`` is a ``LotSizingInstance`` (only its cost/production arrays are read);
     ``initial_setup`` holds the env's setup codes (0 = none, ``k`` = item ``k - 1``);
     ``overflow_cost`` is the env's charge per discarded unit (0 for ``overflow="discard"``).
-    ``time_limit`` (seconds, ``None`` = none) and ``mip_rel_gap`` go to HiGHS.
+    ``time_limit`` (seconds, ``None`` = none) and ``mip_rel_gap`` go to HiGHS. With
+    ``lp_bound`` the LP relaxation is solved first (interior point) and ``dual_bound`` is the
+    larger of its value and the MILP's dual bound; ``time_limit`` then covers both solves.
     """
     P = np.asarray(instance.production, dtype=float)
     M, I = P.shape
@@ -186,10 +190,12 @@ def solve_lot_sizing_milp(
         _add_window_cuts(rows, x, z, u, s, cu, cx, cz, d, X, s0, x_init, window_cuts)
     A, lo, hi = rows.matrix(n)
 
+    start = time.perf_counter()
+    lp = _lp_relaxation(c, A, lo, hi, lb, ub, time_limit) if lp_bound else -np.inf
     options = {"mip_rel_gap": float(mip_rel_gap)}
     if time_limit is not None:
-        options["time_limit"] = float(time_limit)
-    start = time.perf_counter()
+        # The LP shares the budget; the MILP always keeps a tenth of it to look for a plan.
+        options["time_limit"] = max(float(time_limit) - (time.perf_counter() - start), 0.1 * float(time_limit))
     res = milp(c, constraints=LinearConstraint(A, lo, hi), integrality=integrality,
                bounds=Bounds(lb, ub), options=options)
     elapsed = time.perf_counter() - start
@@ -204,7 +210,22 @@ def solve_lot_sizing_milp(
     if dual is None or not np.isfinite(dual):
         # Presolve solved it outright (no search ran): the optimum is its own bound.
         dual = objective if optimal else -np.inf
-    return MILPPlan(actions, objective, float(dual), optimal, int(res.status), str(res.message), elapsed)
+    dual = max(float(dual), lp)
+    return MILPPlan(actions, objective, dual, optimal, int(res.status), str(res.message), elapsed)
+
+
+def _lp_relaxation(c, A, lo, hi, lb, ub, time_limit) -> float:
+    """Optimal value of the LP relaxation by HiGHS's interior-point method, -inf if it did not
+    finish. On the 100-period models it is several times faster than the dual simplex that
+    ``milp`` runs at the root, so a bound exists even when the MILP search gets nowhere."""
+    eq = lo == hi
+    upper, lower = np.isfinite(hi) & ~eq, np.isfinite(lo) & ~eq
+    A_ub = sp.vstack([A[upper], -A[lower]]).tocsr()
+    b_ub = np.concatenate([hi[upper], -lo[lower]])
+    options = {} if time_limit is None else {"time_limit": float(time_limit)}
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A[eq], b_eq=lo[eq], bounds=np.stack([lb, ub], axis=1),
+                  method="highs-ipm", options=options)
+    return float(res.fun) if res.status == 0 else -np.inf
 
 
 def _add_window_cuts(rows, x, z, u, s, cu, cx, cz, d, X, s0, x_init, family) -> None:

@@ -211,12 +211,19 @@ def sample_episode(
         layout = generate_layout(rng, complex_scene=scene.startswith("complex"))
     width = layout.grid.shape[1]
     labels = ndimage.label(~layout.grid, structure=_CROSS)[0].ravel()
+    fixed_goal = None if layout.goal is None else layout.goal[1] * width + layout.goal[0]
     if layout.start is not None:
         start = layout.start[1] * width + layout.start[0]
+        if fixed_goal is not None and labels[start] != labels[fixed_goal]:
+            raise ValueError(f"the layout's goal G {layout.goal} is not reachable from its start S {layout.start}")
     else:
-        sizes = np.bincount(labels)
-        sizes[0] = 0
-        candidates = np.flatnonzero(sizes[labels] > 1)
+        if fixed_goal is not None:
+            candidates = np.flatnonzero(labels == labels[fixed_goal])
+            candidates = candidates[candidates != fixed_goal]
+        else:
+            sizes = np.bincount(labels)
+            sizes[0] = 0
+            candidates = np.flatnonzero(sizes[labels] > 1)
         if len(candidates) == 0:
             raise ValueError("layout needs at least two 4-connected free cells for a start and a goal")
         start = int(candidates[rng.integers(len(candidates))])

@@ -26,6 +26,9 @@ group 1 among applicants and the per-group score distributions ``pi_t[g, m]``;
   (:mod:`gauntlet.data.fairness`); ``pi_0[g]`` is the histogram of its predicted
   ``P(y = 1)`` within group ``g``, ``r[g, m] = (sum of y in the bin + 2 s_m) / (count + 2)``
   (empirical outcome rate shrunk towards the score), and ``p_bar`` the data's group-1 share.
+  Group 1 is: German Credit, applicants younger than 25 (``p_bar = 0.149``); COMPAS,
+  African-American defendants vs Caucasian (``p_bar = 0.60``); ``y = 1`` is good credit /
+  no recidivism within two years.
 
 Batch sampling (round ``t``, threshold ``tau``; ``acc_m = 1[s_m >= tau]``): applicants are
 i.i.d.: ``A ~ Bernoulli(p_t)``, bin ``m ~ pi_t[A]``, ``y ~ Bernoulli(r[A, m])``. With ``n_g``
@@ -63,6 +66,8 @@ batch, affinely normalized to ``[0, 1]``:
 
     u_t = (Y_0 + Y_1 - c (A_0 + A_1 - Y_0 - Y_1)) / n,     reward = (u_t + c) / (1 + c).
 
+Dividing by the batch size rather than by the number accepted (the spec's "mean utility of
+accepted applicants") keeps the objective from favouring thresholds that accept almost nobody.
 Rejecting everyone gives ``c / (1 + c)``. ``info["expected_reward"]`` is its population mean
 ``(sum_g w_g sum_m pi_t[g, m] acc_m ((1 + c) r[g, m] - c) + c) / (1 + c)``, ``w = (1 - p_t, p_t)``.
 

@@ -1,9 +1,9 @@
 """Stochastic capacitated multi-item lot-sizing with setup costs, setup losses and lost sales.
 
-Paper: L. Kanashiro Felizardo, E. Fadda, M. Nascimento, E. Del-Moral-Hernandez, "A Reinforcement
-Learning Method for Environments with Stochastic Variables: Post-Decision Proximal Policy
-Optimization with Dual Critic Networks" (PDPPO, arXiv 2504.05150). The dynamics and the instance
-generator follow the authors' public code (``SimplePlant`` and ``generate_setting.py``).
+Paper: "A Reinforcement Learning Method for Environments with Stochastic Variables: Post-Decision
+Proximal Policy Optimization with Dual Critic Networks" (PDPPO, arXiv 2504.05150). The dynamics
+and the instance generator follow the authors' public code (github.com/leokan92/pdppo,
+``SimplePlant`` and ``cfg_env/generate_setting.py``).
 
 ## Description
 
@@ -83,10 +83,17 @@ number of machines with ``c_m = 1``), ``post_decision_state``, ``action_mask``.
 As in the authors' code: inventory uniform in ``{0, .., X_i - 1}`` and each machine set up for a
 uniformly chosen item it can make (idle if it can make none). With ``random_initial_state=False``
 the instance's ``initial_inventory`` / ``initial_setup`` are used. The whole demand scenario
-``d`` of shape (T, I) is drawn at reset from ``self.np_random`` (after the initial state; both
-are always drawn so the random stream does not depend on the options). Reset options:
-``{"demand": (T, I) array}`` replays an exogenous scenario (common random numbers),
-``{"inventory": (I,)}`` and ``{"setup": (M,)}`` override the initial state.
+``d`` of shape (T, I) is drawn at reset too and exposed read-only as ``env.demand_scenario``.
+
+Each reset makes exactly one draw from ``self.np_random``: ``I + M + T * I`` uniform 32-bit
+words ``w`` (always, whatever the options, so the random stream does not depend on them).
+Inventory is ``floor(w X_i / 2^32)``, setups pick ``floor(w n_m / 2^32)``-th of the ``n_m``
+items machine ``m`` can make, and demand inverts each item's CDF rounded to multiples of
+``2^-32`` (``d = #{k : round(2^32 F(k)) <= w}``), i.e. the demand law up to 2^-32 per value. The
+native vector env decodes the same words the same way, which keeps it bit-identical to
+``SyncVectorEnv``. Reset options: ``{"demand": (T, I) array}`` replays an exogenous scenario
+(common random numbers), ``{"inventory": (I,)}`` and ``{"setup": (M,)}`` override the initial
+state.
 
 ## Episode End
 
@@ -121,6 +128,12 @@ the observation unless ``observe_time=True``. Stepping a finished episode raises
 * ``random_initial_state`` (True): see Starting State.
 * ``forecast_horizon`` (0), ``observe_time`` (False): see Observation Space.
 * ``render_mode``: ``None`` or ``"ansi"``.
+
+## Vectorized version
+
+:class:`gauntlet.envs.lot_sizing_vector.LotSizingVectorEnv` (the ids' ``vector_entry_point``)
+steps many copies in one array operation with the same code and matches ``SyncVectorEnv`` bit
+for bit.
 
 ## Version History
 

@@ -48,6 +48,7 @@ from gauntlet.envs.lot_sizing import (
     _reset_uniforms,
     _stochastic_step,
     _transition_index,
+    post_decision,
 )
 
 _STEP_KEYS = ("cost", "demand", "lost_sales_units", "setups", "post_decision_state")
@@ -67,6 +68,10 @@ class LotSizingVectorEnv(VectorEnv):
         self.render_mode = proto.render_mode
         self.instance: LotSizingInstance = proto.instance
         self.horizon = proto.horizon
+        self.overflow, self.overflow_cost = proto.overflow, proto.overflow_cost
+        self.idle_keeps_setup = proto.idle_keeps_setup
+        self.random_initial_state = proto.random_initial_state
+        self.forecast_horizon, self.observe_time = proto.forecast_horizon, proto.observe_time
         self.single_observation_space = proto.observation_space
         self.single_action_space = proto.action_space
         self.observation_space = batch_space(self.single_observation_space, n)
@@ -133,6 +138,11 @@ class LotSizingVectorEnv(VectorEnv):
         """(num_envs, M * (I + 1)) bool masks in sb3-contrib's MultiDiscrete layout."""
         return self._masks.copy()
 
+    def post_decision(self, states: np.ndarray, actions: Any) -> np.ndarray:
+        """:func:`~gauntlet.envs.lot_sizing.post_decision` with this env's instance and idle rule
+        (states (N, D) or (D,), actions (N, M) or (M,))."""
+        return post_decision(states, actions, self.instance, idle_keeps_setup=self.idle_keeps_setup)
+
     # --------------------------------------------------------------------- gym api
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
@@ -175,7 +185,7 @@ class LotSizingVectorEnv(VectorEnv):
         """Reset copies ``rows`` (each drawing from its own generator) and return their observations."""
         uniforms = np.stack([_reset_uniforms(self._rngs[i], self.instance, self.horizon) for i in rows])
         inventory, setup, scenario = _initial_state(
-            uniforms, self.instance, self._tables, self.horizon, self._proto.random_initial_state
+            uniforms, self.instance, self._tables, self.horizon, self.random_initial_state
         )
         for key, value in (("inventory", inventory), ("setup", setup), ("demand", scenario)):
             if key in overrides:
@@ -227,6 +237,7 @@ class LotSizingVectorEnv(VectorEnv):
         rewards = -(((setup_cost + lost_cost) + holding) + overflow)
         terminated = self._t == self.horizon
         cost = {"setup": setup_cost, "lost_sales": lost_cost, "holding": holding, "overflow": overflow}
+        self._last_cost = dict(cost)
         infos: dict[str, Any] = {
             "cost": cost,
             "demand": self._scenario[self._rows, t],
@@ -240,28 +251,18 @@ class LotSizingVectorEnv(VectorEnv):
             rewards[rows] = 0.0
             terminated[rows] = False
             present = ~resetting
-            if not present.any():
-                # Like SyncVectorEnv: a key no copy reports is absent.
-                infos = {}
-            for key in (_STEP_KEYS if present.any() else ()):
-                values = cost if key == "cost" else infos[key]
-                if key == "cost":
-                    for name in list(cost):
-                        cost[name] = cost[name].copy()
-                        cost[name][rows] = 0
-                        cost["_" + name] = present
-                else:
-                    values[rows] = 0
-                infos["_" + key] = present
+            for values in (*cost.values(), *(infos[key] for key in _STEP_KEYS[1:])):
+                values[rows] = 0
         else:
             present = self._all
-            for key in _STEP_KEYS:
-                infos["_" + key] = present
-            for name in list(cost):
-                cost["_" + name] = present
+        if present.any():
+            cost.update({"_" + name: present for name in list(cost)})
+            infos.update({"_" + key: present for key in _STEP_KEYS})
+        else:
+            # Like SyncVectorEnv: a key that no copy reports is absent.
+            infos = {}
         infos["action_mask"] = self._masks.copy()
         infos["_action_mask"] = self._all.copy()
-        self._last_cost = {name: cost[name] for name in ("setup", "lost_sales", "holding", "overflow")}
         self._autoreset = terminated.copy()
         return obs, rewards, terminated, np.zeros(self.num_envs, dtype=bool), infos
 

@@ -14,24 +14,29 @@ from gauntlet.agents.ppo_rnd import PPORND, RNDNetworks
 SMALL = dict(n_steps=64, batch_size=32, n_epochs=1)
 
 
-def zero_reward_env():
-    return gym.wrappers.TransformReward(gym.make("gauntlet/AGVWarehouse-v0"), lambda r: 0.0)
+def zero_reward_env(max_steps=1000):
+    return gym.wrappers.TransformReward(gym.make("gauntlet/AGVWarehouse-v0", max_steps=max_steps), lambda r: 0.0)
 
 
-def test_intrinsic_reward_is_added_to_the_rollout_rewards():
-    model = PPORND(zero_reward_env(), seed=0, int_coef=1.0, ext_coef=2.0, **SMALL).learn(64)
-    rewards = model.rollout_buffer.rewards
-    assert (rewards > 0).all() and np.isfinite(rewards).all()  # extrinsic reward is 0: all RND bonus
-    plain = PPORND(zero_reward_env(), seed=0, int_coef=0.0, **SMALL).learn(64)
-    assert (plain.rollout_buffer.rewards == 0).all()
-    returns = model.rollout_buffer.returns
-    assert np.allclose(returns, model.rollout_buffer.advantages + model.rollout_buffer.values, atol=1e-5)
+def test_advantage_combines_extrinsic_and_non_episodic_intrinsic_streams():
+    model = PPORND(zero_reward_env(max_steps=10), seed=0, int_coef=1.0, ext_coef=2.0, **SMALL).learn(64)
+    buf, intrinsic = model.rollout_buffer, model.intrinsic
+    # the buffer keeps the extrinsic rewards (0 here; SB3 adds gamma * V(s_T) at time-limit ends)
+    ends = np.append(buf.episode_starts[1:], 0).astype(bool)
+    assert (buf.rewards[~ends] == 0).all()
+    assert (intrinsic["rewards"] > 0).all() and np.isfinite(intrinsic["rewards"]).all()
+    a_ext = buf.returns - buf.values
+    assert np.allclose(buf.advantages, 2.0 * a_ext + 1.0 * intrinsic["advantages"], atol=1e-5)
+    # non-episodic GAE: A_t = r_t + g V_{t+1} - V_t + g lambda A_{t+1}, also across episode ends
+    assert buf.episode_starts[1:].sum() >= 5
+    r, v, adv, g, lam = intrinsic["rewards"], intrinsic["values"], intrinsic["advantages"], 0.99, model.gae_lambda
+    assert adv[-1] == pytest.approx(r[-1] + g * v[-1] - v[-2], abs=1e-5)
+    assert np.allclose(adv[:-1], r[:-1] + g * v[1:-1] - v[:-2] + g * lam * adv[1:], atol=1e-5)
+    assert np.allclose(intrinsic["returns"], adv + v[:-1])
 
-
-def test_int_coef_over_ext_coef_scales_the_bonus():
-    a = PPORND(zero_reward_env(), seed=0, int_coef=1.0, ext_coef=2.0, **SMALL).learn(64)
-    b = PPORND(zero_reward_env(), seed=0, int_coef=1.0, ext_coef=1.0, **SMALL).learn(64)
-    assert np.allclose(b.rollout_buffer.rewards, 2.0 * a.rollout_buffer.rewards, rtol=1e-5)
+    plain = PPORND(zero_reward_env(), seed=0, int_coef=0.0, ext_coef=2.0, **SMALL).learn(64)
+    pbuf = plain.rollout_buffer
+    assert np.allclose(pbuf.advantages, 2.0 * (pbuf.returns - pbuf.values), atol=1e-5)
 
 
 def test_predictor_error_drops_on_observations_it_trains_on():
@@ -71,7 +76,8 @@ def test_save_load_predict_and_tensorboard(tmp_path):
     loaded = PPORND.load(tmp_path / "agent.zip", env=env)
     assert np.array_equal(loaded.predict(obs, deterministic=True)[0], action)
     assert np.array_equal(loaded.obs_rms.mean, model.obs_rms.mean)
-    for a, b in zip(model.rnd.state_dict().values(), loaded.rnd.state_dict().values()):
+    for a, b in zip([*model.rnd.state_dict().values(), *model.int_critic.state_dict().values()],
+                    [*loaded.rnd.state_dict().values(), *loaded.int_critic.state_dict().values()]):
         assert th.equal(a, b)
     assert (loaded.int_coef, loaded.ext_coef) == (model.int_coef, model.ext_coef)
     loaded.learn(64, reset_num_timesteps=False)
@@ -85,12 +91,13 @@ def test_save_load_predict_and_tensorboard(tmp_path):
         acc = EventAccumulator(path)
         acc.Reload()
         tags |= set(acc.Tags()["scalars"])
-    assert {"rnd/intrinsic_reward", "rnd/predictor_loss"} <= tags
+    assert {"rnd/intrinsic_reward", "rnd/predictor_loss", "rnd/intrinsic_value_loss"} <= tags
 
 
 def test_user_callbacks_still_run():
     calls = []
-    PPORND(gym.make("gauntlet/AGVWarehouse-v0"), seed=0, **SMALL).learn(64, callback=lambda _l, _g: calls.append(1) or True)
+    model = PPORND(gym.make("gauntlet/AGVWarehouse-v0"), seed=0, **SMALL)
+    model.learn(64, callback=lambda _locals, _globals: calls.append(1) or True)
     assert len(calls) == 64
 
 

@@ -92,7 +92,8 @@ def test_perfect_information_plan_replays_to_its_objective(env_kwargs, window_cu
     for seed in range(2):
         cost = play(agent, env, seed)
         assert agent.optimal
-        # The model is the env: the plan's MILP objective is exactly what the env charges.
+        # The model is the env: the optimal plan's MILP objective is exactly what the env charges.
+        assert cost == pytest.approx(agent.plan.objective, rel=1e-9, abs=1e-6)
         assert cost == pytest.approx(agent.plan_cost, rel=1e-9, abs=1e-6)
         assert agent.lower_bound <= agent.plan_cost + 1e-6
 
@@ -127,13 +128,31 @@ def test_perfect_information_bound_is_below_every_policy_on_the_same_scenario():
             assert bound <= cost + 1e-6, (name, seed, bound, cost)
 
 
-def test_time_limited_perfect_information_still_reports_a_valid_bound():
+@pytest.mark.parametrize("lp_bound", [True, False])
+def test_time_limited_perfect_information_still_reports_a_valid_bound(lp_bound):
     env = make(n_items=6, n_machines=3, horizon=12)
-    oracle = PerfectInformationAgent(env, time_limit=0.05)
+    oracle = PerfectInformationAgent(env, time_limit=0.05, lp_bound=lp_bound)
     cost = play(oracle, env, 5)
     assert 0.0 <= oracle.lower_bound <= cost + 1e-6
     if oracle.plan.actions is not None:
         assert cost == pytest.approx(oracle.plan_cost, rel=1e-9, abs=1e-6)
+        # An incumbent may carry slack, never a cost the env would not charge.
+        assert oracle.plan.objective >= oracle.plan_cost - 1e-6
+    else:
+        # Without a plan the oracle plays its tuned base-stock fallback.
+        assert oracle.plan_cost == np.inf
+        assert cost == play(BaseStockAgent(env, seed=0), env, 5)
+
+
+def test_lp_relaxation_bound_is_below_the_optimum():
+    env = make(**TINY)
+    env.reset(seed=4)
+    inner = env.unwrapped
+    args = (inner.instance, inner.demand_scenario, inner.inventory, inner.setup)
+    with_lp = solve_lot_sizing_milp(*args, lp_bound=True, mip_rel_gap=0.0)
+    plain = solve_lot_sizing_milp(*args, mip_rel_gap=0.0)
+    assert with_lp.objective == pytest.approx(plain.objective, abs=1e-6)
+    assert with_lp.dual_bound <= with_lp.objective + 1e-6
 
 
 def test_base_stock_beats_random_on_average():
@@ -203,8 +222,8 @@ def test_rolling_milp_falls_back_when_no_plan_is_found_in_time():
     cost = play(agent, env, 0)
     assert agent.fallbacks == 8
     assert agent.last_plan.actions is None
-    # Every period fell back to the untuned base-stock rule, so the episode is that rule's.
-    assert cost == play(BaseStockAgent(env, reorder_cover=2.0, order_up_to_cover=4.0), env, 0)
+    # Every period fell back to the tuned base-stock policy, so the episode is that policy's.
+    assert cost == play(BaseStockAgent(env, seed=0), env, 0)
 
 
 def test_batched_observations_give_one_action_per_row():
@@ -231,6 +250,7 @@ def test_perfect_information_needs_a_reset_before_its_bound():
         (lambda env: RollingMILPAgent(env, mip_rel_gap=1.5), r"mip_rel_gap must be in \[0, 1\)"),
         (lambda env: PerfectInformationAgent(env, window_cuts="all"), "window_cuts must be one of"),
         (lambda env: PerfectInformationAgent(env, time_limit=float("nan")), "time_limit must be a finite number"),
+        (lambda env: PerfectInformationAgent(env, lp_bound=1), "lp_bound must be a bool"),
         (lambda env: BaseStockAgent(env, reorder_cover=-1.0, order_up_to_cover=2.0), "reorder_cover must be >= 0"),
         (lambda env: BaseStockAgent(env, reorder_cover=1.0), "give both reorder_cover and order_up_to_cover"),
         (lambda env: BaseStockAgent(env, reorder_grid=()), "reorder_grid must be a non-empty sequence"),

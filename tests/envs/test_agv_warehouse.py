@@ -73,14 +73,16 @@ def test_same_seed_same_trajectory_and_reset_reseeds(scene):
 
 
 def test_trajectory_is_identical_in_another_process():
-    code = (
-        "import numpy as np, hashlib;"
-        "from tests.envs.test_agv_warehouse import rollout;"
-        "from gauntlet.envs.agv_warehouse import AGVWarehouseEnv;"
-        "print(hashlib.sha256(rollout(AGVWarehouseEnv(scene='complex-dynamic'), seed=11).tobytes()).hexdigest())"
-    )
     import hashlib
+    import inspect
 
+    code = "\n".join([
+        "import hashlib",
+        "import numpy as np",
+        "from gauntlet.envs.agv_warehouse import AGVWarehouseEnv",
+        inspect.getsource(rollout),
+        "print(hashlib.sha256(rollout(AGVWarehouseEnv(scene='complex-dynamic'), seed=11).tobytes()).hexdigest())",
+    ])
     here = hashlib.sha256(rollout(AGVWarehouseEnv(scene="complex-dynamic"), seed=11).tobytes()).hexdigest()
     there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert here == there
@@ -311,10 +313,26 @@ def test_bad_constructor_arguments(kwargs, match):
         AGVWarehouseEnv(**kwargs)
 
 
-def test_unreachable_goal_in_layout_is_rejected():
-    env = AGVWarehouseEnv(layout="S#.")
-    with pytest.raises(ValueError, match="no reachable free cell"):
+@pytest.mark.parametrize("layout, match", [
+    ("S#.", "no reachable free cell"),
+    ("S#G", r"goal G \(2, 0\) is not reachable from its start S \(0, 0\)"),
+    (".#.", "at least two 4-connected free cells"),
+])
+def test_unsolvable_layouts_are_rejected(layout, match):
+    env = AGVWarehouseEnv(layout=layout)
+    with pytest.raises(ValueError, match=match):
         env.reset(seed=0)
+
+
+def test_layout_string_start_and_goal_are_used():
+    env = AGVWarehouseEnv(layout="G..\n.#.\n..S")
+    for seed in range(3):
+        env.reset(seed=seed)
+        assert env.pose[:2] == pytest.approx([2.5, 0.5]) and env.goal == pytest.approx([0.5, 2.5])
+    fixed_goal = AGVWarehouseEnv(layout="G.#..\n..#..")
+    for seed in range(5):
+        fixed_goal.reset(seed=seed)
+        assert fixed_goal.pose[0] < 2  # start drawn from the goal's side of the wall
 
 
 @pytest.mark.parametrize("options, match", [

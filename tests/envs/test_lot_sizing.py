@@ -108,6 +108,10 @@ def test_spaces_and_mask_layout():
     np.testing.assert_array_equal(grid[:, 1:], inst.production > 0)
     _, info = env.reset(seed=0)
     np.testing.assert_array_equal(info["action_mask"], mask)
+    env.action_space.seed(0)
+    samples = np.stack([env.action_space.sample() for _ in range(300)])
+    assert grid[np.arange(m), samples].all(), "action_space.sample() respects the static mask"
+    assert len(np.unique(samples[:, 0])) == grid[0].sum()
 
 
 @pytest.mark.parametrize("env_id", IDS)
@@ -288,6 +292,9 @@ def test_vector_env_reset_mask_replay_and_errors():
         envs.step(np.zeros(5, dtype=np.int64))
     with pytest.raises(ValueError, match="num_envs"):
         LotSizingVectorEnv(num_envs=0)
+    texts = LotSizingVectorEnv(num_envs=2, horizon=4, render_mode="ansi")
+    texts.reset(seed=0)
+    assert len(texts.render()) == 2 and all(text.startswith("t=0/4") for text in texts.render())
 
 
 # ------------------------------------------------------------------------ validation
@@ -442,6 +449,9 @@ def test_post_decision_matches_info_single_and_batched():
     np.testing.assert_array_equal(batched, np.stack(expected))
     with pytest.raises(ValueError, match="one-hot"):
         post_decision(np.zeros_like(states[0]), actions[0], env.instance)
+    vector = LotSizingVectorEnv(num_envs=2, n_items=8, n_machines=4, forecast_horizon=2, observe_time=True,
+                                idle_keeps_setup=True)
+    np.testing.assert_array_equal(vector.post_decision(np.stack(states), np.stack(actions)), np.stack(expected))
 
 
 # ------------------------------------------------------------------------- metrics

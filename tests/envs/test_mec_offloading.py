@@ -131,6 +131,24 @@ def test_native_vector_env_equals_sync_vector_env_across_autoreset():
         np.testing.assert_array_equal(i1["action_mask"], i2["action_mask"])
 
 
+def test_batched_and_scalar_paths_agree_under_heavy_sharing():
+    # Every task to edge 1: long processor-sharing queues exercise the water level and the
+    # event loop; the native vector env (batched numpy) must match the single env (scalar path).
+    kwargs = dict(context="fixed", n_edges=2, tx_power_w=1.0, episode_steps=40)
+    vec = MECOffloadingVectorEnv(num_envs=2, **kwargs)
+    singles = [MOMECOffloadingEnv(**kwargs) for _ in range(2)]
+    obs, _ = vec.reset(seed=21)
+    for i, env in enumerate(singles):
+        np.testing.assert_array_equal(env.reset(seed=21 + i)[0], obs[i])
+    for _ in range(40):
+        obs, _, _, _, infos = vec.step(np.array([1, 1]))
+        for i, env in enumerate(singles):
+            o, r, _, _, _ = env.step(1)
+            np.testing.assert_array_equal(o, obs[i])
+            np.testing.assert_array_equal(r, infos["reward_vector"][i])
+    assert singles[0].core.observe()[0, 1, 3] > 3  # tasks really share the edge
+
+
 def test_vector_env_rejects_masked_and_malformed_actions():
     envs = MECOffloadingVectorEnv(num_envs=2, n_edges=2, **SHORT)
     envs.reset(seed=0)

@@ -54,6 +54,10 @@ def tiny_env(path, **kwargs):
     return MILPBranchingEnv(instance_path=path, scip_params=BARE, **kwargs)
 
 
+def solver_threads():
+    return sum(t.name == "gauntlet-scip" for t in threading.enumerate())
+
+
 def run_episode(env, seed, policy=None):
     obs, info = env.reset(seed=seed)
     rewards, infos, actions = [], [info], []
@@ -148,6 +152,8 @@ def test_constructor_validates_arguments(tmp_path):
         MILPBranchingEnv(time_limit=-1)
     with pytest.raises(ValueError, match="max_vars=0"):
         MILPBranchingEnv(max_vars=0)
+    with pytest.raises(ValueError, match="'no/such/param'"):
+        MILPBranchingEnv(scip_params={"no/such/param": 1})
 
 
 def test_bad_files_give_clear_errors(tmp_path):
@@ -236,20 +242,18 @@ def test_same_seed_same_trajectory():
     env = MILPBranchingEnv(problem="setcover", size="small")
     runs = []
     for _ in range(2):
-        obs, info = env.reset(seed=5)
+        obs, info = env.reset(seed=2)  # seed 2's first instance needs branching (no redraws)
         first = {k: v.copy() for k, v in obs.items()}
         obs, reward, *_ = env.step(most_fractional_column(obs["variable_features"], obs["candidates"]))
         runs.append((first, reward, info["instance"], env.last_params))
     (o1, r1, n1, p1), (o2, r2, n2, p2) = runs
     assert all(np.array_equal(o1[k], o2[k]) for k in o1) and r1 == r2 and n1 == n2 and p1 == p2
-    obs3, _ = env.reset(seed=6)
-    assert not np.array_equal(obs3["variable_features"], o1["variable_features"])
     env.close()
 
 
 def test_env_and_inline_rule_build_identical_trees():
     env = MILPBranchingEnv(problem="setcover", size="small")
-    for seed in (0,):
+    for seed in (2,):
         rewards, infos, actions = run_episode(env, seed=seed)
         inline = solve_inline(env.last_instance, env.last_params,
                               lambda g: most_fractional_column(g.variable_features, g.candidates))
@@ -286,29 +290,30 @@ def test_exception_in_observation_is_forwarded_and_thread_ends(cycles_file, monk
         return original(self, model)
 
     monkeypatch.setattr(mb.NodeBipartiteExtractor, "__call__", flaky)
-    before = threading.active_count()
     env = tiny_env(cycles_file)
     env.reset(seed=0)
     with pytest.raises(ZeroDivisionError, match="feature extraction failed"):
         env.step(0)
-    assert threading.active_count() == before
+    assert solver_threads() == 0
     with pytest.raises(RuntimeError, match="reset"):
         env.step(0)
     env.close()
 
 
 def test_no_leaked_threads_over_many_resets_and_closes(cycles_file):
-    before = threading.active_count()
+    assert solver_threads() == 0
     env = tiny_env(cycles_file)
     for i in range(50):
         env.reset(seed=i)
         if i % 2:
             env.step(int(np.flatnonzero(env.action_masks())[0]))
+        assert solver_threads() == 1
         if i % 3 == 0:
             env.close()  # close mid-episode; the next reset starts a fresh solve
+            assert solver_threads() == 0
     env.close()
     env.close()  # idempotent
-    assert threading.active_count() == before
+    assert solver_threads() == 0
 
 
 def test_scip_default_delegation_ends_episode(cycles_file):

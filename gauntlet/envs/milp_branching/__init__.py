@@ -108,7 +108,7 @@ from gymnasium import spaces
 
 from gauntlet.envs.milp_branching.instances import SIZES, MILPInstance, generate
 from gauntlet.envs.milp_branching.observation import FRAC_FEATURE, N_ROW_FEATURES, N_VAR_FEATURES, NodeBipartiteExtractor, NodeGraph
-from gauntlet.envs.milp_branching.solver_thread import SolverThread
+from gauntlet.envs.milp_branching.solver_thread import SolverThread, solve_stats
 
 __all__ = ["MILPBranchingEnv", "episode_metrics", "default_scip_params", "make_model", "pad_graph", "solve_inline"]
 
@@ -141,7 +141,7 @@ def make_model(instance: MILPInstance | str, params: Mapping[str, Any]) -> Any:
     for name, value in params.items():
         try:
             model.setParam(name, value)
-        except (KeyError, LookupError, ValueError, TypeError, Exception) as exc:
+        except Exception as exc:  # noqa: BLE001 - PySCIPOpt raises KeyError, LookupError or a bare Exception
             raise ValueError(f"scip_params: cannot set SCIP parameter {name!r} to {value!r}: {exc}") from None
     return model
 
@@ -274,9 +274,9 @@ class MILPBranchingEnv(gym.Env):
         self.scip_params = dict(scip_params or {})
         self.max_instance_draws = int(max_instance_draws)
         self.render_mode = render_mode
+        self._validate_scip_params()
         if instance_path is not None:
             n_cols, n_rows, nnz = _file_bounds(instance_path)
-            self._check_params_exist()
         else:
             n_cols, n_rows, nnz = _class_bounds(problem, size)
         self.max_vars = int(max_vars or n_cols)
@@ -310,8 +310,16 @@ class MILPBranchingEnv(gym.Env):
         self.last_params: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ episode
-    def _check_params_exist(self) -> None:
-        make_model(self.instance_path, {**default_scip_params(self.time_limit, 0), **self.scip_params})
+    def _validate_scip_params(self) -> None:
+        import pyscipopt
+
+        model = pyscipopt.Model()
+        model.hideOutput()
+        for name, value in {**default_scip_params(self.time_limit, 0), **self.scip_params}.items():
+            try:
+                model.setParam(name, value)
+            except Exception as exc:  # noqa: BLE001 - PySCIPOpt raises KeyError, LookupError or a bare Exception
+                raise ValueError(f"scip_params: cannot set SCIP parameter {name!r} to {value!r}: {exc}") from None
 
     def _draw_instance(self) -> MILPInstance | str:
         if self.instance_path is not None:
@@ -322,6 +330,7 @@ class MILPBranchingEnv(gym.Env):
         super().reset(seed=seed)
         self._stop_solver()
         for draw in range(1, self.max_instance_draws + 1):
+            self._stop_solver()
             instance = self._draw_instance()
             seed_shift = int(self.np_random.integers(0, 2**31 - 1))
             params = {**default_scip_params(self.time_limit, seed_shift), **self.scip_params}
@@ -449,7 +458,7 @@ class MILPBranchingEnv(gym.Env):
     # ------------------------------------------------------------------ teardown
     def _stop_solver(self) -> None:
         if self._solver is not None:
-            self._solver.stop()
+            self._solver.release()
             self._solver = None
 
     def close(self) -> None:
@@ -519,8 +528,6 @@ def solve_inline(instance: MILPInstance | str, params: Mapping[str, Any], policy
     model.includeBranchrule(InlineRule(), "gauntlet_inline", "inline policy", priority=666_666, maxdepth=-1,
                             maxbounddist=1.0)
     model.optimize()
-    from gauntlet.envs.milp_branching.solver_thread import solve_stats
-
     out: dict[str, Any] = dict(solve_stats(model))
     out.update(status=model.getStatus(), decisions=decisions[0])
     return out

@@ -157,6 +157,16 @@ class SolverThread:
             raise SolverError(f"unexpected solver message {kind!r} while waiting for a call result")
         return payload[0]
 
+    def release(self) -> None:
+        """Stop, then free SCIP's problem data: PySCIPOpt plugins hold the model strongly, so the
+        model would otherwise outlive the env's reference to it."""
+        self.stop()
+        self.rule.owner = None
+        try:
+            self.model.freeProb()
+        except Exception:  # noqa: BLE001 - nothing left to free
+            pass
+
     def stop(self) -> None:
         """Interrupt the solve (if running) and join the thread; idempotent."""
         self.stop_event.set()
