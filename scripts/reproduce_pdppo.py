@@ -74,8 +74,17 @@ def training_curve(model: Any, env: gym.Env) -> list[tuple[int, float]]:
     """(timestep at episode end, episode return) of every training episode."""
     if hasattr(model, "episode_log"):
         return [(int(t), float(r)) for t, r in model.episode_log]
-    lengths = np.cumsum(env.get_episode_lengths())
-    return [(int(t), float(r)) for t, r in zip(lengths, env.get_episode_rewards())]
+    vec_env = model.get_env()
+    if vec_env.num_envs == 1:
+        lengths, returns = [env.get_episode_lengths()], [env.get_episode_rewards()]
+    else:  # copies in Monitors, stepped in lockstep: a copy's local step t is global step t * n
+        lengths, returns = vec_env.env_method("get_episode_lengths"), vec_env.env_method("get_episode_rewards")
+    points = [
+        (int(t) * vec_env.num_envs, float(r))
+        for copy_lengths, copy_returns in zip(lengths, returns)
+        for t, r in zip(np.cumsum(copy_lengths), copy_returns)
+    ]
+    return sorted(points)
 
 
 def train_and_evaluate(task: str, agent: str, seed: int, budget: int, progress_bar: bool) -> tuple[RunRecord, list]:

@@ -51,7 +51,6 @@ TASKS = {
 }
 LEARNERS = ("ppo", "ppo-rnd")
 BASELINES = ("random", "straight-to-goal", "astar")
-PPO_KWARGS = {"n_steps": 1024, "batch_size": 256, "n_epochs": 4, "learning_rate": 3e-4, "gamma": 0.99}
 WINDOW = 20
 
 
@@ -60,8 +59,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--scenes", nargs="+", default=list(TASKS), choices=list(TASKS), help="(default: all four)")
     p.add_argument("--seeds", type=int, default=None, help="training seeds 0..k-1 (default: the task's spec)")
     p.add_argument("--timesteps", type=int, default=None, help="training steps per run (default: the task's budget)")
-    p.add_argument("--ppo-kwargs", type=json.loads, default=PPO_KWARGS,
-                   help="PPO hyperparameters given to both learners, JSON (default: %(default)s)")
+    p.add_argument("--ppo-kwargs", type=json.loads, default={},
+                   help="PPO hyperparameters given to both learners on top of the registry's shared AGV settings, JSON")
     p.add_argument("--rnd-kwargs", type=json.loads, default={},
                    help="extra PPORND arguments such as int_coef, ext_coef, rnd_lr, JSON (default: the agent's)")
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "reproduce_rnd", help="(default: %(default)s)")
@@ -162,7 +161,7 @@ def train(task_id: str, agent: str, seed: int, timesteps: int, kwargs: dict, tb:
     train_time = time.perf_counter() - start
     record = evaluate_run(task_id, agent, model, train_seed=seed, train_timesteps=timesteps,
                           train_time_s=train_time, agent_kwargs=kwargs)
-    record.agent_obj = None  # RunRecord.to_dict deep-copies every field, and SB3 models do not deep-copy
+    record.agent_obj = None  # the record goes back to the parent process; the model stays here
     return record, log.episodes
 
 
@@ -327,7 +326,7 @@ def main() -> None:
                          for s, c in all_curves.items()}
     report = "\n".join(lines)
     print()
-    print(f"Budget: {budget} timesteps per run, PPO kwargs {args.ppo_kwargs}, RND kwargs {args.rnd_kwargs or 'defaults'}; "
+    print(f"Budget: {budget} timesteps per run, PPO kwargs {args.ppo_kwargs or 'registry defaults'}, RND kwargs {args.rnd_kwargs or 'defaults'}; "
           f"evaluation on the official seeds (success/collision: mean ± std over training seeds).")
     print(report)
     summary["table"] = report

@@ -87,7 +87,8 @@ def save_samples(path: str | os.PathLike, samples: Sequence[Sample]) -> None:
 
 
 def load_samples(path: str | os.PathLike) -> list[Sample]:
-    data = np.load(path)
+    with np.load(path) as npz:
+        data = {k: npz[k] for k in npz.files}  # NpzFile decompresses on every item access
     sizes = data["sizes"]
     offsets = np.vstack([np.zeros(4, np.int64), np.cumsum(sizes, axis=0)])
     out = []

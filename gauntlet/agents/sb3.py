@@ -20,6 +20,7 @@ from typing import Any
 import gymnasium as gym
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 
@@ -32,15 +33,17 @@ def _has_action_masks(env: gym.Env) -> bool:
 
 
 def _copies(env: gym.Env, n_envs: int) -> gym.Env | DummyVecEnv:
-    """``env`` itself, or ``n_envs`` copies rebuilt from its spec in a DummyVecEnv: batching the
-    policy forward pass over copies is what makes SB3 fast on cheap envs."""
+    """``env`` itself, or ``n_envs`` copies rebuilt from its spec in a DummyVecEnv, each in a
+    ``Monitor`` as SB3's ``make_vec_env`` does: batching the policy forward pass over copies is
+    what makes SB3 fast on cheap envs."""
     if n_envs < 1:
         raise ValueError(f"n_envs must be >= 1, got {n_envs}")
     if n_envs == 1:
         return env
     if env.spec is None:
         raise ValueError("n_envs > 1 needs an env made with gym.make (it is rebuilt from env.spec)")
-    return DummyVecEnv([lambda: gym.make(env.spec)] * n_envs)
+    spec = env.spec
+    return DummyVecEnv([lambda: Monitor(gym.make(spec.id, **spec.kwargs))] * n_envs)
 
 
 def make_ppo(

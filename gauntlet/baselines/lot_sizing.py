@@ -8,8 +8,8 @@
 - :class:`RollingMILPAgent`: re-solves the MILP of :mod:`gauntlet.baselines.lot_sizing_milp` on
   the *expected* demand of the next ``lookahead`` periods every period and plays the first one.
 - :class:`PerfectInformationAgent`: solves the full-horizon MILP with the *realized* demand
-  scenario (an oracle) and plays the plan; ``lower_bound`` is HiGHS's dual bound, a lower bound
-  on the episode cost of every policy on that scenario.
+  scenario (an oracle) and plays the plan; ``lower_bound`` is HiGHS's dual bound (at least the
+  LP relaxation), a lower bound on the episode cost of every policy on that scenario.
 
 All agents follow the Stable-Baselines3 ``predict`` interface. They read the current inventory
 and setups from the observation (layout of the env docstring) and the period, the instance and
@@ -41,7 +41,8 @@ def _lot_sizing_env(env: gym.Env) -> Any:
 
 
 def _positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     if value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
@@ -119,11 +120,13 @@ class _LevelPolicy(_LotSizingPolicy):
     while the item is below its order-up-to level ``S[t, i]``, with machines assigned by
     run-out time (stock / expected demand of the period, smallest first).
 
-    One period: (1) every machine already set up for an item keeps making it while the item's
-    stock (plus output already assigned) is below ``S`` and the batch fits under the cap after
-    one period of expected demand (continuing is free; switching costs a setup); (2) items whose
-    stock (plus output already assigned) is below ``s`` take, most urgent first, the free machine
-    with the lowest setup cost per unit of net output (``C / (P - L)``), one machine per round,
+    Only machine-item pairs whose output exceeds the item's expected demand are used (a slower
+    machine cannot build stock and would be tied up for good). One period: (1) every machine
+    already set up for an item keeps making it while the item's stock (plus output already
+    assigned) is below ``S`` and the batch fits under the cap after one period of expected
+    demand (continuing is free; switching costs a setup); (2) items whose stock (plus output
+    already assigned) is below ``s`` take, most urgent first, the free machine with the lowest
+    setup cost per unit of net output (``C / (P - L)``), one machine per round,
     until no item is below ``s`` or no machine is free. A machine only takes a new item if the
     setup pays for itself: ``l_i * min(max(P - L, S - stock), expected demand left) >= C``
     (cheap items are left to lost sales rather than set up for); (3) other machines idle."""
@@ -145,7 +148,8 @@ class _LevelPolicy(_LotSizingPolicy):
         for m in running[np.argsort(_runout(projected, mean)[setup[running] - 1], kind="stable")]:
             item = setup[m] - 1
             batch = P[m, item]
-            if batch > 0 and projected[item] < order_up_to[item] and projected[item] + batch - mean[item] <= cap[item]:
+            fits = projected[item] + batch - mean[item] <= cap[item]
+            if mean[item] < batch and projected[item] < order_up_to[item] and fits:
                 action[m] = item + 1
                 projected[item] += batch
         free = action == 0
@@ -154,14 +158,16 @@ class _LevelPolicy(_LotSizingPolicy):
         # A new setup must pay for itself: the lost sales it can avoid (the run's output, at most
         # the expected demand left in the episode) must exceed its cost.
         remaining = self._mean[t : self.env.horizon].sum(axis=0)
-        worth = inst.lost_sales_cost * np.minimum(np.maximum(net, order_up_to - projected), remaining) >= inst.setup_cost
+        avoidable = np.minimum(np.maximum(net, order_up_to - projected), remaining)
+        worth = inst.lost_sales_cost * avoidable >= inst.setup_cost
         while free.any():
             due = np.flatnonzero(projected < reorder)
             if due.size == 0:
                 break
             assigned = False
             for item in due[np.argsort(_runout(projected, mean)[due], kind="stable")]:
-                fits = free & (net[:, item] > 0) & worth[:, item] & (projected[item] + net[:, item] - mean[item] <= cap[item])
+                room = projected[item] + net[:, item] - mean[item] <= cap[item]
+                fits = free & (net[:, item] > mean[item]) & worth[:, item] & room
                 if fits.any():
                     m = int(np.flatnonzero(fits)[np.argmin(cost_per_unit[fits, item])])
                     action[m] = item + 1
@@ -355,9 +361,10 @@ class PerfectInformationAgent(_LotSizingPolicy):
     reads ``env.unwrapped.demand_scenario``, the initial inventory and setups, solves the model
     of :mod:`gauntlet.baselines.lot_sizing_milp` with HiGHS and then plays the plan.
 
-    - ``lower_bound``: HiGHS's final dual bound on the optimal cost. It is a proven lower bound
-      on the episode cost of *every* policy on that scenario, also when ``time_limit`` stopped
-      the search early (then it is below the optimum; ``optimal`` tells which).
+    - ``lower_bound``: HiGHS's final dual bound on the optimal cost (with ``lp_bound``, at least
+      the LP relaxation's value). It is a proven lower bound on the episode cost of *every*
+      policy on that scenario, also when ``time_limit`` stopped the search early (then it is
+      below the optimum; ``optimal`` tells which).
     - ``plan_cost``: the env cost of the plan found (replayed on a copy of the env), which is
       what this agent scores when it plays it; it equals the MILP objective when the plan is
       optimal. ``inf`` if HiGHS found no plan in time; the agent then plays a

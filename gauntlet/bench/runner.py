@@ -15,7 +15,7 @@ import shlex
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -62,9 +62,8 @@ class RunRecord:
     agent_obj: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("agent_obj")
-        return jsonable(data)
+        # Not dataclasses.asdict: it would deep-copy the trained agent, which may not be copyable.
+        return jsonable({f.name: getattr(self, f.name) for f in fields(self) if f.name != "agent_obj"})
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)

@@ -173,8 +173,9 @@ class LotSizingVectorEnv(VectorEnv):
         self._autoreset[rows] = False
         if mask is None:
             return obs, {"action_mask": self._masks.copy(), "_action_mask": self._all.copy()}
-        out = np.zeros((n, self._templates.shape[1]), dtype=np.float32)
-        out[rows] = obs
+        # The other copies keep their current observation, a function of their state.
+        out = self._templates[self._t]
+        _encode_prefix(out, self._inventory, self._onehot, self._tables)
         present = np.zeros(n, dtype=bool)
         present[rows] = True
         masks = np.zeros_like(self._masks)

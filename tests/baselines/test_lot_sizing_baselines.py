@@ -103,7 +103,8 @@ def test_window_cuts_do_not_change_the_optimum():
     env.reset(seed=3)
     inner = env.unwrapped
     args = (inner.instance, inner.demand_scenario, inner.inventory, inner.setup)
-    values = [solve_lot_sizing_milp(*args, window_cuts=c, mip_rel_gap=0.0).objective for c in ("none", "horizon", "suffix")]
+    cuts = ("none", "horizon", "suffix")
+    values = [solve_lot_sizing_milp(*args, window_cuts=c, mip_rel_gap=0.0).objective for c in cuts]
     assert values == pytest.approx([values[0]] * 3, abs=1e-6)
 
 
@@ -210,7 +211,9 @@ def test_newsvendor_level_is_the_critical_fractile(demand):
         lambda env: PerfectInformationAgent(env, time_limit=1.0),
     ],
 )
-@pytest.mark.parametrize("env_kwargs", [{"n_items": 6, "n_machines": 3, "horizon": 6}, {"idle_keeps_setup": True, **TINY}])
+@pytest.mark.parametrize(
+    "env_kwargs", [{"n_items": 6, "n_machines": 3, "horizon": 6}, {"idle_keeps_setup": True, **TINY}]
+)
 def test_agents_return_valid_unmasked_actions_for_a_whole_episode(factory, env_kwargs):
     env = make(**env_kwargs)
     play(factory(env), env, seed=7)  # play() asserts each action against the mask

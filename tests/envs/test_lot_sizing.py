@@ -275,6 +275,25 @@ def test_vector_env_matches_sync_vector_env(kwargs):
     assert resets == 2
 
 
+def test_vector_env_partial_reset_matches_sync_vector_env():
+    native = gym.make_vec("gauntlet/LotSizing-v0", num_envs=3, vectorization_mode="vector_entry_point", horizon=4)
+    sync = gym.make_vec("gauntlet/LotSizing-v0", num_envs=3, vectorization_mode="sync", horizon=4)
+    native.reset(seed=5)
+    sync.reset(seed=5)
+    actions = np.zeros((3, 5), dtype=np.int64)
+    for _ in range(2):
+        native.step(actions)
+        sync.step(actions)
+    mask = np.array([True, False, True])
+    obs_a, info_a = native.reset(options={"reset_mask": mask.copy()})
+    obs_b, info_b = sync.reset(options={"reset_mask": mask.copy()})
+    np.testing.assert_array_equal(obs_a, obs_b)
+    np.testing.assert_array_equal(info_a["_action_mask"], info_b["_action_mask"])
+    for _ in range(5):
+        for x, y in zip(native.step(actions)[:4], sync.step(actions)[:4]):
+            np.testing.assert_array_equal(x, y)
+
+
 def test_vector_env_reset_mask_replay_and_errors():
     envs = LotSizingVectorEnv(num_envs=2, horizon=4)
     envs.reset(seed=0)

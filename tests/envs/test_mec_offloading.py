@@ -110,7 +110,7 @@ def test_same_seed_same_trajectory_and_reset_reseeds():
 
 
 def test_native_vector_env_equals_sync_vector_env_across_autoreset():
-    kwargs = dict(context="test", preference_in_obs=True, **SHORT)
+    kwargs = dict(context="test", n_edges=None, max_edges=10, preference_in_obs=True, **SHORT)
     native = gym.make_vec("gauntlet/MECOffloading-v0", num_envs=3, vectorization_mode="vector_entry_point", **kwargs)
     sync = gym.make_vec("gauntlet/MECOffloading-v0", num_envs=3, vectorization_mode="sync", **kwargs)
     assert isinstance(native.unwrapped, MECOffloadingVectorEnv)
