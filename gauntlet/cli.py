@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gauntlet.registry import AGENTS, TASKS, get_agent, get_task
 
-console = Console()
+# Piped output (files, CI logs) gets wide tables instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 DEMO_TASK = "gauntlet/LotSizing-15x5-v0"
 DEMO_BASELINES = ("random", "newsvendor", "base-stock")
@@ -204,7 +204,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         train_timesteps=args.train_timesteps, artifact=args.artifact,
         command=" ".join(["gauntlet", *sys.argv[1:]]),
     )
-    console.print(Markdown(leaderboard.to_markdown(leaderboard.load(path))))
+    console.print(_board_table(leaderboard.load(path)))
     console.print(f"submission added to {path}")
     return 0
 
@@ -230,7 +230,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"no leaderboard for {args.task} at {path}")
     board = leaderboard.load(path)
     if args.action == "show":
-        console.print(Markdown(leaderboard.to_markdown(board)))
+        console.print(_board_table(board))
         return 0
     if args.format == "markdown":
         text = leaderboard.to_markdown(board)
@@ -244,6 +244,33 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _board_table(board: dict) -> Table:
+    """The primary metric of every entry, best first (``export`` gives every metric)."""
+    from gauntlet.bench.leaderboard import ranked
+
+    primary = board["protocol"]["primary_metric"]
+    table = Table(title=f"{board['task']} ({primary})")
+    table.add_column("#", justify="right")
+    table.add_column("agent", no_wrap=True)
+    for col in ("kind", "submitter", "mean ± std", "IQM [95% CI]", "normalized", "train steps", "runs"):
+        table.add_column(col, justify="left" if col in ("kind", "submitter") else "right")
+    for rank, entry in enumerate(ranked(board), 1):
+        stat = entry["results"].get(primary, {})
+        low, high = stat.get("ci95", [None, None])
+        norm = entry.get("normalized_score")
+        table.add_row(
+            str(rank), entry["agent"], entry["kind"], entry["submitter"],
+            f"{_num(stat.get('mean'))} ± {_num(stat.get('std'))}",
+            f"{_num(stat.get('iqm'))} [{_num(low)}, {_num(high)}]",
+            "–" if norm is None else f"{norm:.2f}", f"{entry['train_timesteps']:,}", str(len(entry["runs"])),
+        )
+    return table
+
+
+def _num(x: float | None) -> str:
+    return "–" if x is None else f"{x:.4g}"
 
 
 # ----------------------------------------------------------------------------- demo
@@ -262,7 +289,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                      progress_bar=not args.no_progress, command="gauntlet demo")
     leaderboard.record([rec], kind="reference", directory=board_dir)
     console.print(f"  {'pdppo':<12} mean cost {_mean_metric(rec, 'cost'):10.1f}  ({rec.wall_time_s:.1f} s)")
-    console.print(Markdown(leaderboard.to_markdown(leaderboard.load(leaderboard.board_path(board_dir, DEMO_TASK)))))
+    console.print(_board_table(leaderboard.load(leaderboard.board_path(board_dir, DEMO_TASK))))
     console.print(f"run records in {out / 'runs'}, leaderboard in {board_dir}")
     return 0
 

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", choices=("sp500", "synthetic"), default="sp500")
     parser.add_argument("--leaderboard-dir", default="leaderboards")
     parser.add_argument("--no-leaderboard", action="store_true", help="do not write leaderboard entries")
-    parser.add_argument("--png", default="results/esg_wealth_curves.png")
+    parser.add_argument("--png", default="docs/img/esg_wealth_curves.png")
     parser.add_argument("--throughput-steps", type=int, default=20_000)
     args = parser.parse_args(argv)
     if args.data != "sp500" and not args.no_leaderboard:

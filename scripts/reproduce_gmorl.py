@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--linucb-steps", type=int, default=11_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="results/mec_offloading")
+    parser.add_argument("--png", default="docs/img/mec_front.png", help="Pareto-front plot")
     parser.add_argument("--leaderboards", default="leaderboards")
     parser.add_argument("--speed-seconds", type=float, default=5.0)
     parser.add_argument("--speed-only", action="store_true")
@@ -169,7 +170,7 @@ def main() -> None:
         returns = np.asarray(rec.episode_returns, dtype=float)
         all_points[name] = returns.reshape(weights_n, -1, 2).mean(1)
     shown = [n for n in records if hv[n] > 0]
-    png = plot_front({n: records[n].mo_metrics["front"] for n in shown}, out / "front.png", ref_point=ref,
+    png = plot_front({n: records[n].mo_metrics["front"] for n in shown}, Path(args.png), ref_point=ref,
                      objective_names=("delay return (-0.01 x s)", "energy return (-50 x J)"),
                      title="MECOffloading E=6 test contexts: fronts over the preference weights",
                      all_points={n: all_points[n] for n in shown})

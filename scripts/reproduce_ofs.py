@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", nargs="+", choices=list(TASKS), default=list(TASKS))
     parser.add_argument("--seeds", type=int, default=None, help="train seeds 0..k-1 (default: the task's 10)")
     parser.add_argument("--steady", type=int, default=500, help="rounds at the end that count as steady state")
-    parser.add_argument("--plot", default="results/fair_threshold/ofs_curves.png")
+    parser.add_argument("--plot", default="docs/img/ofs_curves.png")
     parser.add_argument("--leaderboard-dir", default="leaderboards")
     parser.add_argument("--no-leaderboard", action="store_true", help="do not write leaderboard entries")
     parser.add_argument("--speed-steps", type=int, default=5000, help="steps per throughput chunk (0 = skip)")

@@ -162,7 +162,8 @@ def run(
 
     ``total_timesteps`` defaults to the task's budget; ``eval_seeds`` to the official
     leaderboard seeds. With ``out_dir`` the record is written to
-    ``out_dir/<task>/<agent>/seed<k>.json``.
+    ``out_dir/<task>/<agent>/seed<k>.json`` (and, for multi-objective tasks, its Pareto front
+    to ``seed<k>.png``).
     """
     task = get_task(task_id)
     if task.benchmark is None:
@@ -196,7 +197,12 @@ def run(
         eval_seeds=seeds, env_kwargs=env_kwargs, agent_kwargs=agent_kwargs, command=command,
     )
     if out_dir is not None:
-        record.save(run_path(out_dir, task_id, agent, train_seed))
+        path = record.save(run_path(out_dir, task_id, agent, train_seed))
+        if record.mo_metrics is not None:
+            from gauntlet.bench.multi_objective import plot_front
+
+            plot_front({agent: record.mo_metrics["front"]}, path.with_suffix(".png"), ref_point=spec.hv_ref_point,
+                       title=f"{agent} on {task_id}, train seed {train_seed}")
     return record
 
 
