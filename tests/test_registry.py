@@ -75,6 +75,11 @@ def test_check_env_on_every_registered_id(task_id):
         pytest.skip(f"needs pip install gauntlet-rl[{task.extra[0]}]")
     if task_id.startswith("gauntlet/mo-"):
         pytest.skip("vector-reward id: checked through mo_gymnasium's LinearReward in its own tests")
+    if task.family == "MILPBranching":
+        # check_env samples an action before reset(seed=...), but valid branching candidates
+        # change from node to node; tests/envs/test_milp_branching.py checks both checkers
+        # on an instance where that holds, and building train-size instances here is slow.
+        pytest.skip("state-dependent action set: checked in tests/envs/test_milp_branching.py")
     env = gym.make(task_id)
     check_env(env.unwrapped, skip_render_check=True)
     sb3_check_env(env.unwrapped, warn=False)

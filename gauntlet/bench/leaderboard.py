@@ -9,15 +9,17 @@ only ever replaced by a complete, valid one (temp file + rename).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import jsonschema
 import numpy as np
@@ -284,10 +286,24 @@ def record(
             "leaderboard entries use the official evaluation seeds"
         )
     path = board_path(directory, task_id)
-    board = load(path) if path.exists() else new_board(task_id, runs[0].env_kwargs)
-    if board["env_kwargs"] != jsonable({**get_task(task_id).kwargs, **runs[0].env_kwargs}):
-        raise LeaderboardError(f"{path}: runs used env kwargs {runs[0].env_kwargs}, the board is for {board['env_kwargs']}")
-    return save(merge(board, entry), path)
+    with _locked(path):
+        board = load(path) if path.exists() else new_board(task_id, runs[0].env_kwargs)
+        if board["env_kwargs"] != jsonable({**get_task(task_id).kwargs, **runs[0].env_kwargs}):
+            raise LeaderboardError(f"{path}: runs used env kwargs {runs[0].env_kwargs}, the board is for {board['env_kwargs']}")
+        return save(merge(board, entry), path)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Serialize read-merge-write cycles on one board across processes (sweeps and scripts
+    recording into the same directory at once would otherwise lose each other's entries)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 # ------------------------------------------------------------------------- exports
