@@ -41,6 +41,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from gauntlet.agents.progress import TrainingProgress
+
 N_VAR, N_ROW, EMB = 19, 5, 64
 
 
@@ -241,7 +243,7 @@ class GCNNImitation:
         base = env.unwrapped
         samples: list[Sample] = []
         episode = 0
-        with _Progress(progress_bar, n_samples, "collect") as bar:
+        with TrainingProgress(progress_bar, n_samples, "collect") as bar:
             while len(samples) < n_samples:
                 obs, _ = env.reset(seed=seed + episode)
                 while True:
@@ -382,28 +384,3 @@ class GCNNImitation:
         agent.policy.load_state_dict(data["policy"])
         agent.history, agent.num_timesteps = data["history"], data["num_timesteps"]
         return agent
-
-
-class _Progress:
-    """A rich progress bar, or nothing."""
-
-    def __init__(self, enabled: bool, total: int, label: str) -> None:
-        self._bar = None
-        if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-            self._task = self._bar.add_task(label, total=total)
-
-    def __enter__(self) -> "_Progress":
-        if self._bar is not None:
-            self._bar.start()
-        return self
-
-    def advance(self, n: int = 1) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task, n)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -69,6 +69,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gauntlet.agents.progress import TrainingProgress
 from gauntlet.envs.mec_offloading import N_OBJECTIVES, N_SERVER_FEATURES
 from gauntlet.envs.mec_offloading_vector import MECOffloadingVectorEnv
 
@@ -247,52 +248,51 @@ class GMORL:
         obs[:, -N_OBJECTIVES:] = w
         skip = np.zeros(n_envs, dtype=bool)
         ep_ret = np.zeros((n_envs, N_OBJECTIVES))
-        progress = _progress(progress_bar, total_timesteps)
-        self._open_writer()
-        collected = 0
-        while collected < total_timesteps:
-            if self.num_timesteps < hp["learning_starts"]:
-                mask = info["action_mask"]
-                actions = np.array([rng.choice(np.flatnonzero(m)) for m in mask])
-            else:
-                actions = self._act(obs, deterministic=False)
-            next_obs, _, terminated, truncated, info = venv.step(actions)
-            rvec = info["reward_vector"]
-            next_obs[:, -N_OBJECTIVES:] = w
-            keep = ~skip
-            idx = (pos + np.arange(keep.sum())) % size
-            buf_obs[idx], buf_next[idx], buf_act[idx] = obs[keep], next_obs[keep], actions[keep]
-            buf_rew[idx], buf_term[idx] = rvec[keep], terminated[keep]
-            full = full or pos + keep.sum() >= size
-            pos = int((pos + keep.sum()) % size)
-            ep_ret += np.where(keep[:, None], rvec, 0.0)
-            collected += int(keep.sum())
-            self.num_timesteps += int(keep.sum())
-            done = terminated | truncated
-            if done.any():
-                for i in np.flatnonzero(done):
-                    self._log_episode(ep_ret[i], w[i])
-                ep_ret[done] = 0.0
-                w[done] = self._draw_weights(rng, int(done.sum()))
-            skip = done
-            obs = next_obs
-            obs[:, -N_OBJECTIVES:] = w
-            n_stored = size if full else pos
-            if self.num_timesteps >= hp["learning_starts"] and n_stored >= hp["batch_size"]:
-                if self.reward_scale is None:
-                    self.reward_scale = self._scale_from(buf_rew[:n_stored])
-                for _ in range(hp["gradient_steps"]):
-                    j = rng.integers(0, n_stored, size=hp["batch_size"])
-                    stats = self._update(torch.from_numpy(buf_obs[j]), torch.from_numpy(buf_act[j]),
-                                         torch.from_numpy(buf_rew[j]), torch.from_numpy(buf_next[j]),
-                                         torch.from_numpy(buf_term[j]))
-                if self._writer is not None and (self.num_timesteps // n_envs) % 50 == 0:
-                    for k, v in stats.items():
-                        self._writer.add_scalar(f"train/{k}", v, self.num_timesteps)
-            progress(collected)
-            if callback is not None and callback(locals()) is False:
-                break
-        progress(None)
+        with TrainingProgress(progress_bar, total_timesteps, "GMORL") as progress:
+            self._open_writer()
+            collected = 0
+            while collected < total_timesteps:
+                if self.num_timesteps < hp["learning_starts"]:
+                    mask = info["action_mask"]
+                    actions = np.array([rng.choice(np.flatnonzero(m)) for m in mask])
+                else:
+                    actions = self._act(obs, deterministic=False)
+                next_obs, _, terminated, truncated, info = venv.step(actions)
+                rvec = info["reward_vector"]
+                next_obs[:, -N_OBJECTIVES:] = w
+                keep = ~skip
+                idx = (pos + np.arange(keep.sum())) % size
+                buf_obs[idx], buf_next[idx], buf_act[idx] = obs[keep], next_obs[keep], actions[keep]
+                buf_rew[idx], buf_term[idx] = rvec[keep], terminated[keep]
+                full = full or pos + keep.sum() >= size
+                pos = int((pos + keep.sum()) % size)
+                ep_ret += np.where(keep[:, None], rvec, 0.0)
+                collected += int(keep.sum())
+                self.num_timesteps += int(keep.sum())
+                done = terminated | truncated
+                if done.any():
+                    for i in np.flatnonzero(done):
+                        self._log_episode(ep_ret[i], w[i])
+                    ep_ret[done] = 0.0
+                    w[done] = self._draw_weights(rng, int(done.sum()))
+                skip = done
+                obs = next_obs
+                obs[:, -N_OBJECTIVES:] = w
+                n_stored = size if full else pos
+                if self.num_timesteps >= hp["learning_starts"] and n_stored >= hp["batch_size"]:
+                    if self.reward_scale is None:
+                        self.reward_scale = self._scale_from(buf_rew[:n_stored])
+                    for _ in range(hp["gradient_steps"]):
+                        j = rng.integers(0, n_stored, size=hp["batch_size"])
+                        stats = self._update(torch.from_numpy(buf_obs[j]), torch.from_numpy(buf_act[j]),
+                                             torch.from_numpy(buf_rew[j]), torch.from_numpy(buf_next[j]),
+                                             torch.from_numpy(buf_term[j]))
+                    if self._writer is not None and (self.num_timesteps // n_envs) % 50 == 0:
+                        for k, v in stats.items():
+                            self._writer.add_scalar(f"train/{k}", v, self.num_timesteps)
+                progress.update(collected)
+                if callback is not None and callback(locals()) is False:
+                    break
         venv.close()
         if self._writer is not None:
             self._writer.flush()
@@ -381,22 +381,3 @@ class GMORL:
         agent.critics.load_state_dict(data["critics"])
         agent.targets.load_state_dict(data["targets"])
         return agent
-
-
-def _progress(enabled: bool, total: int) -> Callable[[int | None], None]:
-    """A rich progress bar updated with the number of collected steps (``None`` closes it)."""
-    if not enabled:
-        return lambda done: None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    bar = Progress("GMORL", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    task = bar.add_task("train", total=total)
-    bar.start()
-
-    def update(done: int | None) -> None:
-        if done is None:
-            bar.stop()
-        else:
-            bar.update(task, completed=min(done, total))
-
-    return update

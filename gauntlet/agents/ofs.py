@@ -37,6 +37,8 @@ from typing import Any, Callable, Mapping
 import gymnasium as gym
 import numpy as np
 
+from gauntlet.agents.progress import TrainingProgress
+
 
 def cost_vector(cost: Any) -> np.ndarray:
     """``info["cost"]`` (a dict of residuals, a float or a sequence) as a float vector."""
@@ -188,26 +190,25 @@ class ThresholdBandit(ABC):
         ``seed, seed + 1, ...``). ``callback(locals(), globals())`` is called every round, as
         SB3 calls function callbacks; returning False stops learning."""
         env = self.env
-        progress = _progress(progress_bar, total_timesteps, type(self).__name__)
-        episode, done = 0, True
-        total_reward, total_violation = 0.0, 0.0
-        for step in range(int(total_timesteps)):
-            if done:
-                obs, info = env.reset(seed=self.seed + episode)
-                self.on_reset(env, obs, info)
-                episode += 1
-            action, _ = self.predict(obs)
-            obs, reward, terminated, truncated, info = env.step(action)
-            self.on_step(obs, reward, terminated, truncated, info)
-            done = terminated or truncated
-            total_reward += float(reward)
-            total_violation += float(np.maximum(cost_vector(info["cost"]), 0.0).sum())
-            if self.tensorboard_log is not None and (step + 1) % self.log_interval == 0:
-                self._log(step + 1, total_reward, total_violation, float(self.thresholds[int(np.argmax(self.counts))]))
-            progress(step + 1)
-            if callback is not None and callback(locals(), globals()) is False:
-                break
-        progress(None)
+        with TrainingProgress(progress_bar, total_timesteps, type(self).__name__) as progress:
+            episode, done = 0, True
+            total_reward, total_violation = 0.0, 0.0
+            for step in range(int(total_timesteps)):
+                if done:
+                    obs, info = env.reset(seed=self.seed + episode)
+                    self.on_reset(env, obs, info)
+                    episode += 1
+                action, _ = self.predict(obs)
+                obs, reward, terminated, truncated, info = env.step(action)
+                self.on_step(obs, reward, terminated, truncated, info)
+                done = terminated or truncated
+                total_reward += float(reward)
+                total_violation += float(np.maximum(cost_vector(info["cost"]), 0.0).sum())
+                if self.tensorboard_log is not None and (step + 1) % self.log_interval == 0:
+                    self._log(step + 1, total_reward, total_violation, float(self.thresholds[int(np.argmax(self.counts))]))
+                progress.update(step + 1)
+                if callback is not None and callback(locals(), globals()) is False:
+                    break
         return self
 
     def _log(self, step: int, total_reward: float, total_violation: float, modal_threshold: float) -> None:
@@ -270,22 +271,3 @@ class OFS(ThresholdBandit):
         if feasible.any():
             return self._argmax(reward_ucb, feasible)
         return self._argmax(-np.maximum(cost_lcb, 0.0).sum(axis=1))
-
-
-def _progress(enabled: bool, total: int, label: str) -> Callable[[int | None], None]:
-    """A rich progress bar updated with the number of rounds played (``None`` closes it)."""
-    if not enabled:
-        return lambda done: None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    bar = Progress(label, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    task = bar.add_task("learn", total=total)
-    bar.start()
-
-    def update(done: int | None) -> None:
-        if done is None:
-            bar.stop()
-        else:
-            bar.update(task, completed=min(done, total))
-
-    return update

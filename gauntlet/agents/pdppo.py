@@ -75,6 +75,8 @@ from stable_baselines3.common.running_mean_std import RunningMeanStd
 from torch import nn
 from torch.distributions import Categorical
 
+from gauntlet.agents.progress import TrainingProgress
+
 _FORMAT = "gauntlet-pdppo/1"
 # Effectively -inf (softmax gives exactly 0 in float32) but keeps p * log p and its gradient
 # finite for masked choices, as sb3-contrib's MaskableCategorical does.
@@ -546,7 +548,7 @@ class PDPPO:
             self._start_episodes()
         self._open_writer()
         target = self.num_timesteps + int(total_timesteps)
-        progress = _Progress(progress_bar, int(total_timesteps))
+        progress = TrainingProgress(progress_bar, int(total_timesteps), "PDPPO")
         with progress:
             while self.num_timesteps < target:
                 start = self.num_timesteps
@@ -667,31 +669,6 @@ def _mask_from_info(info: dict, n: int, width: int) -> np.ndarray:
     if "action_mask" not in info or info["action_mask"] is None:
         return np.ones((n, width), bool)
     return np.asarray(info["action_mask"], dtype=bool).reshape(n, width)
-
-
-class _Progress:
-    """A rich progress bar over env steps, or nothing."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self._bar = None
-        if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._bar = Progress(TextColumn("PDPPO"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-            self._task = self._bar.add_task("learn", total=total)
-
-    def __enter__(self) -> "_Progress":
-        if self._bar is not None:
-            self._bar.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-    def advance(self, steps: int) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task, steps)
 
 
 def _validate(hp: dict[str, Any], action_space: gym.Space, observation_space: gym.Space) -> None:

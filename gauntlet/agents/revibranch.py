@@ -41,7 +41,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from gauntlet.agents.gcnn import EMB, BipartiteGCN, GCNNImitation, Sample, _Progress, collate, sample_from_obs
+from gauntlet.agents.gcnn import EMB, BipartiteGCN, GCNNImitation, Sample, collate, sample_from_obs
+from gauntlet.agents.progress import TrainingProgress
 
 PE_DIM = 16
 
@@ -205,7 +206,7 @@ class ReviBranch:
         env, hp = self.env, self.hp
         total = int(total_timesteps)
         episode = 0
-        with _Progress(progress_bar, total, "ReviBranch") as bar:
+        with TrainingProgress(progress_bar, total, "ReviBranch") as bar:
             while self.num_timesteps < total:
                 obs, info = env.reset(seed=self.seed * 1_000_003 + episode)
                 decisions: list[dict] = []

@@ -24,6 +24,7 @@ from gymnasium.vector.utils import batch_space
 
 from gauntlet.envs import agv_geometry as geo
 from gauntlet.envs.agv_warehouse import check_actions, episode_start, rewards_for, spaces, validate_kwargs
+from gauntlet.envs.vector_seeding import per_copy_seeds
 
 
 class AGVWarehouseVectorEnv(VectorEnv):
@@ -85,14 +86,7 @@ class AGVWarehouseVectorEnv(VectorEnv):
         return info
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
-        if seed is None:
-            seeds: list[int | None] = [None] * self.num_envs
-        elif isinstance(seed, (int, np.integer)):
-            seeds = [int(seed) + i for i in range(self.num_envs)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"seed list has length {len(seeds)}, expected num_envs={self.num_envs}")
+        seeds = per_copy_seeds(seed, self.num_envs)
         options = dict(options or {})
         mask = options.pop("reset_mask", np.ones(self.num_envs, dtype=bool))
         if np.shape(mask) != (self.num_envs,):

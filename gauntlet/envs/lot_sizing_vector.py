@@ -50,6 +50,7 @@ from gauntlet.envs.lot_sizing import (
     _transition_index,
     post_decision,
 )
+from gauntlet.envs.vector_seeding import per_copy_seeds
 
 _STEP_KEYS = ("cost", "demand", "lost_sales_units", "setups", "post_decision_state")
 
@@ -148,14 +149,7 @@ class LotSizingVectorEnv(VectorEnv):
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         n = self.num_envs
-        if seed is None:
-            seeds: list[int | None] = [None] * n
-        elif isinstance(seed, (int, np.integer)):
-            seeds = [int(seed) + i for i in range(n)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != n:
-                raise ValueError(f"seed list must have num_envs={n} entries, got {len(seeds)}")
+        seeds = per_copy_seeds(seed, n)
         options = dict(options or {})
         mask = options.pop("reset_mask", None)
         if mask is None:

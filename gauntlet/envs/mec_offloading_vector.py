@@ -30,6 +30,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gauntlet.envs.mec_offloading import N_OBJECTIVES, MECCore, scalarize, validate_weights
+from gauntlet.envs.vector_seeding import per_copy_seeds
 
 
 class MECOffloadingVectorEnv(VectorEnv):
@@ -88,14 +89,7 @@ class MECOffloadingVectorEnv(VectorEnv):
         self._started = False
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
-        if seed is None:
-            seeds: list[int | None] = [None] * self.num_envs
-        elif isinstance(seed, (int, np.integer)):
-            seeds = [int(seed) + i for i in range(self.num_envs)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"seed list must have num_envs={self.num_envs} entries, got {len(seeds)}")
+        seeds = per_copy_seeds(seed, self.num_envs)
         for i, s in enumerate(seeds):
             if s is not None or not self._started:
                 self._rngs[i] = seeding.np_random(s)[0]
