@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -367,6 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The agents' small networks train fastest on one thread, and sweep workers must not
+    # oversubscribe the cores; torch reads this when it is first imported. Set it to override.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     args = build_parser().parse_args(argv)
     if args.command == "leaderboard" and args.action == "validate" and args.task:
         args.paths = [args.task, *args.paths]

@@ -126,6 +126,8 @@ _LOT_SIZING_METRICS = (
     Metric("return", "max", "", "sum of rewards (= -cost)"),
     Metric("fill_rate", "max", "fraction", "demand served from stock / total demand"),
     Metric("setups_per_period", "min", "setups", "machine setup changes per period"),
+    Metric("cost_lower_bound", "min", "currency",
+           "perfect-info only: HiGHS's proven lower bound on the scenario's cost (LP bound if the MILP times out)"),
 )
 
 

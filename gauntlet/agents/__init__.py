@@ -12,5 +12,7 @@ The agent interface (what the benchmark runner calls):
 - Optional hooks used during evaluation: ``on_reset(env, observation, info)`` after every
   reset (oracles may read the unwrapped env here), and
   ``on_step(observation, reward, terminated, truncated, info)`` after every step (online
-  learners such as bandits update here).
+  learners such as bandits update here), and ``episode_report() -> dict[str, float]`` after
+  every episode: figures only the agent knows (an oracle's proven bound) join the episode's
+  metrics when the task lists them.
 """

@@ -9,6 +9,7 @@ number per run, such as a hypervolume) is the one-column case.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -47,15 +48,18 @@ def stratified_bootstrap_ci(
 def summarize(scores: np.ndarray) -> dict[str, Any]:
     """Mean, std (over runs of the per-run means), IQM and its 95% CI for a (runs, strata) matrix."""
     scores = np.atleast_2d(np.asarray(scores, dtype=float))
-    per_run = np.nanmean(scores, axis=1) if scores.size else np.array([np.nan])
-    low, high = stratified_bootstrap_ci(scores)
-    return {
-        "mean": _finite_or_none(np.nanmean(per_run)),
-        "std": _finite_or_none(np.nanstd(per_run, ddof=1) if per_run.size > 1 else 0.0),
-        "iqm": _finite_or_none(iqm(scores)),
-        "ci95": [_finite_or_none(low), _finite_or_none(high)],
-        "n_runs": int(scores.shape[0]),
-    }
+    with warnings.catch_warnings():
+        # An all-NaN metric (e.g. steps to goal when no episode reached it) is reported as None.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_run = np.nanmean(scores, axis=1) if scores.size else np.array([np.nan])
+        low, high = stratified_bootstrap_ci(scores)
+        return {
+            "mean": _finite_or_none(np.nanmean(per_run)),
+            "std": _finite_or_none(np.nanstd(per_run, ddof=1) if per_run.size > 1 else 0.0),
+            "iqm": _finite_or_none(iqm(scores)),
+            "ci95": [_finite_or_none(low), _finite_or_none(high)],
+            "n_runs": int(scores.shape[0]),
+        }
 
 
 def normalized_score(value: float, reference_scores: dict[str, float]) -> float | None:

@@ -288,9 +288,23 @@ def record(
     path = board_path(directory, task_id)
     with _locked(path):
         board = load(path) if path.exists() else new_board(task_id, runs[0].env_kwargs)
+        board = _with_current_metrics(board, path)
         if board["env_kwargs"] != jsonable({**get_task(task_id).kwargs, **runs[0].env_kwargs}):
             raise LeaderboardError(f"{path}: runs used env kwargs {runs[0].env_kwargs}, the board is for {board['env_kwargs']}")
         return save(merge(board, entry), path)
+
+
+def _with_current_metrics(board: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The board with the registry's current metric list. Metrics only describe what entries
+    report, so a task gaining a metric keeps its board; any other protocol change does not."""
+    current = protocol(get_task(board["task"]).benchmark)
+    stored = board["protocol"]
+    if {k: v for k, v in stored.items() if k != "metrics"} != {k: v for k, v in current.items() if k != "metrics"}:
+        raise LeaderboardError(
+            f"{path}: the board's protocol differs from the task's current benchmark spec; "
+            "entries are never mixed across protocols (bump the env version or start a new board)"
+        )
+    return {**board, "protocol": current}
 
 
 @contextmanager

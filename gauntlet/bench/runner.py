@@ -104,8 +104,9 @@ def evaluate(
     """Run one episode per seed and return its (discounted by ``gamma``) return and metrics.
 
     ``weights`` is passed as ``reset(options={"weights": w})`` for preference-conditioned envs.
-    The agent's optional ``on_reset``/``on_step`` hooks are called, and ``action_masks`` is passed
-    to ``predict`` when the env has masks and ``predict`` accepts them.
+    The agent's optional ``on_reset``/``on_step`` hooks are called, ``action_masks`` is passed
+    to ``predict`` when the env has masks and ``predict`` accepts them, and an agent's optional
+    ``episode_report()`` dict is added to the episode's metrics.
     """
     pass_masks = hasattr(env.unwrapped, "action_masks") and _accepts(agent.predict, "action_masks")
     results = []
@@ -133,6 +134,8 @@ def evaluate(
         metrics = {"return": ret if np.ndim(ret) == 0 else None, "length": float(len(rewards))}
         if episode_metrics is not None:
             metrics.update(episode_metrics(reward_array, infos))
+        if hasattr(agent, "episode_report"):
+            metrics.update(agent.episode_report())
         metrics = {k: float(v) for k, v in metrics.items() if v is not None}
         results.append(EpisodeResult(
             seed=int(seed),
