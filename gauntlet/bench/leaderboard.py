@@ -75,6 +75,8 @@ def protocol(spec: BenchmarkSpec) -> dict[str, Any]:
     }
     if spec.eval_env_kwargs:
         out["eval_env_kwargs"] = jsonable(spec.eval_env_kwargs)
+    if spec.reference_scores:
+        out["reference_scores"] = {k: float(v) for k, v in spec.reference_scores.items()}
     if spec.is_multi_objective:
         out["hv_ref_point"] = list(spec.hv_ref_point)
         out["gamma"] = spec.gamma if spec.gamma is not None else 1.0
@@ -212,6 +214,16 @@ def validate(board: dict[str, Any], path: str | Path = "<memory>") -> None:
                     f"{path}: invalid field 'entries/{i}/runs/{j}/episode_returns': "
                     "does not match the run's per-episode 'return' metric"
                 )
+        reference = board["protocol"].get("reference_scores", {})
+        expected = None
+        primary_mean = entry["results"].get(board["protocol"]["primary_metric"], {}).get("mean")
+        if primary_mean is not None:
+            expected = normalized_score(primary_mean, reference)
+        if not _close(entry.get("normalized_score"), expected):
+            raise LeaderboardError(
+                f"{path}: invalid field 'entries/{i}/normalized_score': {entry.get('normalized_score')} does not "
+                f"match {expected} from the protocol's reference_scores"
+            )
         recomputed = results_from_runs(entry["runs"], metric_names)
         for name, stat in entry["results"].items():
             if name not in recomputed:
@@ -288,23 +300,34 @@ def record(
     path = board_path(directory, task_id)
     with _locked(path):
         board = load(path) if path.exists() else new_board(task_id, runs[0].env_kwargs)
-        board = _with_current_metrics(board, path)
+        board = refresh(board, path)
         if board["env_kwargs"] != jsonable({**get_task(task_id).kwargs, **runs[0].env_kwargs}):
             raise LeaderboardError(f"{path}: runs used env kwargs {runs[0].env_kwargs}, the board is for {board['env_kwargs']}")
         return save(merge(board, entry), path)
 
 
-def _with_current_metrics(board: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The board with the registry's current metric list. Metrics only describe what entries
-    report, so a task gaining a metric keeps its board; any other protocol change does not."""
-    current = protocol(get_task(board["task"]).benchmark)
+# Descriptive parts of a protocol: a board follows the registry when they change. Anything else
+# (seeds, episodes, weights, reference point) changing means a new board.
+_REFRESHABLE = ("metrics", "reference_scores")
+
+
+def refresh(board: dict[str, Any], path: str | Path = "<memory>") -> dict[str, Any]:
+    """The board under the registry's current metric list and reference scores, with every
+    entry's normalized score recomputed from them."""
+    spec = get_task(board["task"]).benchmark
+    current = protocol(spec)
     stored = board["protocol"]
-    if {k: v for k, v in stored.items() if k != "metrics"} != {k: v for k, v in current.items() if k != "metrics"}:
+
+    def fixed(p: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in p.items() if k not in _REFRESHABLE}
+
+    if fixed(stored) != fixed(current):
         raise LeaderboardError(
             f"{path}: the board's protocol differs from the task's current benchmark spec; "
             "entries are never mixed across protocols (bump the env version or start a new board)"
         )
-    return {**board, "protocol": current}
+    entries = [{**e, "normalized_score": _primary_normalized(e["results"], spec)} for e in board["entries"]]
+    return {**board, "protocol": current, "entries": entries}
 
 
 @contextmanager
