@@ -214,16 +214,6 @@ def validate(board: dict[str, Any], path: str | Path = "<memory>") -> None:
                     f"{path}: invalid field 'entries/{i}/runs/{j}/episode_returns': "
                     "does not match the run's per-episode 'return' metric"
                 )
-        reference = board["protocol"].get("reference_scores", {})
-        expected = None
-        primary_mean = entry["results"].get(board["protocol"]["primary_metric"], {}).get("mean")
-        if primary_mean is not None:
-            expected = normalized_score(primary_mean, reference)
-        if not _close(entry.get("normalized_score"), expected):
-            raise LeaderboardError(
-                f"{path}: invalid field 'entries/{i}/normalized_score': {entry.get('normalized_score')} does not "
-                f"match {expected} from the protocol's reference_scores"
-            )
         recomputed = results_from_runs(entry["runs"], metric_names)
         for name, stat in entry["results"].items():
             if name not in recomputed:
@@ -234,6 +224,16 @@ def validate(board: dict[str, Any], path: str | Path = "<memory>") -> None:
                         f"{path}: invalid field 'entries/{i}/results/{name}/{field_name}': "
                         f"{stat[field_name]} does not match {recomputed[name][field_name]} recomputed from its runs"
                     )
+        reference = board["protocol"].get("reference_scores", {})
+        expected = None
+        primary_mean = entry["results"].get(board["protocol"]["primary_metric"], {}).get("mean")
+        if primary_mean is not None:
+            expected = normalized_score(primary_mean, reference)
+        if not _close(entry.get("normalized_score"), expected):
+            raise LeaderboardError(
+                f"{path}: invalid field 'entries/{i}/normalized_score': {entry.get('normalized_score')} does not "
+                f"match {expected} from the protocol's reference_scores"
+            )
 
 
 def load(path: str | Path) -> dict[str, Any]:

@@ -102,3 +102,18 @@ def test_markdown_and_model_index_exports(tmp_path):
     assert f"name: {TASK}" in yaml
     with pytest.raises(leaderboard.LeaderboardError, match="no entry for agent 'pdppo'"):
         leaderboard.to_model_index(board, "pdppo")
+
+
+def test_normalized_score_follows_the_protocol_reference_scores(tmp_path):
+    spec = get_task(TASK).benchmark
+    path = leaderboard.record([make_run(0)], kind="baseline", directory=tmp_path)
+    board = json.loads(path.read_text())
+    entry = board["entries"][0]
+    ref = spec.reference_scores
+    expected = (entry["results"]["cost"]["mean"] - ref["random"]) / (ref["best"] - ref["random"])
+    assert board["protocol"]["reference_scores"] == ref
+    assert entry["normalized_score"] == pytest.approx(expected)
+    entry["normalized_score"] = 0.99
+    path.write_text(json.dumps(board))
+    with pytest.raises(leaderboard.LeaderboardError, match=r"entries/0/normalized_score"):
+        leaderboard.load(path)
