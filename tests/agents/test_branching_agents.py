@@ -14,26 +14,7 @@ from gauntlet.agents.gcnn import (  # noqa: E402
     save_samples,
 )
 from gauntlet.agents.revibranch import ReviBranch, depth_encoding, revive  # noqa: E402
-from gauntlet.envs.milp_branching import MILPBranchingEnv  # noqa: E402
 
-BARE = {"presolving/maxrounds": 0, "separating/maxroundsroot": 0, "propagating/maxroundsroot": 0}
-
-
-@pytest.fixture
-def cycles_env(tmp_path):
-    n_cycles, length = 3, 5
-    n = n_cycles * length
-    lines = ["Maximize", " obj: " + " + ".join(f"x{i}" for i in range(n)), "Subject To"]
-    for c in range(n_cycles):
-        for k in range(length):
-            u, v = c * length + k, c * length + (k + 1) % length
-            lines.append(f" e{u}_{v}: x{u} + x{v} <= 1")
-    lines += ["Binary", " " + " ".join(f"x{i}" for i in range(n)), "End"]
-    path = tmp_path / "cycles.lp"
-    path.write_text("\n".join(lines) + "\n")
-    env = MILPBranchingEnv(instance_path=str(path), scip_params=BARE)
-    yield env
-    env.close()
 
 
 def fake_sample(rng, n_vars=7, n_rows=4, n_edges=12, n_cands=3, target=1, group=0):

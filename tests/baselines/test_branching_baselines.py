@@ -10,27 +10,8 @@ from gauntlet.baselines.branching import (  # noqa: E402
     StrongBranchingAgent,
 )
 from gauntlet.baselines.random import RandomAgent  # noqa: E402
-from gauntlet.envs.milp_branching import MILPBranchingEnv  # noqa: E402
 from gauntlet.registry import get_agent, load_object  # noqa: E402
 
-BARE = {"presolving/maxrounds": 0, "separating/maxroundsroot": 0, "propagating/maxroundsroot": 0}
-
-
-@pytest.fixture
-def cycles_env(tmp_path):
-    n_cycles, length = 3, 5
-    n = n_cycles * length
-    lines = ["Maximize", " obj: " + " + ".join(f"x{i}" for i in range(n)), "Subject To"]
-    for c in range(n_cycles):
-        for k in range(length):
-            u, v = c * length + k, c * length + (k + 1) % length
-            lines.append(f" e{u}_{v}: x{u} + x{v} <= 1")
-    lines += ["Binary", " " + " ".join(f"x{i}" for i in range(n)), "End"]
-    path = tmp_path / "cycles.lp"
-    path.write_text("\n".join(lines) + "\n")
-    env = MILPBranchingEnv(instance_path=str(path), scip_params=BARE)
-    yield env
-    env.close()
 
 
 def play(env, agent, seed=0):

@@ -28,25 +28,12 @@ from gauntlet.envs.milp_branching.instances import (  # noqa: E402
 )
 
 PROBLEMS = list(SIZES)
-# No presolve, cuts or heuristics: the root LP of disjoint odd cycles is x = 1/2 everywhere, so
-# every column is a candidate there and tiny solves take milliseconds.
+# The same SCIP settings as tests/conftest.py's cycles_env: no presolve, cuts or propagation.
 BARE = {"presolving/maxrounds": 0, "separating/maxroundsroot": 0, "propagating/maxroundsroot": 0}
 
 
-def odd_cycles_lp(path, n_cycles=4, length=5):
-    n = n_cycles * length
-    lines = ["Maximize", " obj: " + " + ".join(f"x{i}" for i in range(n)), "Subject To"]
-    for c in range(n_cycles):
-        for k in range(length):
-            u, v = c * length + k, c * length + (k + 1) % length
-            lines.append(f" e{u}_{v}: x{u} + x{v} <= 1")
-    lines += ["Binary", " " + " ".join(f"x{i}" for i in range(n)), "End"]
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
-
-
 @pytest.fixture
-def cycles_file(tmp_path):
+def cycles_file(tmp_path, odd_cycles_lp):
     return odd_cycles_lp(tmp_path / "cycles.lp")
 
 
@@ -156,7 +143,7 @@ def test_constructor_validates_arguments(tmp_path):
         MILPBranchingEnv(scip_params={"no/such/param": 1})
 
 
-def test_bad_files_give_clear_errors(tmp_path):
+def test_bad_files_give_clear_errors(tmp_path, odd_cycles_lp):
     with pytest.raises(ValueError, match="does not exist"):
         MILPBranchingEnv(instance_path=str(tmp_path / "missing.lp"))
     garbage = tmp_path / "garbage.lp"
