@@ -8,8 +8,9 @@ of strong branching (from ``--gcnn-data`` files written by
 task's env) and reports its top-1/top-5 agreement with strong branching on held-out
 instances; ``revibranch`` is trained for ``--revibranch-timesteps`` decisions, its encoder
 warm-started from the trained GCNN. Printed per class: shifted geometric means of nodes
-(shift 1), LP iterations (shift 10) and solving time (shift 1 s), and the agents' nodes
-relative to SCIP default and to strong branching. Run records go to ``--out``, leaderboard
+(shift 1), LP iterations (shift 10) and solving time (shift 1 s), how many instances finished
+within the protocol's time limit, and nodes relative to SCIP default and to strong branching on
+the instances every policy solved. Run records go to ``--out``, leaderboard
 entries to ``--leaderboard-dir`` (only for the official seeds and default env kwargs).
 
     python scripts/reproduce_branching.py                         # all classes, train size (hours on a CPU)
@@ -32,6 +33,7 @@ import numpy as np  # noqa: E402
 
 import gauntlet  # noqa: E402,F401  (registers the env ids)
 from gauntlet.bench import leaderboard  # noqa: E402
+from gauntlet.bench.aggregate import shifted_geometric_mean  # noqa: E402
 from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run_path  # noqa: E402
 from gauntlet.registry import get_agent, get_task  # noqa: E402
 
@@ -46,18 +48,15 @@ AGENTS = ("gcnn", "revibranch")
 SHIFTS = {"nodes": 1.0, "lp_iterations": 10.0, "solving_time": 1.0}
 
 
-def shifted_geometric_mean(values: np.ndarray, shift: float) -> float:
-    """exp(mean(log(x + s))) - s."""
-    return float(np.exp(np.mean(np.log(np.asarray(values, dtype=np.float64) + shift))) - shift)
-
-
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--problems", nargs="+", default=list(TASKS), choices=list(TASKS))
     p.add_argument("--agents", nargs="+", default=[*BASELINES, *AGENTS], choices=[*BASELINES, *AGENTS])
     p.add_argument("--size", default="train", choices=["small", "train", "transfer"])
     p.add_argument("--instances", type=int, default=None, help="number of test instances (default: the task's 20)")
-    p.add_argument("--time-limit", type=float, default=None, help="SCIP time limit per instance in s (env kwarg)")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="SCIP time limit per instance in s for training and data collection (evaluation "
+                        "always uses the protocol's limit)")
     p.add_argument("--gcnn-data", nargs="*", type=Path, default=[], help="sample files from collect_strong_branching.py")
     p.add_argument("--gcnn-samples", type=int, default=2000, help="states to collect when no --gcnn-data is given")
     p.add_argument("--gcnn-epochs", type=int, default=20)
@@ -90,8 +89,7 @@ def train_gcnn(task: str, env_kwargs: dict, args: argparse.Namespace) -> tuple[A
 def main() -> None:
     args = parse_args()
     env_kwargs: dict[str, Any] = {} if args.size == "train" else {"size": args.size}
-    if args.time_limit is not None:
-        env_kwargs["time_limit"] = args.time_limit
+    train_kwargs = {**env_kwargs, **({"time_limit": args.time_limit} if args.time_limit is not None else {})}
     for problem in args.problems:
         task = TASKS[problem]
         spec = get_task(task).benchmark
@@ -104,14 +102,14 @@ def main() -> None:
             start = time.perf_counter()
             trained, agent_kwargs = 0, {}
             if name == "gcnn":
-                model, _, trained = train_gcnn(task, env_kwargs, args)
+                model, _, trained = train_gcnn(task, train_kwargs, args)
                 gcnn_path = args.out / f"{problem}_gcnn.pt"
                 gcnn_path.parent.mkdir(parents=True, exist_ok=True)
                 model.save(gcnn_path)
             elif name == "revibranch":
                 if gcnn_path is not None:
                     agent_kwargs["pretrained_gcnn"] = str(gcnn_path)
-                env = gym.make(task, **env_kwargs)
+                env = gym.make(task, **train_kwargs)
                 model = make_agent(get_agent(name), env, task, seed=0, agent_kwargs=agent_kwargs)
                 model.learn(args.revibranch_timesteps)
                 trained = args.revibranch_timesteps
@@ -123,11 +121,12 @@ def main() -> None:
                                   eval_seeds=seeds, env_kwargs=env_kwargs, agent_kwargs=agent_kwargs)
             record.save(run_path(args.out, task, name, 0))
             records[name] = record
-            m = {k: np.array([e[k] for e in record.episode_metrics]) for k in SHIFTS}
+            m = {k: np.array([e[k] for e in record.episode_metrics]) for k in (*SHIFTS, "solved")}
             print(f"  {name:<17} nodes {shifted_geometric_mean(m['nodes'], 1):9.1f}  "
                   f"lp_iter {shifted_geometric_mean(m['lp_iterations'], 10):10.1f}  "
-                  f"time {shifted_geometric_mean(m['solving_time'], 1):7.2f} s   "
-                  f"(train {train_time:.0f} s, eval {record.eval_time_s:.0f} s)")
+                  f"time {shifted_geometric_mean(m['solving_time'], 1):7.2f} s  "
+                  f"solved {int(m['solved'].sum())}/{len(m['solved'])}   "
+                  f"(train {train_time:.0f} s, eval {record.eval_time_s:.0f} s)", flush=True)
             if official and not args.no_leaderboard:
                 kind = get_agent(name).kind
                 leaderboard.record([record], kind=kind, directory=args.leaderboard_dir)
@@ -135,7 +134,18 @@ def main() -> None:
 
 
 def summary(records: dict[str, RunRecord]) -> None:
-    sgm = {name: shifted_geometric_mean([e["nodes"] for e in r.episode_metrics], 1.0) for name, r in records.items()}
+    """Nodes relative to the references, on the instances every policy solved (a solve stopped
+    by the time limit has an unfinished tree, so its node count is not comparable; Gasse et al.
+    compare node counts the same way)."""
+    if not records:
+        return
+    solved = np.logical_and.reduce([[e["solved"] == 1.0 for e in r.episode_metrics] for r in records.values()])
+    print(f"  instances solved by every policy: {int(solved.sum())}/{len(solved)}")
+    if not solved.any():
+        return
+    sgm = {name: shifted_geometric_mean(np.array([e["nodes"] for e in r.episode_metrics])[solved], 1.0)
+           for name, r in records.items()}
+    print("  nodes on those (sgm): " + ", ".join(f"{n} {v:.1f}" for n, v in sgm.items()))
     for ref in ("scip-default", "strong-branching"):
         if ref not in sgm:
             continue

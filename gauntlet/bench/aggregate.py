@@ -45,21 +45,35 @@ def stratified_bootstrap_ci(
     return float(low), float(high)
 
 
-def summarize(scores: np.ndarray) -> dict[str, Any]:
-    """Mean, std (over runs of the per-run means), IQM and its 95% CI for a (runs, strata) matrix."""
+def shifted_geometric_mean(values: np.ndarray, shift: float) -> float:
+    """``exp(mean(log(x + s))) - s`` over the finite values: the solver community's average of
+    node counts and times, which neither the few huge trees nor the many tiny ones dominate."""
+    flat = np.asarray(values, dtype=float).ravel()
+    flat = flat[np.isfinite(flat)]
+    if flat.size == 0:
+        return float("nan")
+    return float(np.exp(np.mean(np.log(flat + shift))) - shift)
+
+
+def summarize(scores: np.ndarray, shift: float | None = None) -> dict[str, Any]:
+    """Mean, std (over runs of the per-run means), IQM and its 95% CI for a (runs, strata) matrix;
+    with a ``shift``, also the shifted geometric mean ``sgm`` over every run's episodes."""
     scores = np.atleast_2d(np.asarray(scores, dtype=float))
     with warnings.catch_warnings():
         # An all-NaN metric (e.g. steps to goal when no episode reached it) is reported as None.
         warnings.simplefilter("ignore", RuntimeWarning)
         per_run = np.nanmean(scores, axis=1) if scores.size else np.array([np.nan])
         low, high = stratified_bootstrap_ci(scores)
-        return {
+        out = {
             "mean": _finite_or_none(np.nanmean(per_run)),
             "std": _finite_or_none(np.nanstd(per_run, ddof=1) if per_run.size > 1 else 0.0),
             "iqm": _finite_or_none(iqm(scores)),
             "ci95": [_finite_or_none(low), _finite_or_none(high)],
             "n_runs": int(scores.shape[0]),
         }
+    if shift is not None:
+        out["sgm"] = _finite_or_none(shifted_geometric_mean(scores, shift))
+    return out
 
 
 def normalized_score(value: float, reference_scores: dict[str, float]) -> float | None:

@@ -69,7 +69,8 @@ def protocol(spec: BenchmarkSpec) -> dict[str, Any]:
         "deterministic": True,
         "primary_metric": spec.primary_metric,
         "metrics": [
-            {"name": m.name, "direction": m.direction, "unit": m.unit, "description": m.description}
+            {"name": m.name, "direction": m.direction, "unit": m.unit, "description": m.description,
+             **({"shift": m.shift} if m.shift is not None else {})}
             for m in spec.metrics
         ],
     }
@@ -104,11 +105,12 @@ def run_to_json(run: RunRecord) -> dict[str, Any]:
     return out
 
 
-def results_from_runs(runs: Sequence[dict[str, Any]], metric_names: Iterable[str]) -> dict[str, Any]:
-    """Aggregated statistics per metric, recomputed from the raw runs (the one code path used
-    both to build entries and to check them)."""
+def results_from_runs(runs: Sequence[dict[str, Any]], metrics: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Aggregated statistics per protocol metric (``{"name", "shift"?}``), recomputed from the raw
+    runs (the one code path used both to build entries and to check them)."""
     results = {}
-    for name in metric_names:
+    for metric in metrics:
+        name = metric["name"]
         if name in MO_RUN_METRICS:
             if not all("mo_metrics" in r for r in runs):
                 continue
@@ -120,7 +122,7 @@ def results_from_runs(runs: Sequence[dict[str, Any]], metric_names: Iterable[str
             if len({len(c) for c in columns}) != 1:
                 raise LeaderboardError(f"metric {name!r}: runs have different numbers of episodes")
             matrix = np.array([[np.nan if v is None else v for v in c] for c in columns], dtype=float)
-        results[name] = summarize(matrix)
+        results[name] = summarize(matrix, metric.get("shift"))
     return results
 
 
@@ -149,7 +151,7 @@ def entry_from_runs(
         raise LeaderboardError(f"duplicate train seeds in runs: {[r.train_seed for r in runs]}")
     spec = get_task(first.task).benchmark
     run_json = [run_to_json(r) for r in sorted(runs, key=lambda r: r.train_seed)]
-    results = results_from_runs(run_json, [m.name for m in spec.metrics])
+    results = results_from_runs(run_json, protocol(spec)["metrics"])
     if spec.primary_metric not in results:
         raise LeaderboardError(f"runs do not report the primary metric {spec.primary_metric!r}")
     entry: dict[str, Any] = {
@@ -214,12 +216,12 @@ def validate(board: dict[str, Any], path: str | Path = "<memory>") -> None:
                     f"{path}: invalid field 'entries/{i}/runs/{j}/episode_returns': "
                     "does not match the run's per-episode 'return' metric"
                 )
-        recomputed = results_from_runs(entry["runs"], metric_names)
+        recomputed = results_from_runs(entry["runs"], board["protocol"]["metrics"])
         for name, stat in entry["results"].items():
             if name not in recomputed:
                 raise LeaderboardError(f"{path}: invalid field 'entries/{i}/results/{name}': no run data for it")
-            for field_name in ("mean", "std", "iqm"):
-                if not _close(stat[field_name], recomputed[name][field_name]):
+            for field_name in ("mean", "std", "iqm", "sgm"):
+                if not _close(stat.get(field_name), recomputed[name].get(field_name)):
                     raise LeaderboardError(
                         f"{path}: invalid field 'entries/{i}/results/{name}/{field_name}': "
                         f"{stat[field_name]} does not match {recomputed[name][field_name]} recomputed from its runs"
@@ -344,24 +346,37 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------------- exports
+def ranking_statistic(board: dict[str, Any]) -> str:
+    """``"sgm"`` when the primary metric has a shift (solver statistics), else ``"mean"``."""
+    primary = board["protocol"]["primary_metric"]
+    metric = next(m for m in board["protocol"]["metrics"] if m["name"] == primary)
+    return "sgm" if "shift" in metric else "mean"
+
+
 def ranked(board: dict[str, Any]) -> list[dict[str, Any]]:
-    """Entries sorted best-first on the primary metric's mean (entries without it last)."""
+    """Entries sorted best-first on the primary metric's :func:`ranking_statistic` (entries
+    without it last)."""
     primary = board["protocol"]["primary_metric"]
     direction = next(m["direction"] for m in board["protocol"]["metrics"] if m["name"] == primary)
     sign = -1.0 if direction == "max" else 1.0
+    statistic = ranking_statistic(board)
 
     def key(entry: dict[str, Any]) -> float:
-        mean = entry["results"].get(primary, {}).get("mean")
-        return math.inf if mean is None else sign * mean
+        value = entry["results"].get(primary, {}).get(statistic)
+        return math.inf if value is None else sign * value
 
     return sorted(board["entries"], key=key)
 
 
 def to_markdown(board: dict[str, Any]) -> str:
     primary = board["protocol"]["primary_metric"]
-    others = [m["name"] for m in board["protocol"]["metrics"] if m["name"] != primary]
-    header = ["#", "agent", "kind", "submitter", f"{primary} (mean ± std)", "IQM [95% CI]", *others,
-              "normalized", "train steps", "runs"]
+    metrics = board["protocol"]["metrics"]
+    others = [m["name"] for m in metrics if m["name"] != primary]
+    # Metrics with a shift show their shifted geometric mean, the others their mean.
+    shown = {m["name"]: "sgm" if "shift" in m else "mean" for m in metrics}
+    sgm_columns = [f"{name} (sgm)" for name, stat in shown.items() if stat == "sgm"]
+    header = ["#", "agent", "kind", "submitter", f"{primary} (mean ± std)", "IQM [95% CI]",
+              *[m for m in others if shown[m] == "mean"], *sgm_columns, "normalized", "train steps", "runs"]
     lines = [f"### {board['task']}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for rank, e in enumerate(ranked(board), 1):
         p = e["results"].get(primary, {})
@@ -369,7 +384,8 @@ def to_markdown(board: dict[str, Any]) -> str:
             str(rank), e["agent"], e["kind"], e["submitter"],
             f"{_fmt(p.get('mean'))} ± {_fmt(p.get('std'))}",
             f"{_fmt(p.get('iqm'))} [{_fmt(p.get('ci95', [None])[0])}, {_fmt(p.get('ci95', [None, None])[1])}]",
-            *[_fmt(e["results"].get(m, {}).get("mean")) for m in others],
+            *[_fmt(e["results"].get(m, {}).get("mean")) for m in others if shown[m] == "mean"],
+            *[_fmt(e["results"].get(m, {}).get("sgm")) for m, stat in shown.items() if stat == "sgm"],
             _fmt(e.get("normalized_score")), str(e["train_timesteps"]), str(len(e["runs"])),
         ]
         lines.append("| " + " | ".join(cells) + " |")

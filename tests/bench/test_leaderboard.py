@@ -117,3 +117,39 @@ def test_normalized_score_follows_the_protocol_reference_scores(tmp_path):
     path.write_text(json.dumps(board))
     with pytest.raises(leaderboard.LeaderboardError, match=r"entries/0/normalized_score"):
         leaderboard.load(path)
+
+
+MILP_TASK = "gauntlet/MILPBranching-SetCover-v0"
+
+
+def make_milp_run(agent: str, nodes: list[float]) -> RunRecord:
+    seeds = get_task(MILP_TASK).benchmark.eval_seeds(official=True)
+    nodes = (nodes * len(seeds))[: len(seeds)]
+    return RunRecord(
+        task=MILP_TASK, agent=agent, train_seed=0, train_timesteps=0, eval_seeds=seeds,
+        episode_returns=[-n for n in nodes],
+        episode_metrics=[{"nodes": n, "lp_iterations": 10.0 * n, "solving_time": 1.0, "gap": 0.0} for n in nodes],
+        train_time_s=0.0, eval_time_s=1.0, wall_time_s=1.0, steps_per_s=None,
+        versions={"gauntlet": "test"}, command="pytest",
+    )
+
+
+def test_shifted_metrics_report_and_rank_by_shifted_geometric_mean(tmp_path):
+    # Mean favours "steady" (100 < 250.5), the shifted geometric mean favours "skewed":
+    # sqrt(2 * 500) - 1 = 30.6 < 100.
+    path = leaderboard.record([make_milp_run("steady", [100.0])], kind="baseline", directory=tmp_path)
+    leaderboard.record([make_milp_run("skewed", [1.0, 499.0])], kind="baseline", directory=tmp_path)
+    board = leaderboard.load(path)
+    shifts = {m["name"]: m.get("shift") for m in board["protocol"]["metrics"]}
+    assert shifts == {"nodes": 1.0, "lp_iterations": 10.0, "solving_time": 1.0, "solved": None}
+    skewed = next(e for e in board["entries"] if e["agent"] == "skewed")
+    assert skewed["results"]["nodes"]["sgm"] == pytest.approx(np.sqrt(2.0 * 500.0) - 1.0)
+    assert skewed["results"]["nodes"]["mean"] == pytest.approx(250.0)
+    assert [e["agent"] for e in leaderboard.ranked(board)] == ["skewed", "steady"]
+    assert "nodes (sgm)" in leaderboard.to_markdown(board)
+
+    board["entries"][0]["results"]["nodes"]["sgm"] = 1.0
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(board))
+    with pytest.raises(leaderboard.LeaderboardError, match=r"results/nodes/sgm"):
+        leaderboard.load(tampered)

@@ -541,9 +541,11 @@ def most_fractional_column(variable_features: np.ndarray, candidates: np.ndarray
 
 
 def episode_metrics(rewards: np.ndarray, infos: list[dict]) -> dict[str, float]:
-    """Final SCIP statistics of one episode: nodes, LP iterations, solving time, gap."""
+    """Final SCIP statistics of one episode: nodes, LP iterations, solving time, gap, and
+    ``solved`` (1 when SCIP proved optimality or infeasibility before a limit stopped it)."""
     last = infos[-1] if infos else {}
     return {
+        "solved": float(last.get("status") in TERMINAL_STATUSES),
         "nodes": float(last.get("nodes", math.nan)),
         "lp_iterations": float(last.get("lp_iterations", math.nan)),
         "solving_time": float(last.get("solving_time", math.nan)),
