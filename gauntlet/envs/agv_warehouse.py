@@ -248,7 +248,7 @@ class AGVWarehouseEnv(gym.Env):
     def dynamic_obstacles(self) -> np.ndarray:
         """(K, 2) current centres of the moving obstacles."""
         k = len(self.episode.lanes) if self.episode is not None else 0
-        return self.sim.obstacle_positions()[0, :k]
+        return self.sim.obstacle_positions()[0, :k].copy()
 
     def _info(self, collided: bool = False, reached: bool = False) -> dict[str, Any]:
         return {
@@ -261,7 +261,7 @@ class AGVWarehouseEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        episode = geo.sample_episode(self.np_random, self.scene, self.fixed_layout, self.min_goal_distance)
+        episode = geo.sample_episodes([self.np_random], self.scene, self.fixed_layout, self.min_goal_distance)[0]
         self.episode = episode_start(options, episode.layout, episode)
         self.sim.load(0, self.episode)
         self._done = False

@@ -7,7 +7,8 @@ Same dynamics, observations, rewards and episode ends as
 ``gymnasium.vector.SyncVectorEnv``: ``reset(seed=s)`` seeds copy ``i`` with ``s + i``, and a
 finished copy is reset on the next ``step`` (``AutoresetMode.NEXT_STEP``: that step returns the
 reset observation with reward 0 and both flags ``False``), so the two match step for step.
-Only episode sampling at reset loops over copies in Python.
+Copies that reset together sample their episodes together; only the random draws and copying
+each episode into the batch loop over copies in Python.
 
 Build it with ``gym.make_vec("gauntlet/AGVWarehouse-v0", num_envs=N,
 vectorization_mode="vector_entry_point")``.
@@ -69,9 +70,13 @@ class AGVWarehouseVectorEnv(VectorEnv):
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         self._started = False
 
-    def _new_episode(self, i: int, options: dict | None = None) -> None:
-        episode = geo.sample_episode(self._rngs[i], self.scene, self.fixed_layout, self.min_goal_distance)
-        self.sim.load(i, episode_start(options, episode.layout, episode))
+    def _new_episodes(self, copies: np.ndarray, options: dict | None = None) -> None:
+        if not len(copies):
+            return
+        rngs = [self._rngs[i] for i in copies]
+        episodes = geo.sample_episodes(rngs, self.scene, self.fixed_layout, self.min_goal_distance)
+        for i, episode in zip(copies.tolist(), episodes):
+            self.sim.load(i, episode_start(options, episode.layout, episode))
 
     def _info(self, collided: np.ndarray, reached: np.ndarray) -> dict[str, Any]:
         every = np.ones(self.num_envs, dtype=bool)
@@ -91,10 +96,11 @@ class AGVWarehouseVectorEnv(VectorEnv):
         mask = options.pop("reset_mask", np.ones(self.num_envs, dtype=bool))
         if np.shape(mask) != (self.num_envs,):
             raise ValueError(f"options['reset_mask'] must have shape ({self.num_envs},), got {np.shape(mask)}")
-        for i in np.flatnonzero(mask):
+        copies = np.flatnonzero(mask)
+        for i in copies:
             if seeds[i] is not None or self._rngs[i] is None:
                 self._rngs[i], _ = seeding.np_random(seeds[i])
-            self._new_episode(int(i), options)
+        self._new_episodes(copies, options)
         self._autoreset[mask] = False
         self._started = True
         none = np.zeros(self.num_envs, dtype=bool)
@@ -109,8 +115,7 @@ class AGVWarehouseVectorEnv(VectorEnv):
         terminated = collided | reached
         truncated = ~terminated & (self.sim.steps >= self.max_steps)
         restart = np.flatnonzero(self._autoreset)
-        for i in restart:
-            self._new_episode(int(i))
+        self._new_episodes(restart)
         rewards[restart] = 0.0
         for flags in (terminated, truncated, collided, reached):
             flags[restart] = False

@@ -139,15 +139,54 @@ def test_lidar_is_capped_at_range_and_rotates_with_heading():
 
 
 def test_ray_cast_against_a_disc():
-    # origin (0, 0) looking along +x; disc of radius 0.35 centred at (3, 0.2):
-    # t = 3 - sqrt(0.35^2 - 0.2^2)
+    # origin (0, 0) looking along +x in the world [-10, 10]^2; disc of radius 0.35 centred at (3, 0.2):
+    # t = 3 - sqrt(0.35^2 - 0.2^2). Mirrored behind the origin it is missed and the wall at 10 is hit.
     inv = np.array([[[1.0]], [[1e12]]], dtype=np.float32)
-    world = np.array([[[-10.0]], [[-10.0]], [[10.0]], [[10.0]]], dtype=np.float32)
-    discs = np.array([[[3.0]], [[0.2]]])
-    dist = geo.ray_cast(inv, world, discs, np.array([[0.35]]), np.array([[[1.0]], [[0.0]]]), geo.Workspace())
-    assert dist[0, 0] == pytest.approx(3 - math.sqrt(0.35**2 - 0.2**2), abs=1e-6)
-    behind = geo.ray_cast(inv, world, -discs, np.array([[0.35]]), np.array([[[1.0]], [[0.0]]]), geo.Workspace())
-    assert behind[0, 0] == pytest.approx(10.0)
+    directions = np.array([[[1.0]], [[0.0]]], dtype=np.float32)
+    world = np.array([[-10.0], [-10.0], [10.0], [10.0]], dtype=np.float32)
+
+    def cast(cx, cy):
+        discs = (np.array([cx]), np.array([cy]), np.array([cx * cx + cy * cy]), np.array([0.35]))
+        return geo.ray_cast(inv, world, geo.Workspace(), discs=discs, directions=directions)[0, 0]
+
+    assert cast(3.0, 0.2) == pytest.approx(3 - math.sqrt(0.35**2 - 0.2**2), abs=1e-6)
+    assert cast(-3.0, -0.2) == pytest.approx(10.0)
+
+
+def test_ray_cast_groups_pairs_by_origin():
+    # two origins looking along +x: origin 0 has the world [-10, 10]^2 and a shelf 2 m ahead,
+    # origin 1 only its world [-1, 1]^2; a disc 4 m ahead belongs to origin 1 but is beyond its wall
+    inv = np.array([[[1.0], [1.0]], [[1e12], [1e12]]], dtype=np.float32)
+    directions = np.array([[[1.0], [1.0]], [[0.0], [0.0]]], dtype=np.float32)
+    shelves = np.array([[2.0], [-1.0], [3.0], [1.0]], dtype=np.float32)
+    world = np.array([[-10.0, -1.0], [-10.0, -1.0], [10.0, 1.0], [10.0, 1.0]], dtype=np.float32)
+    counts = np.array([1, 0])
+    work = geo.Workspace()
+    assert geo.ray_cast(inv, shelves, work, counts, world)[:, 0] == pytest.approx([2.0, 1.0])
+    discs = (np.array([4.0]), np.array([0.0]), np.array([16.0]), np.array([0.35]))
+    with_disc = geo.ray_cast(inv, shelves, work, counts, world, discs, np.array([0, 1]), directions)
+    assert with_disc[:, 0] == pytest.approx([2.0, 1.0])
+
+
+@pytest.mark.parametrize("scene", ["complex-static", "complex-dynamic"])
+def test_batched_lidar_casts_only_nearby_shelves_without_changing_a_beam(scene):
+    # the batch prunes shelves and discs beyond the lidar range; a single robot casts against all
+    n = 64
+    rng = np.random.default_rng(3)
+    batch = geo.WarehouseBatch(n, 24, 3.0)
+    episodes = geo.sample_episodes([np.random.default_rng(s) for s in range(n)], scene, None, 2.0)
+    singles = []
+    for i, episode in enumerate(episodes):
+        batch.load(i, episode)
+        free = np.argwhere(~episode.layout.grid)
+        iy, ix = free[rng.integers(len(free))]
+        batch.pose[i] = (ix + rng.uniform(), iy + rng.uniform(), rng.uniform(-np.pi, np.pi))
+        batch.steps[i] = rng.integers(100)
+        single = geo.WarehouseBatch(1, 24, 3.0)
+        single.load(0, episode)
+        single.pose[0], single.steps[0] = batch.pose[i], batch.steps[i]
+        singles.append(single.lidar()[0])
+    assert np.array_equal(batch.lidar(), np.array(singles))
 
 
 # ------------------------------------------------------------------ collisions
