@@ -158,9 +158,10 @@ class MECOffloadingVectorEnv(VectorEnv):
         return a
 
     def _obs(self) -> np.ndarray:
-        obs = self.core.observe().reshape(self.num_envs, -1)
+        core = self.core
+        obs = core.observe(np.empty((self.num_envs, *self.single_observation_space.shape), dtype=np.float32))
         if self.preference_in_obs:
-            obs = np.concatenate([obs, self.weights.astype(np.float32)], axis=1)
+            obs[:, core.n_servers * core.row_features :] = self.weights
         return obs
 
     def _infos(self, reward: np.ndarray, delay: np.ndarray, energy: np.ndarray, size: np.ndarray) -> dict[str, Any]:

@@ -149,6 +149,38 @@ def test_batched_and_scalar_paths_agree_under_heavy_sharing():
     assert singles[0].core.observe()[0, 1, 3] > 3  # tasks really share the edge
 
 
+def test_batched_and_scalar_paths_agree_with_slow_uploads_over_full_episodes():
+    # Default uplinks: cloud uploads take thousands of seconds and slow edge uploads tens, so
+    # the scalar path's deferred ("far") uploads come near and join mid-episode. Reading the
+    # state arrays of one single env every step must not change its trajectory either.
+    kwargs = dict(context="test", n_edges=None)
+    vec = MECOffloadingVectorEnv(num_envs=2, **kwargs)
+    singles = [MOMECOffloadingEnv(**kwargs) for _ in range(2)]
+    obs, infos = vec.reset(seed=31)
+    for i, env in enumerate(singles):
+        np.testing.assert_array_equal(env.reset(seed=31 + i)[0], obs[i])
+    rng = np.random.default_rng(3)
+    slow_uploads_done = 0
+    for step in range(201):  # two episodes and the autoreset step between them
+        actions = np.array([rng.choice(np.flatnonzero(m)) for m in infos["action_mask"]])
+        obs, _, _, _, infos = vec.step(actions)
+        for i, env in enumerate(singles):
+            if step == 100:  # the vector env's autoreset step
+                np.testing.assert_array_equal(env.reset()[0], obs[i])
+                continue
+            o, r, _, _, _ = env.step(int(actions[i]))
+            np.testing.assert_array_equal(o, obs[i])
+            np.testing.assert_array_equal(r, infos["reward_vector"][i])
+        core = singles[0].core
+        for name in ("phase", "server", "remaining", "upload_left", "t", "served", "head_size", "head_user"):
+            np.testing.assert_array_equal(getattr(core, name)[0], getattr(vec.core, name)[0], err_msg=name)
+        if step == 99:
+            k = np.arange(core.served[0])
+            upload_s = core.size[0, k] / core.rate[0, core.server[0, k], core.user[0, k]]
+            slow_uploads_done = int(((upload_s > 2.0) & (core.phase[0, k] >= 2)).sum())
+    assert slow_uploads_done > 0
+
+
 def test_vector_env_rejects_masked_and_malformed_actions():
     envs = MECOffloadingVectorEnv(num_envs=2, n_edges=2, **SHORT)
     envs.reset(seed=0)
@@ -331,3 +363,23 @@ def test_server_estimates_equal_the_charged_delay_and_energy():
         _, _, _, _, info = copy.deepcopy(env).step(a)
         assert info["delay"] == pytest.approx(delay[a], rel=1e-12)
         assert info["energy"] == pytest.approx(energy[a], rel=1e-12)
+
+
+def test_single_env_state_arrays_follow_the_steps_and_direct_edits():
+    # The single env steps Python lists and writes the state arrays only when they are read;
+    # reading them must not change the trajectory, and sync_from_arrays() takes edits back.
+    kwargs = dict(context="fixed", n_edges=2, tx_power_w=1.0, **SHORT)
+    a, b = MOMECOffloadingEnv(**kwargs), MOMECOffloadingEnv(**kwargs)
+    a.reset(seed=4)
+    b.reset(seed=4)
+    for step in range(6):
+        assert a.core.t[0] == step  # reads (and so writes) a's arrays, never b's
+        np.testing.assert_array_equal(a.step(1)[0], b.step(1)[0])
+    b.core.sync_from_arrays()  # no edit: nothing changes
+    np.testing.assert_array_equal(a.step(2)[0], b.step(2)[0])
+    executing = b.core.phase[0] == 2
+    assert executing.any()
+    b.core.remaining[0, executing] = 1.0  # every executing task about to finish
+    b.core.sync_from_arrays()
+    b.step(0)
+    assert not (b.core.phase[0] == 2)[executing].any()
