@@ -10,8 +10,10 @@ instances; ``revibranch`` is trained for ``--revibranch-timesteps`` decisions, i
 warm-started from the trained GCNN. Printed per class: shifted geometric means of nodes
 (shift 1), LP iterations (shift 10) and solving time (shift 1 s), how many instances finished
 within the protocol's time limit, and nodes relative to SCIP default and to strong branching on
-the instances every policy solved. Run records go to ``--out``, leaderboard
-entries to ``--leaderboard-dir`` (only for the official seeds and default env kwargs).
+the instances every policy solved. Run records go to ``--out``, leaderboard entries to
+``--leaderboard-dir`` (only for the official seeds and default env kwargs); the summary also
+reads the records that earlier invocations left in ``--out``, so the policies of a class can
+be run in separate (parallel) invocations.
 
     python scripts/reproduce_branching.py                         # all classes, train size (hours on a CPU)
     python scripts/reproduce_branching.py --problems setcover --size small \\
@@ -130,6 +132,11 @@ def main() -> None:
             if official and not args.no_leaderboard:
                 kind = get_agent(name).kind
                 leaderboard.record([record], kind=kind, directory=args.leaderboard_dir)
+        for name in (*BASELINES, *AGENTS):
+            path = run_path(args.out, task, name, 0)
+            if name not in records and path.exists():
+                print(f"  {name}: from the run record of an earlier invocation ({path})")
+                records[name] = RunRecord.load(path)
         summary(records)
 
 
