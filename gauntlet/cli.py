@@ -249,13 +249,17 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 def _board_table(board: dict) -> Table:
     """The primary metric of every entry, best first (``export`` gives every metric)."""
-    from gauntlet.bench.leaderboard import ranked
+    from gauntlet.bench.leaderboard import ranked, ranking_statistic
 
     primary = board["protocol"]["primary_metric"]
     table = Table(title=f"{board['task']} ({primary})")
     table.add_column("#", justify="right")
     table.add_column("agent", no_wrap=True)
-    for col in ("kind", "submitter", "mean ± std", "IQM [95% CI]", "normalized", "train steps", "runs"):
+    # Solver statistics (metrics with a shift) rank on their shifted geometric mean: show it.
+    sgm = ranking_statistic(board) == "sgm"
+    columns = ("kind", "submitter", *(("shifted geo. mean",) if sgm else ()), "mean ± std", "IQM [95% CI]",
+               "normalized", "train steps", "runs")
+    for col in columns:
         table.add_column(col, justify="left" if col in ("kind", "submitter") else "right")
     for rank, entry in enumerate(ranked(board), 1):
         stat = entry["results"].get(primary, {})
@@ -263,6 +267,7 @@ def _board_table(board: dict) -> Table:
         norm = entry.get("normalized_score")
         table.add_row(
             str(rank), entry["agent"], entry["kind"], entry["submitter"],
+            *((_num(stat.get("sgm")),) if sgm else ()),
             f"{_num(stat.get('mean'))} ± {_num(stat.get('std'))}",
             f"{_num(stat.get('iqm'))} [{_num(low)}, {_num(high)}]",
             "–" if norm is None else f"{norm:.2f}", f"{entry['train_timesteps']:,}", str(len(entry["runs"])),
