@@ -1,5 +1,6 @@
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,12 @@ def test_leaderboard_show_validate_export(tmp_path, capsys):
     path.write_text(json.dumps(board))
     assert main(["leaderboard", "validate", str(path)]) == 2
     assert "LotSizing-15x5-v0.json" in capsys.readouterr().out
+
+
+def test_leaderboard_show_ranks_solver_boards_by_shifted_geometric_mean(capsys):
+    # The official MILP board stores nodes with a shift: the view shows the sgm next to the mean.
+    boards = Path(__file__).resolve().parents[1] / "leaderboards"
+    assert main(["leaderboard", "show", "gauntlet/MILPBranching-SetCover-v0", "--dir", str(boards)]) == 0
+    out = capsys.readouterr().out
+    assert "shifted geo. mean" in out
+    assert out.index("scip-default") < out.index("random")
