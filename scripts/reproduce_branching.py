@@ -47,7 +47,6 @@ TASKS = {
 }
 BASELINES = ("scip-default", "pseudocost", "most-fractional", "random", "strong-branching")
 AGENTS = ("gcnn", "revibranch")
-SHIFTS = {"nodes": 1.0, "lp_iterations": 10.0, "solving_time": 1.0}
 
 
 def parse_args() -> argparse.Namespace:
@@ -95,6 +94,8 @@ def main() -> None:
     for problem in args.problems:
         task = TASKS[problem]
         spec = get_task(task).benchmark
+        # the shifts the task's leaderboard uses for its shifted geometric means
+        shifts = {m.name: m.shift for m in spec.metrics if m.shift is not None}
         seeds = spec.eval_seeds(official=True)[: args.instances] if args.instances else spec.eval_seeds(official=True)
         official = seeds == spec.eval_seeds(official=True) and not env_kwargs
         print(f"\n== {task} size={args.size} instances={len(seeds)} (seeds {seeds[0]}..{seeds[-1]})")
@@ -123,11 +124,11 @@ def main() -> None:
                                   eval_seeds=seeds, env_kwargs=env_kwargs, agent_kwargs=agent_kwargs)
             record.save(run_path(args.out, task, name, 0))
             records[name] = record
-            m = {k: np.array([e[k] for e in record.episode_metrics]) for k in (*SHIFTS, "solved")}
-            print(f"  {name:<17} nodes {shifted_geometric_mean(m['nodes'], 1):9.1f}  "
-                  f"lp_iter {shifted_geometric_mean(m['lp_iterations'], 10):10.1f}  "
-                  f"time {shifted_geometric_mean(m['solving_time'], 1):7.2f} s  "
-                  f"solved {int(m['solved'].sum())}/{len(m['solved'])}   "
+            sgm = {k: shifted_geometric_mean([e[k] for e in record.episode_metrics], shift) for k, shift in shifts.items()}
+            solved = np.array([e["solved"] for e in record.episode_metrics])
+            print(f"  {name:<17} nodes {sgm['nodes']:9.1f}  lp_iter {sgm['lp_iterations']:10.1f}  "
+                  f"time {sgm['solving_time']:7.2f} s  "
+                  f"solved {int(solved.sum())}/{len(solved)}   "
                   f"(train {train_time:.0f} s, eval {record.eval_time_s:.0f} s)", flush=True)
             if official and not args.no_leaderboard:
                 kind = get_agent(name).kind
@@ -137,10 +138,10 @@ def main() -> None:
             if name not in records and path.exists():
                 print(f"  {name}: from the run record of an earlier invocation ({path})")
                 records[name] = RunRecord.load(path)
-        summary(records)
+        summary(records, shifts["nodes"])
 
 
-def summary(records: dict[str, RunRecord]) -> None:
+def summary(records: dict[str, RunRecord], node_shift: float) -> None:
     """Nodes relative to the references, on the instances every policy solved (a solve stopped
     by the time limit has an unfinished tree, so its node count is not comparable; Gasse et al.
     compare node counts the same way)."""
@@ -150,7 +151,7 @@ def summary(records: dict[str, RunRecord]) -> None:
     print(f"  instances solved by every policy: {int(solved.sum())}/{len(solved)}")
     if not solved.any():
         return
-    sgm = {name: shifted_geometric_mean(np.array([e["nodes"] for e in r.episode_metrics])[solved], 1.0)
+    sgm = {name: shifted_geometric_mean(np.array([e["nodes"] for e in r.episode_metrics])[solved], node_shift)
            for name, r in records.items()}
     print("  nodes on those (sgm): " + ", ".join(f"{n} {v:.1f}" for n, v in sgm.items()))
     for ref in ("scip-default", "strong-branching"):
