@@ -34,6 +34,7 @@ import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 
 import gauntlet  # noqa: E402,F401  (registers the env ids)
+from gauntlet.agents.gcnn import GCNNImitation, load_samples  # noqa: E402
 from gauntlet.bench import leaderboard  # noqa: E402
 from gauntlet.bench.aggregate import shifted_geometric_mean  # noqa: E402
 from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run_path  # noqa: E402
@@ -61,6 +62,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--gcnn-data", nargs="*", type=Path, default=[], help="sample files from collect_strong_branching.py")
     p.add_argument("--gcnn-samples", type=int, default=2000, help="states to collect when no --gcnn-data is given")
     p.add_argument("--gcnn-epochs", type=int, default=20)
+    p.add_argument("--gcnn-minutes", type=float, default=None,
+                   help="stop GCNN training after the first epoch that ends past this wall-clock budget")
+    p.add_argument("--gcnn-model", type=Path, default=None,
+                   help="a saved GCNN (GCNNImitation.save) to evaluate instead of training one")
     p.add_argument("--revibranch-timesteps", type=int, default=2000)
     p.add_argument("--out", type=Path, default=Path("runs/reproduce_branching"))
     p.add_argument("--leaderboard-dir", type=Path, default=Path("leaderboards"))
@@ -69,7 +74,6 @@ def parse_args() -> argparse.Namespace:
 
 
 def train_gcnn(task: str, env_kwargs: dict, args: argparse.Namespace) -> tuple[Any, dict[str, float], int]:
-    from gauntlet.agents.gcnn import load_samples
 
     env = gym.make(task, **env_kwargs)
     agent = make_agent(get_agent("gcnn"), env, task, seed=0, agent_kwargs={"n_epochs": args.gcnn_epochs})
@@ -78,7 +82,9 @@ def train_gcnn(task: str, env_kwargs: dict, args: argparse.Namespace) -> tuple[A
     else:
         samples = agent.collect(env, args.gcnn_samples, seed=0)
     train, valid = agent.split(samples)
-    agent.fit(train, valid)
+    deadline = None if args.gcnn_minutes is None else time.perf_counter() + 60.0 * args.gcnn_minutes
+    agent.fit(train, valid, callback=lambda stats: deadline is None or time.perf_counter() < deadline)
+    agent.num_timesteps = len(samples)
     env.close()
     held_out = agent.evaluate(valid)
     print(f"  gcnn: {len(train)} training / {len(valid)} held-out states "
@@ -104,12 +110,18 @@ def main() -> None:
         for name in args.agents:
             start = time.perf_counter()
             trained, agent_kwargs = 0, {}
-            if name == "gcnn":
+            if name == "gcnn" and args.gcnn_model is not None:
+                model = GCNNImitation.load(args.gcnn_model)
+                trained, gcnn_path = model.num_timesteps, args.gcnn_model
+            elif name == "gcnn":
                 model, _, trained = train_gcnn(task, train_kwargs, args)
                 gcnn_path = args.out / f"{problem}_gcnn.pt"
                 gcnn_path.parent.mkdir(parents=True, exist_ok=True)
                 model.save(gcnn_path)
             elif name == "revibranch":
+                gcnn_path = gcnn_path or args.gcnn_model
+                if gcnn_path is None and (args.out / f"{problem}_gcnn.pt").exists():
+                    gcnn_path = args.out / f"{problem}_gcnn.pt"
                 if gcnn_path is not None:
                     agent_kwargs["pretrained_gcnn"] = str(gcnn_path)
                 env = gym.make(task, **train_kwargs)

@@ -12,8 +12,9 @@ ReLU layers); one half-convolution columns -> rows, then one rows -> columns, ea
 
 ``f`` = LayerNorm -> ReLU -> Linear and ``g`` a two-layer ReLU MLP; a two-layer head gives
 one logit per column; the policy is the softmax over the branching candidates. Trained by
-cross-entropy against the expert's choice (Adam, lr 1e-3). Evaluation: top-1 / top-5
-agreement with strong branching on held-out states.
+cross-entropy against the expert's choice (Adam, lr 1e-3). Evaluation, as in Gasse et al.'s
+code: top-1 / top-5 agreement with strong branching on held-out states, where a prediction
+agrees when its expert score equals the best one (ties count).
 
 What differs: the expert is our full strong branching (product score, ties to the first
 candidate) queried at every node, and the behaviour policy during collection is the expert
@@ -21,6 +22,9 @@ itself with probability ``expert_probability`` and SCIP's pseudocost rule otherw
 et al. run SCIP's relpscost and query the expert at random nodes); the features are
 :mod:`gauntlet.envs.milp_branching.observation`'s (Ecole-style); no prenorm pre-training;
 early stopping on the held-out loss is replaced by keeping the best held-out-accuracy epoch;
+the loss credits every tied best candidate (``-log`` of their total probability, not of the
+first one's) and states where all candidates tie are skipped in training (they carry no
+gradient);
 the last linear layer of each message function is applied after the sum over neighbours
 (mathematically identical, much cheaper on CPU).
 
@@ -102,6 +106,22 @@ def load_samples(path: str | os.PathLike) -> list[Sample]:
             data["scores"][c0:c1], int(data["groups"][i]),
         ))
     return out
+
+
+def best_candidates(sample: Sample) -> np.ndarray:
+    """Mask of the candidates with the expert's best score (the labelled choice alone when the
+    scores are unknown). Ties are common: e.g. every candidate whose children are both infeasible."""
+    scores = sample.scores
+    if scores is None or np.isnan(scores).all():
+        mask = np.zeros(len(sample.candidates), dtype=bool)
+        mask[sample.target] = True
+        return mask
+    return scores == np.nanmax(scores)
+
+
+def is_informative(sample: Sample) -> bool:
+    """Whether imitation can learn from the sample: labelled, and not every candidate is best."""
+    return sample.target >= 0 and not best_candidates(sample).all()
 
 
 @dataclass
@@ -268,13 +288,13 @@ class GCNNImitation:
     def _loss_acc(self, batch: Sequence[Sample]) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
         g = collate(batch, self.device)
         logits = candidate_softmax_targets(g, self.policy(g))
-        targets = torch.as_tensor([s.target for s in batch], device=self.device)
-        loss = nn.functional.cross_entropy(logits, targets)
+        best = torch.as_tensor(np.stack([np.pad(best_candidates(s), (0, logits.shape[1] - len(s.candidates)))
+                                         for s in batch]), device=self.device)
+        # every candidate the expert scores best is a correct answer: maximise their total probability
+        loss = (torch.logsumexp(logits, 1) - torch.logsumexp(logits.masked_fill(~best, -torch.inf), 1)).mean()
         k = min(5, logits.shape[1])
-        topk = logits.topk(k, dim=1).indices
-        top1 = (topk[:, 0] == targets).cpu().numpy()
-        top5 = (topk == targets[:, None]).any(1).cpu().numpy()
-        return loss, top1, top5
+        topk_best = best.gather(1, logits.topk(k, dim=1).indices)
+        return loss, topk_best[:, 0].cpu().numpy(), topk_best.any(1).cpu().numpy()
 
     def evaluate(self, samples: Sequence[Sample], batch_size: int = 64) -> dict[str, float]:
         """Cross-entropy and top-1 / top-5 agreement with the expert on labelled samples."""
@@ -295,7 +315,7 @@ class GCNNImitation:
     def fit(self, train: Sequence[Sample], valid: Sequence[Sample] = (), n_epochs: int | None = None,
             callback: Callable[[dict[str, float]], bool | None] | None = None) -> "GCNNImitation":
         """Minibatch Adam on the cross-entropy; keeps the parameters of the best held-out epoch."""
-        train = [s for s in train if s.target >= 0]
+        train = [s for s in train if is_informative(s)]
         best, best_state = -1.0, None
         for epoch in range(self.n_epochs if n_epochs is None else n_epochs):
             self.policy.train()

@@ -5,7 +5,9 @@
 - ``PseudocostAgent``: argmax of SCIP's pseudocost product score (``env.candidate_scores("pseudocost")``).
 - ``MostFractionalAgent``: argmax of ``min(f, 1 - f)`` over the candidates, ``f`` the fractional
   part of the LP value (observation feature ``solution_frac``); first candidate on ties.
-- ``StrongBranchingAgent``: full strong branching, argmax of the product score
+- ``StrongBranchingAgent``: vanilla full strong branching as in Gasse et al. (2019): a
+  candidate whose children are both infeasible, else the best feasible-child gain among
+  candidates with one infeasible child, else the best product score
   ``max(down_gain, 1e-6) * max(up_gain, 1e-6)`` (``env.candidate_scores("strong")``).
 - Random: the generic ``gauntlet.baselines.random.RandomAgent`` samples from ``info["action_mask"]``.
 

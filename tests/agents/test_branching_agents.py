@@ -9,7 +9,9 @@ from gauntlet.agents.gcnn import (  # noqa: E402
     GCNNImitation,
     HalfConvolution,
     Sample,
+    best_candidates,
     collate,
+    is_informative,
     load_samples,
     save_samples,
 )
@@ -18,11 +20,13 @@ from gauntlet.agents.revibranch import ReviBranch, depth_encoding, revive  # noq
 
 
 def fake_sample(rng, n_vars=7, n_rows=4, n_edges=12, n_cands=3, target=1, group=0):
+    scores = rng.random(n_cands)
+    scores[target] = 2.0  # the expert's choice has the best score
     return Sample(
         rng.standard_normal((n_vars, 19)).astype(np.float32), rng.standard_normal((n_rows, 5)).astype(np.float32),
         np.stack([rng.integers(0, n_rows, n_edges), rng.integers(0, n_vars, n_edges)]),
         rng.standard_normal((n_edges, 1)).astype(np.float32), rng.choice(n_vars, n_cands, replace=False),
-        target, rng.random(n_cands), group,
+        target, scores, group,
     )
 
 
@@ -60,6 +64,41 @@ def test_gcnn_training_steps_reduce_the_loss_on_a_fixed_batch():
     after = agent.evaluate(samples)
     assert after["loss"] < before
     assert 0.0 <= after["acc@1"] <= after["acc@5"] <= 1.0
+
+
+class FixedLogits(torch.nn.Module):
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = torch.tensor(logits)
+
+    def forward(self, g):
+        return self.logits
+
+
+def test_tied_best_candidates_all_count_as_agreement():
+    rng = np.random.default_rng(2)
+    sample = fake_sample(rng, n_cands=4, target=0)
+    sample.scores = np.array([2.0, 0.5, 2.0, 1.0])  # both children infeasible for candidates 0 and 2
+    assert best_candidates(sample).tolist() == [True, False, True, False]
+    agent = GCNNImitation(None, seed=0)
+    agent.policy = FixedLogits([0.5, -1.0, -1.0, 0.0])  # top-1: candidate 0
+    sample.scores = np.array([1.0, 0.5, 2.0, 2.0])
+    assert agent.evaluate([sample])["acc@1"] == 0.0
+    sample.scores = np.array([2.0, 0.5, 1.0, 2.0])
+    result = agent.evaluate([sample])
+    assert result["acc@1"] == 1.0 and result["acc@5"] == 1.0
+    p = np.exp([0.5, -1.0, -1.0, 0.0]) / np.exp([0.5, -1.0, -1.0, 0.0]).sum()
+    np.testing.assert_allclose(result["loss"], -np.log(p[0] + p[3]), rtol=1e-5)
+
+
+def test_samples_where_every_candidate_ties_are_not_trained_on():
+    rng = np.random.default_rng(3)
+    sample = fake_sample(rng, n_cands=3)
+    assert is_informative(sample)
+    sample.scores = np.full(3, 2.0)
+    assert not is_informative(sample)
+    sample.scores, sample.target = np.array([1.0, 0.0, 0.0]), -1
+    assert not is_informative(sample)
 
 
 def test_gcnn_collect_predict_save_load(cycles_env, tmp_path):

@@ -1,6 +1,7 @@
 import subprocess
 import sys
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from gauntlet.envs.milp_branching import (  # noqa: E402
     episode_metrics,
     most_fractional_column,
     solve_inline,
+    strong_branching_scores,
 )
 from gauntlet.envs.milp_branching.instances import (  # noqa: E402
     SIZES,
@@ -318,7 +320,10 @@ def test_candidate_scores(cycles_file):
     for kind in ("strong", "pseudocost"):
         scores = env.candidate_scores(kind)
         assert scores.shape == (env.max_vars,)
-        assert np.all(np.isfinite(scores[:20]) | np.isposinf(scores[:20]))
+        assert np.all(np.isfinite(scores[:20]))
+        if kind == "strong":  # the encoded preference order (see strong_branching_scores)
+            cand = scores[obs["candidates"][: int(obs["sizes"][3])]]
+            assert np.all((cand >= 0.0) & (cand <= 2.0))
     with pytest.raises(ValueError, match="kind='best'"):
         env.candidate_scores("best")
     env.close()
@@ -346,3 +351,42 @@ def test_registered_ids_build_and_import_stays_light():
     code = "import sys, gauntlet; print('pyscipopt' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+class _FakeStrongBranchingModel:
+    """Stands in for SCIP at a node with LP value 10: (down, up, down_inf, up_inf, lperror) per variable."""
+
+    def __init__(self, results):
+        self.results = results
+
+    def getLPObjVal(self):
+        return 10.0
+
+    def startStrongbranch(self):
+        pass
+
+    def endStrongbranch(self):
+        pass
+
+    def getVarStrongbranch(self, var, itlim, idempotent):
+        down, up, down_inf, up_inf, lperror = self.results[var]
+        return down, up, True, True, down_inf, up_inf, False, False, lperror
+
+
+def test_strong_branching_preference_follows_vanilla_full_strong_branching():
+    results = [
+        (13.0, 14.0, False, False, False),  # product 3 * 4 = 12
+        (10.0, 30.0, False, False, False),  # product 1e-6 * 20: a large gain on one side only
+        (99.0, 12.0, True, False, False),   # down child infeasible, up gain 2
+        (99.0, 15.0, True, False, False),   # down child infeasible, up gain 5
+        (11.0, 99.0, False, True, False),   # up child infeasible, down gain 1
+        (0.0, 0.0, False, False, True),     # LP error
+    ]
+    graph = SimpleNamespace(candidate_vars=list(range(len(results))))
+    scores = strong_branching_scores(_FakeStrongBranchingModel(results), graph)
+    np.testing.assert_allclose(scores, [12 / 13, 2e-5 / (1 + 2e-5), 1 + 2 / 3, 1 + 5 / 6, 1.5, 0.0])
+    assert int(np.argmax(scores)) == 3  # one infeasible child beats any product score; larger gain wins
+
+    both = results + [(99.0, 99.0, True, True, False), (99.0, 99.0, True, True, False)]
+    scores = strong_branching_scores(_FakeStrongBranchingModel(both), SimpleNamespace(candidate_vars=list(range(8))))
+    assert scores[6] == scores[7] == 2.0 and int(np.argmax(scores)) == 6  # first node-infeasible candidate

@@ -445,9 +445,10 @@ class MILPBranchingEnv(gym.Env):
         return self._solver.call(fn)
 
     def candidate_scores(self, kind: str = "strong") -> np.ndarray:
-        """Scores over the action space (NaN for non-candidates): ``"strong"`` = full strong branching
-        product score ``max(dn_gain, 1e-6) * max(up_gain, 1e-6)`` (``inf`` for an infeasible child),
-        ``"pseudocost"`` = SCIP's pseudocost score at the LP value."""
+        """Scores over the action space (NaN for non-candidates): ``"strong"`` = the preference of
+        vanilla full strong branching (see :func:`strong_branching_scores`; its argmax, first
+        candidate on ties, is Gasse et al.'s expert), ``"pseudocost"`` = SCIP's pseudocost score
+        at the LP value."""
         if kind not in ("strong", "pseudocost"):
             raise ValueError(f"kind={kind!r} is invalid; allowed: 'strong', 'pseudocost'")
         values = self.call_in_solver(strong_branching_scores if kind == "strong" else pseudocost_scores)
@@ -481,19 +482,33 @@ class MILPBranchingEnv(gym.Env):
 
 
 def strong_branching_scores(model: Any, graph: NodeGraph) -> np.ndarray:
-    """Full strong branching product scores of the candidates (solver thread, inside the callback)."""
+    """Vanilla full strong branching preferences of the candidates (solver thread, inside the callback).
+
+    Gasse et al.'s expert (``branch_fullstrong_vanilla.c``, kept in SCIP as ``vanillafullstrong``)
+    strong-branches every candidate without changing the search and picks, in this order: the
+    first candidate whose two children are both infeasible (or cut off), else the candidate with
+    the largest gain of its feasible child among those with exactly one infeasible child, else
+    the largest product score ``max(down_gain, 1e-6) * max(up_gain, 1e-6)``. One number per
+    candidate encodes that order so that argmax picks the same candidate: 2 for two infeasible
+    children, ``1 + g / (1 + g)`` for one (``g`` the other child's gain), ``p / (1 + p)`` for
+    none (``p`` the product score), 0 after an LP error."""
     lp_obj = model.getLPObjVal()
     scores = np.empty(len(graph.candidate_vars))
     model.startStrongbranch()
     try:
         for k, var in enumerate(graph.candidate_vars):
             down, up, _, _, down_inf, up_inf, _, _, lperror = model.getVarStrongbranch(var, 2**31 - 1, idempotent=True)
+            down_gain, up_gain = max(down - lp_obj, 0.0), max(up - lp_obj, 0.0)
             if lperror:
                 scores[k] = 0.0
-                continue
-            down_gain = math.inf if down_inf else max(down - lp_obj, 0.0)
-            up_gain = math.inf if up_inf else max(up - lp_obj, 0.0)
-            scores[k] = max(down_gain, 1e-6) * max(up_gain, 1e-6)
+            elif down_inf and up_inf:
+                scores[k] = 2.0
+            elif down_inf or up_inf:
+                gain = up_gain if down_inf else down_gain
+                scores[k] = 1.0 + gain / (1.0 + gain)
+            else:
+                product = max(down_gain, 1e-6) * max(up_gain, 1e-6)
+                scores[k] = product / (1.0 + product)
     finally:
         model.endStrongbranch()
     return scores
