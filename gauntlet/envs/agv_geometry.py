@@ -3,9 +3,9 @@
 Everything here works on a batch of ``B`` independent warehouses so that
 :class:`~gauntlet.envs.agv_warehouse.AGVWarehouseEnv` (``B = 1``) and
 :class:`~gauntlet.envs.agv_warehouse_vector.AGVWarehouseVectorEnv` (``B = num_envs``) run the
-very same array operations and cannot diverge. The one exception is the lidar: a batch casts
-each robot's beams only against the shelves and discs within lidar range, a single robot against
-all of them; both give bit-identical distances (anything pruned could only be hit beyond the cap).
+very same code and cannot diverge: the numba kernels of :mod:`~gauntlet.envs.agv_kernels` loop
+over the warehouses of a batch, and the random draws of episode sampling stay numpy Generator
+calls made per warehouse in a fixed order.
 
 World model (all lengths in metres, angles in radians):
 
@@ -22,27 +22,22 @@ World model (all lengths in metres, angles in radians):
 
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-from scipy import ndimage
 
-ROBOT_RADIUS = 0.25
-DYNAMIC_RADIUS = 0.35
-GOAL_TOLERANCE = 0.3
-DT = 0.1
-V_MAX = 1.0
-OMEGA_MAX = 1.5
+from gauntlet.envs import agv_kernels as kernels
+# the physical constants live with the kernels; geo.ROBOT_RADIUS etc. stay the public names
+from gauntlet.envs.agv_kernels import DT, DYNAMIC_RADIUS, GOAL_TOLERANCE, OMEGA_MAX, ROBOT_RADIUS, V_MAX  # noqa: F401
+
 _FAR = 1.0e4
 """Coordinate of padding rectangles/discs: never within lidar range or touching the robot."""
 
 SCENES = ("simple-static", "simple-dynamic", "complex-static", "complex-dynamic")
 N_DYNAMIC = {"simple-static": 0, "simple-dynamic": 2, "complex-static": 0, "complex-dynamic": 4}
 _MIN_LANE_CELLS = 4
-_CROSS = ndimage.generate_binary_structure(2, 1)
-_CROSS_EACH = np.stack([np.zeros_like(_CROSS), _CROSS, np.zeros_like(_CROSS)])
-"""4-connectivity within each grid of a stack, none across grids."""
 
 
 @dataclass(frozen=True)
@@ -140,9 +135,12 @@ def layout_to_string(layout: Layout) -> str:
     return "\n".join("".join(row) for row in chars[::-1])
 
 
-def generate_layouts(rngs: list[np.random.Generator], complex_scene: bool, size: int = 20) -> list[Layout]:
+def generate_layouts(
+    rngs: list[np.random.Generator], complex_scene: bool, size: int = 20
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One procedural warehouse of ``size x size`` cells per generator of ``rngs`` (each makes the
-    same draws as if its layout were generated alone).
+    same draws as if its layout were generated alone): grids (n, size, size), rectangles
+    (n, M, 4) and their counts (n,).
 
     Simple: three double-depth shelf rows (2 m deep) near y = 3, 8, 13 (+0 or 1 m) spanning
     x in [2, size-2), each with one 2 m cross-aisle at a random position.
@@ -152,66 +150,27 @@ def generate_layouts(rngs: list[np.random.Generator], complex_scene: bool, size:
     """
     n = len(rngs)
     grids = np.zeros((n, size, size), dtype=bool)
-    x = np.arange(size)
-    every = np.arange(n)[:, None]
     if not complex_scene:
-        draws = [(rng.integers(0, 2, size=3), rng.integers(5, size - 6, size=3)) for rng in rngs]
-        ys = np.array([3, 8, 13]) + np.array([shift for shift, _ in draws])
-        gaps = np.array([gap for _, gap in draws])
-        shelf = (x >= 2) & (x < size - 2) & ~((x >= gaps[..., None]) & (x < gaps[..., None] + 2))
-        grids[every, ys] = shelf
-        grids[every, ys + 1] = shelf
-        # per row (2, y, gap, y + 2) and (gap + 2, y, size - 2, y + 2)
-        base = np.array([[2, 0, 0, 2], [2, 0, size - 2, 2]])
-        shift_gap = np.array([[0, 0, 1, 0], [1, 0, 0, 0]])
-        rects = base + ys[..., None, None] * np.array([0, 1, 0, 1]) + gaps[..., None, None] * shift_gap
-        return [Layout(grid, r) for grid, r in zip(grids, rects.reshape(n, -1, 4).astype(np.float64))]
-    ys = np.arange(2, size - 1, 3)
-    draws = [(rng.integers(2, size - 3, size=(len(ys), 2)), rng.integers(1, 3, size=(len(ys), 2))) for rng in rngs]
-    gaps = np.array([gap for gap, _ in draws])[..., None]
-    ends = gaps + np.array([width for _, width in draws])[..., None]
-    shelf = (x >= 1) & (x < size - 1) & ~((x >= gaps) & (x < ends)).any(axis=2)
-    grids[:, ys] = shelf
-    line, x0, x1 = _runs(shelf.reshape(n * len(ys), size))
-    owner, row = np.divmod(line, len(ys))
-    flat = grids.reshape(n, size * size)
-    pillars = np.array([rng.choice(np.flatnonzero(~cells), size=3, replace=False) for rng, cells in zip(rngs, flat)])
-    flat[every, pillars] = True
-    px, py = pillars.ravel() % size, pillars.ravel() // size
-    # each grid's shelf runs, then its pillars
-    runs = np.stack([x0, ys[row], x1, ys[row] + 1], axis=1)
-    rects = np.concatenate([runs, np.stack([px, py, px + 1, py + 1], axis=1)])
-    order = np.argsort(np.concatenate([owner, np.repeat(np.arange(n), 3)]), kind="stable")
-    counts = np.bincount(owner, minlength=n) + 3
-    per_grid = np.split(rects[order].astype(np.float64), np.cumsum(counts)[:-1])
-    return [Layout(grid, r) for grid, r in zip(grids, per_grid)]
-
-
-def free_lanes(grids: np.ndarray, exclude: np.ndarray | None = None) -> list[np.ndarray]:
-    """Per grid of ``grids`` (B, H, W): its maximal horizontal and vertical runs of at least 4
-    free cells, as segments between the first and last cell centres (K, 4), rows first, then
-    columns. Runs through the grid's ``exclude`` cell ``(ix, iy)`` (B, 2) are dropped so that no
-    obstacle patrols through the robot's start."""
-    b, h, w = grids.shape
-    n_lines = h + w
-    # rows and columns of every grid as the lines of one array (padded with blocked cells), so one
-    # pass finds all runs
-    lines = np.zeros((b, n_lines, max(h, w)), dtype=bool)
-    np.logical_not(grids, out=lines[:, :h, :w])
-    np.logical_not(grids.transpose(0, 2, 1), out=lines[:, h:, :h])
-    line, s, e = _runs(lines.reshape(b * n_lines, -1))
-    owner, line = np.divmod(line, n_lines)
-    keep = e - s >= _MIN_LANE_CELLS
-    if exclude is not None:
-        ex, ey = exclude[owner].T
-        along = np.where(line < h, ex, ey)
-        keep &= ~(((line == ey) | (line == h + ex)) & (s <= along) & (along < e))
-    owner, line, s, e = owner[keep], line[keep], s[keep], e[keep]
-    column = line >= h
-    c = (line - h * column) + 0.5
-    seg = np.stack([s + 0.5, c, e - 0.5, c], axis=1)
-    seg[column] = seg[column][:, [1, 0, 3, 2]]
-    return np.split(seg, np.cumsum(np.bincount(owner, minlength=b))[:-1])
+        shifts, gaps = np.empty((n, 3), dtype=np.int64), np.empty((n, 3), dtype=np.int64)
+        for i, rng in enumerate(rngs):
+            shifts[i] = rng.integers(0, 2, size=3)
+            gaps[i] = rng.integers(5, size - 6, size=3)
+        rects = np.empty((n, 6, 4))
+        kernels.simple_layouts(shifts, gaps, grids, rects)
+        return grids, rects, np.full(n, 6)
+    n_rows = len(range(2, size - 1, 3))
+    gaps, widths = np.empty((n, n_rows, 2), dtype=np.int64), np.empty((n, n_rows, 2), dtype=np.int64)
+    for i, rng in enumerate(rngs):
+        gaps[i] = rng.integers(2, size - 3, size=(n_rows, 2))
+        widths[i] = rng.integers(1, 3, size=(n_rows, 2))
+    free, n_free = np.empty((n, size * size), dtype=np.int64), np.empty(n, dtype=np.int64)
+    kernels.complex_shelves(gaps, widths, grids, free, n_free)
+    pillars = np.array([
+        rng.choice(free[i, :count], size=3, replace=False) for i, (rng, count) in enumerate(zip(rngs, n_free.tolist()))
+    ])
+    rects, n_rects = np.empty((n, 3 * n_rows + 3, 4)), np.empty(n, dtype=np.int64)
+    kernels.complex_rects(grids, n_rows, pillars, rects, n_rects)
+    return grids, rects, n_rects
 
 
 def point_clearance(points: np.ndarray, rects: np.ndarray, width: float, height: float) -> np.ndarray:
@@ -225,11 +184,97 @@ def point_clearance(points: np.ndarray, rects: np.ndarray, width: float, height:
     return np.where(inside, -1.0, np.minimum(to_rect, border))
 
 
-def _draw_cells(rngs: list[np.random.Generator], allowed: np.ndarray) -> np.ndarray:
-    """Per row of ``allowed`` (n, C), the index of a uniformly drawn True entry: exactly the
-    draw ``cells[rng.integers(len(cells))]`` with ``cells = np.flatnonzero(row)``."""
-    k = [rng.integers(count) for rng, count in zip(rngs, allowed.sum(axis=1).tolist())]
-    return np.argmax(np.cumsum(allowed, axis=1) > np.array(k)[:, None], axis=1)
+@functools.lru_cache(maxsize=8)
+def _distance_table(h: int, w: int) -> np.ndarray:
+    """(h, w) distances ``hypot(dx, dy)`` between cell centres ``dy`` rows and ``dx`` columns apart."""
+    return np.hypot(np.arange(w)[None, :], np.arange(h)[:, None])
+
+
+class EpisodeBatch(NamedTuple):
+    """Episodes as padded arrays: ``grids`` (n, H, W), ``rects`` (n, M, 4) with ``n_rects`` (n,)
+    rows used, ``starts`` (n, 3), ``goals`` (n, 2), ``lanes`` (n, K, 4), ``speeds`` and
+    ``phases`` (n, K) with ``n_lanes`` (n,) used."""
+
+    grids: np.ndarray
+    rects: np.ndarray
+    n_rects: np.ndarray
+    starts: np.ndarray
+    goals: np.ndarray
+    lanes: np.ndarray
+    speeds: np.ndarray
+    phases: np.ndarray
+    n_lanes: np.ndarray
+
+
+def sample_episode_batch(
+    rngs: list[np.random.Generator],
+    scene: str,
+    layout: Layout | None,
+    min_goal_distance: float,
+) -> EpisodeBatch:
+    """Draw one episode from each generator of ``rngs``: the layout (procedural unless ``layout``
+    is given), a start cell centre with uniform heading (a uniformly drawn free cell of a
+    4-connected region with another free cell), a goal cell centre drawn uniformly from the
+    start's region at least ``min_goal_distance`` away (the farthest cells if none is), and the
+    moving obstacles on distinct lanes drawn from the grid's maximal horizontal and vertical runs
+    of at least 4 free cells (rows, then columns; none through the start cell). Each generator
+    makes the same draws as if its episode were sampled alone; the geometry between the draws is
+    computed for all episodes together by the kernels of :mod:`~gauntlet.envs.agv_kernels`."""
+    n = len(rngs)
+    if layout is None:
+        grids, rects, n_rects = generate_layouts(rngs, complex_scene=scene.startswith("complex"))
+    else:
+        grids = np.repeat(layout.grid[None], n, axis=0)
+        rects, n_rects = np.repeat(layout.rects[None], n, axis=0), np.full(n, len(layout.rects))
+    h, w = grids.shape[1:]
+    labels, sizes = np.empty((n, h * w), dtype=np.int64), np.empty((n, h * w + 1), dtype=np.int64)
+    kernels.label_regions(grids, labels, sizes)
+    fixed_goal = -1 if layout is None or layout.goal is None else layout.goal[1] * w + layout.goal[0]
+    starts = np.empty(n, dtype=np.int64)
+    if layout is not None and layout.start is not None:
+        starts[:] = layout.start[1] * w + layout.start[0]
+        if fixed_goal >= 0 and labels[0, starts[0]] != labels[0, fixed_goal]:
+            raise ValueError(f"the layout's goal G {layout.goal} is not reachable from its start S {layout.start}")
+        ks = np.full(n, -1)
+    else:
+        counts = np.empty(n, dtype=np.int64)
+        kernels.count_starts(labels, sizes, fixed_goal, counts)
+        if not counts.all():
+            raise ValueError("layout needs at least two 4-connected free cells for a start and a goal")
+        ks = np.array([rng.integers(count) for rng, count in zip(rngs, counts.tolist())])
+    goal_counts = np.empty(n, dtype=np.int64)
+    table = _distance_table(h, w)
+    kernels.pick_starts(labels, sizes, fixed_goal, ks, table, min_goal_distance, starts, goal_counts)
+    sy, sx = np.divmod(starts, w)
+    theta = [float(rng.uniform(-np.pi, np.pi)) for rng in rngs]
+    if fixed_goal >= 0:
+        goals = np.full(n, fixed_goal)
+    else:
+        stuck = np.flatnonzero(goal_counts == 0)
+        if len(stuck):
+            i = int(stuck[0])
+            raise ValueError(f"the start cell {(int(sx[i]), int(sy[i]))} has no reachable free cell for a goal")
+        ks = np.array([rng.integers(count) for rng, count in zip(rngs, goal_counts.tolist())])
+        goals = np.empty(n, dtype=np.int64)
+        kernels.pick_goals(labels, starts, ks, table, min_goal_distance, goals)
+    gy, gx = np.divmod(goals, w)
+    n_dyn = N_DYNAMIC[scene]
+    lanes, speeds, cycles = np.zeros((n, n_dyn, 4)), np.zeros((n, n_dyn)), np.zeros((n, n_dyn))
+    n_lanes = np.zeros(n, dtype=np.int64)
+    if n_dyn:
+        pools = np.empty((n, h * ((w + 1) // 5) + w * ((h + 1) // 5) + 1, 4))
+        pool_sizes = np.empty(n, dtype=np.int64)
+        kernels.free_lanes(grids, starts, _MIN_LANE_CELLS, pools, pool_sizes)
+        for i, (rng, count) in enumerate(zip(rngs, pool_sizes.tolist())):
+            if count:
+                k = n_lanes[i] = min(n_dyn, count)
+                lanes[i, :k] = pools[i, rng.choice(count, size=k, replace=False)]
+                speeds[i, :k] = rng.uniform(0.3, 0.6, size=k)
+                cycles[i, :k] = rng.uniform(0.0, 2.0, size=k)
+    phases = cycles * np.hypot(lanes[..., 2] - lanes[..., 0], lanes[..., 3] - lanes[..., 1])
+    start_poses = np.stack([sx + 0.5, sy + 0.5, theta], axis=1)
+    goal_points = np.stack([gx + 0.5, gy + 0.5], axis=1)
+    return EpisodeBatch(grids, rects, n_rects, start_poses, goal_points, lanes, speeds, phases, n_lanes)
 
 
 def sample_episodes(
@@ -238,370 +283,139 @@ def sample_episodes(
     layout: Layout | None,
     min_goal_distance: float,
 ) -> list[Episode]:
-    """Draw one episode from each generator of ``rngs``: the layout (procedural unless ``layout``
-    is given), a start cell centre with uniform heading, a goal cell centre in the start's
-    4-connected free region at least ``min_goal_distance`` away (the farthest cells if none is),
-    and the moving obstacles. Each generator makes the same draws as if its episode were sampled
-    alone; the geometry of all episodes is computed together (sampling episodes one by one costs
-    mostly per-call overhead on tiny grids)."""
-    n = len(rngs)
-    if layout is None:
-        layouts = generate_layouts(rngs, complex_scene=scene.startswith("complex"))
-    else:
-        layouts = [layout] * n
-    grids = np.stack([lay.grid for lay in layouts])
-    h, w = grids.shape[1:]
-    labels = ndimage.label(~grids, structure=_CROSS_EACH)[0].reshape(n, h * w)
-    rows = np.arange(n)
-    fixed_goal = None if layout is None or layout.goal is None else layout.goal[1] * w + layout.goal[0]
-    if layout is not None and layout.start is not None:
-        start = np.full(n, layout.start[1] * w + layout.start[0])
-        if fixed_goal is not None and labels[0, start[0]] != labels[0, fixed_goal]:
-            raise ValueError(f"the layout's goal G {layout.goal} is not reachable from its start S {layout.start}")
-    else:
-        if fixed_goal is not None:
-            candidates = labels == labels[:, fixed_goal, None]
-            candidates[:, fixed_goal] = False
-        else:
-            sizes = np.bincount(labels.ravel())
-            sizes[0] = 0
-            candidates = sizes[labels] > 1
-        if not candidates.any(axis=1).all():
-            raise ValueError("layout needs at least two 4-connected free cells for a start and a goal")
-        start = _draw_cells(rngs, candidates)
-    sy, sx = np.divmod(start, w)
-    theta = [float(rng.uniform(-np.pi, np.pi)) for rng in rngs]
-    if fixed_goal is not None:
-        gx, gy = np.full(n, layout.goal[0]), np.full(n, layout.goal[1])
-    else:
-        reachable = labels == labels[rows, start][:, None]
-        reachable[rows, start] = False
-        stuck = ~reachable.any(axis=1)
-        if stuck.any():
-            i = int(np.flatnonzero(stuck)[0])
-            raise ValueError(f"the start cell {(int(sx[i]), int(sy[i]))} has no reachable free cell for a goal")
-        cy, cx = np.divmod(np.arange(h * w), w)
-        dist = np.hypot(cx - sx[:, None], cy - sy[:, None])
-        pick = reachable & (dist >= min_goal_distance)
-        none_far = ~pick.any(axis=1)
-        if none_far.any():
-            farthest = np.where(reachable, dist, -np.inf).max(axis=1, keepdims=True)
-            pick[none_far] = (reachable & (dist == farthest))[none_far]
-        gy, gx = np.divmod(_draw_cells(rngs, pick), w)
-    lanes, speeds, phases = [np.zeros((0, 4))] * n, [np.zeros(0)] * n, [np.zeros(0)] * n
-    n_dyn = N_DYNAMIC[scene]
-    if n_dyn:
-        cycles = [np.zeros(0)] * n
-        for i, (rng, pool) in enumerate(zip(rngs, free_lanes(grids, np.stack([sx, sy], axis=1)))):
-            if len(pool):
-                lanes[i] = pool[rng.choice(len(pool), size=min(n_dyn, len(pool)), replace=False)]
-                speeds[i] = rng.uniform(0.3, 0.6, size=len(lanes[i]))
-                cycles[i] = rng.uniform(0.0, 2.0, size=len(lanes[i]))
-        chosen = np.concatenate(lanes)
-        lengths = np.hypot(chosen[:, 2] - chosen[:, 0], chosen[:, 3] - chosen[:, 1])
-        phases = np.split(np.concatenate(cycles) * lengths, np.cumsum([len(c) for c in cycles])[:-1])
-    start_poses = np.stack([sx + 0.5, sy + 0.5, theta], axis=1)
-    goals = np.stack([gx + 0.5, gy + 0.5], axis=1)
-    return [Episode(*args) for args in zip(layouts, start_poses, goals, lanes, speeds, phases)]
-
-
-def _norm2(v: np.ndarray) -> np.ndarray:
-    """Squared length over the last axis of size 2 (a reduction over such a short axis is slow)."""
-    return v[..., 0] * v[..., 0] + v[..., 1] * v[..., 1]
+    """:func:`sample_episode_batch` as a list of :class:`Episode` (a given ``layout`` is shared)."""
+    b = sample_episode_batch(rngs, scene, layout, min_goal_distance)
+    episodes = []
+    for i, (m, k) in enumerate(zip(b.n_rects.tolist(), b.n_lanes.tolist())):
+        lay = layout if layout is not None else Layout(b.grids[i], b.rects[i, :m])
+        episodes.append(Episode(lay, b.starts[i], b.goals[i], b.lanes[i, :k], b.speeds[i, :k], b.phases[i, :k]))
+    return episodes
 
 
 def lane_positions(lanes: np.ndarray, speeds: np.ndarray, phases: np.ndarray, time: np.ndarray) -> np.ndarray:
-    """Positions (..., K, 2) of patrolling obstacles at ``time`` (..., ) seconds (see module doc)."""
-    a = lanes[..., :2]
-    ab = lanes[..., 2:] - a
-    length = np.sqrt(_norm2(ab))
-    safe = np.where(length > 0, length, 1.0)
-    u = np.mod(phases + speeds * time[..., None], 2.0 * safe)
-    frac = np.minimum(u, 2.0 * safe - u) / safe
-    return a + ab * frac[..., None]
+    """Positions (..., K, 2) of patrolling obstacles (lanes (..., K, 4), speeds and phases
+    (..., K)) at ``time`` (...) seconds (see the module docstring)."""
+    packed = np.concatenate([lanes, speeds[..., None], phases[..., None]], axis=-1)
+    k = packed.shape[-2]
+    out = np.empty((*packed.shape[:-1], 2))
+    times = np.asarray(time, dtype=np.float64).reshape(-1)
+    kernels.lane_positions(packed.reshape(-1, k, 6), times, out.reshape(-1, k, 2))
+    return out
 
 
 # ------------------------------------------------------------------------------ batched core
-_BIG = 1.0e30
-_QUARTER_TURN = np.array([0.0, np.pi / 2])
 _PRUNE_SLACK = 1.0e-3
-"""Relative and absolute (m) slack on the lidar range when pruning boxes and discs: far above the
-float32 rounding of coordinates up to ~10 km, so a pruned box could only have been hit beyond the
-range, where the cap hides it anyway."""
-
-
-class Workspace:
-    """Reused scratch buffers, passed as ``out=`` arguments: fresh temporaries of a few hundred kB
-    per step cost more in page faults (the allocator hands them back to the OS on free) than the
-    arithmetic on them. A buffer only grows, so a varying number of (ray, box) pairs reuses it
-    too. With ``reuse=False`` (tiny arrays, where bookkeeping costs more than allocating) every
-    call returns ``None``, i.e. a fresh result array."""
-
-    def __init__(self, reuse: bool = True) -> None:
-        self.reuse = reuse
-        self._buffers: dict[tuple[str, type], np.ndarray] = {}
-
-    def __call__(self, name: str, shape: tuple[int, ...], dtype: type = np.float32) -> np.ndarray | None:
-        if not self.reuse:
-            return None
-        size = math.prod(shape)
-        buf = self._buffers.get((name, dtype))
-        if buf is None or buf.size < size:
-            buf = self._buffers[(name, dtype)] = np.empty(max(size, 1), dtype=dtype)
-        return buf[:size].reshape(shape)
-
-
-def _box_gaps(boxes: np.ndarray, xy: np.ndarray, work: Workspace) -> np.ndarray:
-    """Squared distance (M, n) from each point ``xy`` (n, 2) to each of its boxes ``boxes``
-    (4, M, n) (0 inside; may be a buffer of ``work``)."""
-    p = xy.T[:, None, :]
-    shape = (2, *boxes.shape[1:])
-    below, above = work("below", shape, np.float64), work("above", shape, np.float64)
-    gap = np.maximum(np.subtract(boxes[:2], p, out=below), np.subtract(p, boxes[2:], out=above), out=below)
-    gap = np.maximum(gap, 0.0, out=gap)
-    gap = np.multiply(gap, gap, out=gap)
-    return np.add(gap[0], gap[1], out=above[0] if above is not None else None)
-
-
-def _min_by_group(values: np.ndarray, counts: np.ndarray, work: Workspace) -> np.ndarray:
-    """Row-wise minimum (B, N) of ``values`` (P, N) over consecutive groups of ``counts`` (B,) rows
-    (empty groups get ``_BIG``). Scattering into a dense (rank, group) block and reducing over its
-    leading axis is far faster than ``np.minimum.reduceat`` over many short groups."""
-    n = len(counts)
-    starts = np.cumsum(counts) - counts
-    rank = np.arange(len(values)) - np.repeat(starts, counts)
-    shape = (int(counts.max()), n, values.shape[1])
-    dense = work("dense", shape, values.dtype.type)
-    if dense is None:
-        dense = np.empty(shape, dtype=values.dtype)
-    dense.fill(_BIG)
-    dense[rank, np.repeat(np.arange(n), counts)] = values
-    return dense.min(axis=0)
-
-
-def ray_cast(
-    inv: np.ndarray,
-    boxes: np.ndarray,
-    work: Workspace,
-    counts: np.ndarray | None = None,
-    world: np.ndarray | None = None,
-    discs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
-    disc_counts: np.ndarray | None = None,
-    directions: np.ndarray | None = None,
-) -> np.ndarray:
-    """Distance (B, N) along each beam to the first shelf, moving disc or world border.
-
-    ``inv`` (2, B, N) holds ``1/dx, 1/dy`` of the N unit beam directions of each of the B rays'
-    origins. Boxes are float32 rows ``xmin, ymin, xmax, ymax`` minus the origin ``(x, y, x, y)``:
-    for a single origin (``counts=None``, B = 1) ``boxes`` (4, P) are all its boxes, the world
-    ``[0, W] x [0, H]`` first; otherwise ``boxes`` (4, P) are (origin, shelf) pairs grouped by
-    origin, ``counts`` (B,) per origin, and ``world`` (4, B) the world of each origin.
-
-    Slab method: along axis a the ray is inside a box for ``t in [min(t0, t1), max(t0, t1)]`` with
-    ``t_i = rel_i / d_a``. A shelf (origin outside) is hit at ``t_near = max(0, max_a min(t0, t1))``
-    iff ``t_near <= t_far = min_a max(t0, t1)``; the world (origin inside) is left at ``t_far``.
-    A disc of radius r at relative centre c is hit at ``t = c.d - sqrt((c.d)^2 - |c|^2 + r^2)`` when
-    the root is real and ``t >= 0`` (``discs``: arrays ``c_x, c_y, |c|^2, r`` (Q,) of (origin, disc)
-    pairs grouped by origin, ``disc_counts`` (B,) per origin, ``None`` for a single origin;
-    ``directions`` (2, B, N)). With discs the result is float64. ``work`` lends the scratch
-    buffers.
-    """
-    shape = (boxes.shape[1], inv.shape[2])
-    ix, iy = inv if counts is None else np.repeat(inv, counts, axis=1)
-    x0 = np.multiply(boxes[0, :, None], ix, out=work("x0", shape))
-    y0 = np.multiply(boxes[1, :, None], iy, out=work("y0", shape))
-    x1 = np.multiply(boxes[2, :, None], ix, out=work("x1", shape))
-    y1 = np.multiply(boxes[3, :, None], iy, out=work("y1", shape))
-    far = np.maximum(x0, x1, out=work("far", shape))
-    np.minimum(far, np.maximum(y0, y1, out=work("far_y", shape)), out=far)
-    near = np.maximum(np.minimum(x0, x1, out=x0), np.minimum(y0, y1, out=y0), out=x0)
-    np.maximum(near, 0.0, out=near)
-    miss = np.greater(near, far, out=work("miss", shape, np.bool_))
-    np.maximum(near, np.multiply(miss, inv.dtype.type(_BIG), out=y1), out=near)
-    if counts is None:
-        near[0] = far[0]
-        dist = near.min(axis=0, keepdims=True)
-    else:
-        # each origin is inside its world, which therefore only counts where the beam leaves it
-        exit_x = np.maximum(world[0, :, None] * inv[0], world[2, :, None] * inv[0])
-        dist = np.minimum(exit_x, np.maximum(world[1, :, None] * inv[1], world[3, :, None] * inv[1]))
-        if len(near):
-            np.minimum(dist, _min_by_group(near, counts, work), out=dist)
-    if discs is None:
-        return dist
-    dist = dist.astype(np.float64)
-    cx, cy, c2, radius = discs
-    if len(cx):
-        shape = (len(cx), inv.shape[2])
-        b, tmp = work("b", shape, np.float64), work("disc_tmp", shape, np.float64)
-        dx, dy = directions if disc_counts is None else np.repeat(directions, disc_counts, axis=1)
-        b = np.add(np.multiply(dx, cx[:, None], out=b), np.multiply(dy, cy[:, None], out=tmp), out=b)
-        disc = np.subtract(np.multiply(b, b, out=tmp), (c2 - radius * radius)[:, None], out=tmp)
-        missed = np.less(disc, 0.0, out=work("disc_miss", shape, np.bool_))
-        root = np.subtract(b, np.sqrt(np.maximum(disc, 0.0, out=tmp), out=tmp), out=b)
-        missed |= root < 0.0
-        np.maximum(root, np.multiply(missed, _BIG, out=tmp), out=root)
-        first = root.min(axis=0, keepdims=True) if disc_counts is None else _min_by_group(root, disc_counts, work)
-        np.minimum(dist, first, out=dist)
-    return dist
+"""Relative and absolute (m) slack on the lidar range when pruning boxes: far above the float32
+rounding of coordinates up to ~10 km, so a pruned box could only have been hit beyond the range,
+where the cap hides it anyway."""
 
 
 class WarehouseBatch:
-    """State of ``n`` warehouses stepped together (the single env uses ``n = 1``).
-
-    ``boxes`` (4, 1 + M, n): rows ``xmin, ymin, xmax, ymax``; box 0 is the world
-    ``[0, W] x [0, H]``, boxes 1.. the shelves, padded with far-away empty boxes."""
+    """State of ``n`` warehouses stepped together (the single env uses ``n = 1``) by the numba
+    kernels of :mod:`~gauntlet.envs.agv_kernels` (see there for the array layout; ``pose``,
+    ``vel``, ``goal``, ``path_length`` and ``goal_distance`` are views of ``state``)."""
 
     def __init__(self, n: int, n_beams: int, lidar_range: float) -> None:
         self.n = n
         self.lidar_range = lidar_range
-        self._reach = lidar_range * (1.0 + _PRUNE_SLACK) + _PRUNE_SLACK
+        self._reach2 = (lidar_range * (1.0 + _PRUNE_SLACK) + _PRUNE_SLACK) ** 2
         self.beam_offsets = 2.0 * np.pi * np.arange(n_beams) / n_beams
         # cos(a - pi/2) = sin(a): one cosine call yields both direction components
-        self._offsets2 = np.stack([self.beam_offsets, self.beam_offsets - np.pi / 2])[:, None, :]
-        self.pose = np.zeros((n, 3))
-        self.vel = np.zeros((n, 2))
-        self.goal = np.zeros((n, 2))
-        self.boxes = np.full((4, 2, n), _FAR)
-        self.boxes[:2, 0] = 0.0
-        self.lanes = np.full((n, 0, 4), _FAR)
-        self.speeds = np.zeros((n, 0))
-        self.phases = np.zeros((n, 0))
+        self._offsets = np.stack([self.beam_offsets, self.beam_offsets - np.pi / 2])
+        self.state = np.zeros((n, kernels.STATE))
+        self.pose = self.state[:, kernels.X : kernels.THETA + 1]
+        self.vel = self.state[:, kernels.V : kernels.OMEGA + 1]
+        self.goal = self.state[:, kernels.GOAL_X : kernels.GOAL_Y + 1]
+        self.path_length = self.state[:, kernels.PATH]
+        self.goal_distance = self.state[:, kernels.GOAL_DIST]
         self.steps = np.zeros(n, dtype=np.int64)
-        self.path_length = np.zeros(n)
-        self.goal_distance = np.zeros(n)
-        self.layouts: list[Layout | None] = [None] * n
-        self._work = Workspace(reuse=n > 1)
-        self._obstacles: np.ndarray | None = None
+        self.rects = np.full((n, 1, 4), _FAR)
+        self.lanes = np.full((n, 0, 6), _FAR)
+        self.lanes[..., 4:] = 0.0
+        self.obstacles = np.zeros((n, 0, 2))
+        self.flags = np.zeros((2, n), dtype=bool)
+        self.values = np.zeros((2, n))
+        self._angles = np.zeros((2, n, n_beams), dtype=np.float32)
+        self._directions = np.zeros((2, n, n_beams), dtype=np.float32)
+        self._goal_vec = np.zeros((2, n))
+        self._goal_x, self._goal_y = self._goal_vec
+        self._goal_angle = np.zeros(n)
+        self._ranges = np.zeros((n, n_beams))
+        self._obs = np.zeros((n, n_beams + 5), dtype=np.float32)
 
     def _grow(self, n_rects: int, n_lanes: int) -> None:
-        m = self.boxes.shape[1] - 1
+        m = self.rects.shape[1]
         if n_rects > m:
-            self.boxes = np.concatenate([self.boxes, np.full((4, n_rects - m, self.n), _FAR)], axis=1)
+            self.rects = np.concatenate([self.rects, np.full((self.n, n_rects - m, 4), _FAR)], axis=1)
         k = self.lanes.shape[1]
         if n_lanes > k:
-            self.lanes = np.concatenate([self.lanes, np.full((self.n, n_lanes - k, 4), _FAR)], axis=1)
-            self.speeds = np.concatenate([self.speeds, np.zeros((self.n, n_lanes - k))], axis=1)
-            self.phases = np.concatenate([self.phases, np.zeros((self.n, n_lanes - k))], axis=1)
+            pad = np.full((self.n, n_lanes - k, 6), _FAR)
+            pad[..., 4:] = 0.0
+            self.lanes = np.concatenate([self.lanes, pad], axis=1)
+            self.obstacles = np.zeros((self.n, n_lanes, 2))
 
     def load(self, i: int, episode: Episode) -> None:
         """Put ``episode`` into slot ``i`` (padding boxes/lanes lie far outside the world)."""
-        layout = episode.layout
-        m, k = len(layout.rects), len(episode.lanes)
-        self._grow(m, k)
-        self.boxes[:, :, i] = _FAR
-        self.boxes[:, 0, i] = (0.0, 0.0, layout.width, layout.height)
-        self.boxes[:, 1 : m + 1, i] = layout.rects.T
-        self.lanes[i] = _FAR
-        self.lanes[i, :k] = episode.lanes
-        self.speeds[i] = 0.0
-        self.speeds[i, :k] = episode.speeds
-        self.phases[i] = 0.0
-        self.phases[i, :k] = episode.phases
-        self.pose[i] = episode.start
-        self.vel[i] = 0.0
-        self.goal[i] = episode.goal
-        self.steps[i] = 0
-        self.path_length[i] = 0.0
-        self.goal_distance[i] = np.hypot(*(episode.goal - episode.start[:2]))
-        self.layouts[i] = layout
-        self._obstacles = None
+        layout, k = episode.layout, len(episode.lanes)
+        self._load(
+            np.array([i]), np.array([len(layout.rects)]), layout.rects[None], episode.start[None], episode.goal[None],
+            episode.lanes[None], episode.speeds[None], episode.phases[None], np.array([k]), layout.width, layout.height,
+        )
+
+    def load_batch(self, slots: np.ndarray, batch: EpisodeBatch) -> None:
+        """Put episode ``j`` of ``batch`` into slot ``slots[j]``."""
+        h, w = batch.grids.shape[1:]
+        self._load(
+            slots, batch.n_rects, batch.rects, batch.starts, batch.goals, batch.lanes, batch.speeds, batch.phases,
+            batch.n_lanes, float(w), float(h),
+        )
+
+    def _load(self, slots, n_rects, rects, starts, goals, lanes, speeds, phases, n_lanes, width, height) -> None:
+        self._grow(int(n_rects.max()), int(n_lanes.max()))
+        kernels.load_slots(
+            slots, rects, n_rects, starts, goals, lanes, speeds, phases, n_lanes, width, height, _FAR,
+            self.state, self.steps, self.rects, self.lanes,
+        )
 
     def obstacle_positions(self) -> np.ndarray:
-        """(n, K, 2) positions of the moving obstacles now (padding lanes stay far away). Cached
-        until the next ``step`` or ``load`` (collision test and lidar both need them): read only."""
-        if self._obstacles is None:
-            self._obstacles = lane_positions(self.lanes, self.speeds, self.phases, self.steps * DT)
-        return self._obstacles
+        """(n, K, 2) positions of the moving obstacles now (padding lanes stay far away)."""
+        out = np.empty_like(self.obstacles)
+        kernels.lane_positions(self.lanes, self.steps * DT, out)
+        return out
 
     def clearance(self) -> np.ndarray:
         """(n,) distance from the robot centre to the nearest shelf, border or moving disc
         (0 inside a shelf, negative outside the world)."""
-        xy = self.pose[:, :2]
-        clear = np.sqrt(_box_gaps(self.boxes[:, 1:], xy, self._work).min(axis=0))
-        world, p = self.boxes[:, 0], xy.T
-        clear = np.minimum(clear, np.minimum(p - world[:2], world[2:] - p).min(axis=0))
-        if self.lanes.shape[1]:
-            rel = self.obstacle_positions() - self.pose[:, None, :2]
-            clear = np.minimum(clear, np.sqrt(_norm2(rel)).min(axis=1) - DYNAMIC_RADIUS)
-        return clear
+        out = np.empty(self.n)
+        kernels.clearances(self.state, self.rects, self.obstacle_positions(), out)
+        return out
 
-    def step(self, action: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Advance every warehouse by one ``DT`` with ``action`` (n, 2) = (v, omega).
+    def step(self, action: np.ndarray, dense: bool = False, step_cost: float = 0.0, progress_coef: float = 0.0) -> None:
+        """Advance every warehouse by one ``DT`` with ``action`` (n, 2) = (v, omega) float64 (see
+        :func:`~gauntlet.envs.agv_kernels.advance`); results in ``flags`` (collided, reached)
+        and ``values`` (progress, reward)."""
+        kernels.advance(
+            action, self.state, self.steps, self.rects, self.lanes, self.obstacles, self.flags, self.values,
+            dense, step_cost, progress_coef,
+        )
 
-        Unicycle (explicit Euler): ``x += v cos(theta) dt; y += v sin(theta) dt;
-        theta = wrap(theta + omega dt)`` to [-pi, pi). Returns (collided, reached, progress):
-        collided iff the clearance is < ROBOT_RADIUS, reached iff not collided and the goal
-        distance is <= GOAL_TOLERANCE, progress = decrease of the goal distance (m)."""
-        theta = self.pose[:, 2]
-        heading = np.cos(theta[:, None] - _QUARTER_TURN)
-        delta = heading * (action[:, :1] * DT)
-        self.pose[:, :2] += delta
-        self.pose[:, 2] = np.mod(theta + action[:, 1] * DT + np.pi, 2.0 * np.pi) - np.pi
-        self.vel[:] = action
-        self.steps += 1
-        self._obstacles = None
-        self.path_length += np.hypot(delta[:, 0], delta[:, 1])
-        collided = self.clearance() < ROBOT_RADIUS
-        g = self.goal - self.pose[:, :2]
-        dist = np.hypot(g[:, 0], g[:, 1])
-        progress = self.goal_distance - dist
-        self.goal_distance = dist
-        reached = (dist <= GOAL_TOLERANCE) & ~collided
-        return collided, reached, progress
+    def _observe(self) -> None:
+        kernels.trig_inputs(self.state, self._offsets, self._angles, self._goal_vec)
+        np.cos(self._angles, out=self._directions)
+        np.arctan2(self._goal_y, self._goal_x, out=self._goal_angle)
+        kernels.observe(
+            self.state, self.steps, self.rects, self.lanes, self.obstacles, self._directions, self._goal_angle,
+            self.lidar_range, self._reach2, self._ranges, self._obs,
+        )
 
     def lidar(self) -> np.ndarray:
         """(n, N) distances from the robot centre along beams at ``theta + 2 pi k / N``, capped
-        at the lidar range. Beam directions and the slab arithmetic are float32 (the observation's
-        precision). With several robots only shelves and discs within the lidar range of each are
-        cast against (anything farther could only be hit beyond the cap); a single robot casts
-        against all of them, which is cheaper than selecting a few."""
-        work = self._work
-        shape = (2, self.n, len(self.beam_offsets))
-        angles = np.add(self.pose[:, 2, None], self._offsets2, out=work("angles", shape, np.float64))
-        directions = np.cos(angles, out=work("directions", shape), dtype=np.float32)
-        if not directions.all():
-            directions[directions == 0.0] = 1e-12
-        inv = np.divide(1.0, directions, out=work("inv", shape))
-        xy = self.pose[:, :2]
-        centres = self.obstacle_positions() - xy[:, None, :] if self.lanes.shape[1] else None
-        if self.n == 1:
-            boxes = (self.boxes[:, :, 0] - self.pose[0, [0, 1, 0, 1], None]).astype(np.float32)
-            if centres is None:
-                return np.minimum(ray_cast(inv, boxes, work), self.lidar_range)
-            centres = centres[0]
-            discs = (centres[:, 0], centres[:, 1], _norm2(centres), (self.speeds[0] > 0.0) * DYNAMIC_RADIUS)
-            return np.minimum(ray_cast(inv, boxes, work, discs=discs, directions=directions), self.lidar_range)
-        shelves = self.boxes[:, 1:]
-        m = shelves.shape[1]
-        near = np.less_equal(_box_gaps(shelves, xy, work), self._reach**2, out=work("near", (m, self.n), np.bool_)).T
-        robot, shelf = np.divmod(np.flatnonzero(near), m)
-        counts = np.count_nonzero(near, axis=1)
-        rel = np.take(shelves.reshape(4, -1), shelf * self.n + robot, axis=1, out=work("rel", (4, len(shelf)), np.float64))
-        origin = self.pose[:, [0, 1, 0, 1]].T
-        rel -= np.repeat(origin, counts, axis=1)
-        boxes = rel.astype(np.float32)
-        world = (self.boxes[:, 0] - origin).astype(np.float32)
-        if centres is None:
-            return np.minimum(ray_cast(inv, boxes, work, counts, world), self.lidar_range)
-        c2 = _norm2(centres)
-        seen = (self.speeds > 0.0) & (c2 <= (self._reach + DYNAMIC_RADIUS) ** 2)
-        robot, k = np.nonzero(seen)
-        discs = (centres[robot, k, 0], centres[robot, k, 1], c2[robot, k], np.full(len(k), DYNAMIC_RADIUS))
-        disc_counts = np.count_nonzero(seen, axis=1)
-        return np.minimum(ray_cast(inv, boxes, work, counts, world, discs, disc_counts, directions), self.lidar_range)
+        at the lidar range (see :func:`~gauntlet.envs.agv_kernels.observe`)."""
+        self._observe()
+        return self._ranges.copy()
 
     def observe(self) -> np.ndarray:
         """(n, N + 5) float32: lidar / range, goal distance / world diagonal (capped at 1),
         sin and cos of the goal bearing relative to the heading, v / V_MAX, omega / OMEGA_MAX."""
-        n_beams = len(self.beam_offsets)
-        obs = np.empty((self.n, n_beams + 5), dtype=np.float32)
-        obs[:, :n_beams] = self.lidar() / self.lidar_range
-        g = self.goal - self.pose[:, :2]
-        bearing = np.arctan2(g[:, 1], g[:, 0]) - self.pose[:, 2]
-        world = self.boxes[2:, 0]
-        obs[:, n_beams] = np.minimum(self.goal_distance / np.hypot(world[0], world[1]), 1.0)
-        obs[:, n_beams + 1] = np.sin(bearing)
-        obs[:, n_beams + 2] = np.cos(bearing)
-        obs[:, n_beams + 3 :] = self.vel / (V_MAX, OMEGA_MAX)
-        return obs
+        self._observe()
+        return self._obs.copy()

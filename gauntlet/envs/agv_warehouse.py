@@ -13,6 +13,12 @@ procedural (drawn from the reset seed, 20 x 20 m) or given as a layout string
 (see :mod:`gauntlet.envs.agv_geometry`). With a layout string the scene only decides whether
 there are moving obstacles.
 
+The simulation (unicycle step, collision test, goal check, reward, lidar ray casting and the
+geometry of episode sampling) runs in numba kernels (:mod:`gauntlet.envs.agv_kernels`), the same
+ones for this env and the native vector env. They are compiled with ``cache=True``: the first use
+on a machine compiles them (about 10 s) and caches the machine code (``__pycache__`` next to the
+module, or ``NUMBA_CACHE_DIR``); later processes load it in about a second.
+
 ## Action Space
 
 ``Box(low=[0, -1.5], high=[1, 1.5], dtype=float32)``: linear speed ``v`` (m/s) and turn rate
@@ -65,7 +71,8 @@ far), ``steps``.
 
 ## Version History
 
-- v0: initial version.
+- v0: initial version. Moving the simulation from numpy to numba kernels kept every trajectory
+  bit for bit.
 
 ## Paper
 
@@ -160,13 +167,6 @@ def check_actions(actions: Any, n: int | None) -> np.ndarray:
     return a
 
 
-def rewards_for(collided, reached, progress, reward: str, step_cost: float, progress_coef: float):
-    r = reached.astype(np.float64) - collided - step_cost
-    if reward == "dense":
-        r = r + progress_coef * progress
-    return r
-
-
 def episode_start(options: dict | None, layout: geo.Layout, episode: geo.Episode) -> geo.Episode:
     """Apply ``reset(options={"start": (x, y, theta), "goal": (x, y)})`` to a sampled episode."""
     if not options:
@@ -221,6 +221,7 @@ class AGVWarehouseEnv(gym.Env):
         self.n_beams = int(n_beams)
         self.lidar_range = float(lidar_range)
         self.reward_mode = reward
+        self._dense = reward == "dense"
         self.step_cost = float(step_cost)
         self.progress_coef = float(progress_coef)
         self.max_steps = int(max_steps)
@@ -233,8 +234,8 @@ class AGVWarehouseEnv(gym.Env):
 
     # ------------------------------------------------------------------ read-only views
     @property
-    def layout(self) -> geo.Layout:
-        return self.sim.layouts[0]
+    def layout(self) -> geo.Layout | None:
+        return None if self.episode is None else self.episode.layout
 
     @property
     def pose(self) -> np.ndarray:
@@ -270,18 +271,18 @@ class AGVWarehouseEnv(gym.Env):
     def step(self, action: Any):
         if self._done:
             raise RuntimeError("step() called on a finished episode; call reset() first")
-        a = check_actions(action, None)
-        collided, reached, progress = self.sim.step(a)
-        reward = float(rewards_for(collided, reached, progress, self.reward_mode, self.step_cost, self.progress_coef)[0])
-        terminated = bool(collided[0] or reached[0])
-        truncated = (not terminated) and int(self.sim.steps[0]) >= self.max_steps
+        sim = self.sim
+        sim.step(check_actions(action, None), self._dense, self.step_cost, self.progress_coef)
+        collided, reached = bool(sim.flags[0, 0]), bool(sim.flags[1, 0])
+        terminated = collided or reached
+        truncated = (not terminated) and int(sim.steps[0]) >= self.max_steps
         self._done = terminated or truncated
-        return self.sim.observe()[0], reward, terminated, truncated, self._info(bool(collided[0]), bool(reached[0]))
+        return sim.observe()[0], float(sim.values[1, 0]), terminated, truncated, self._info(collided, reached)
 
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
             return None
-        return render_top_down(self.sim, 0, len(self.episode.lanes) if self.episode is not None else 0)
+        return render_top_down(self.sim, 0, self.episode)
 
 
 def _disc(img: np.ndarray, cx: float, cy: float, r: float, color, height: float) -> None:
@@ -300,10 +301,10 @@ def _line(img: np.ndarray, p0, p1, color, height: float) -> None:
     img[ys[ok].astype(int), xs[ok].astype(int)] = color
 
 
-def render_top_down(sim: geo.WarehouseBatch, i: int, n_dynamic: int) -> np.ndarray:
-    """Top-down RGB picture of warehouse ``i``: shelves grey, lidar beams light blue, goal green,
-    robot blue with a heading line, moving obstacles orange."""
-    layout = sim.layouts[i]
+def render_top_down(sim: geo.WarehouseBatch, i: int, episode: geo.Episode) -> np.ndarray:
+    """Top-down RGB picture of warehouse ``i`` playing ``episode``: shelves grey, lidar beams
+    light blue, goal green, robot blue with a heading line, moving obstacles orange."""
+    layout, n_dynamic = episode.layout, len(episode.lanes)
     s = _PIXELS_PER_M
     h, w = layout.grid.shape
     img = np.full((h * s, w * s, 3), 245, dtype=np.uint8)

@@ -1,5 +1,5 @@
 """Native batched AGVWarehouse: ``num_envs`` AGVs (each in its own warehouse) stepped in one
-array operation.
+kernel call.
 
 Same dynamics, observations, rewards and episode ends as
 :class:`~gauntlet.envs.agv_warehouse.AGVWarehouseEnv` -- both drive the shared
@@ -7,8 +7,9 @@ Same dynamics, observations, rewards and episode ends as
 ``gymnasium.vector.SyncVectorEnv``: ``reset(seed=s)`` seeds copy ``i`` with ``s + i``, and a
 finished copy is reset on the next ``step`` (``AutoresetMode.NEXT_STEP``: that step returns the
 reset observation with reward 0 and both flags ``False``), so the two match step for step.
-Copies that reset together sample their episodes together; only the random draws and copying
-each episode into the batch loop over copies in Python.
+Copies that reset together sample their episodes together; only the random draws loop over
+copies in Python, the geometry runs in the numba kernels of :mod:`~gauntlet.envs.agv_kernels`
+for all of them at once.
 
 Build it with ``gym.make_vec("gauntlet/AGVWarehouse-v0", num_envs=N,
 vectorization_mode="vector_entry_point")``.
@@ -24,7 +25,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gauntlet.envs import agv_geometry as geo
-from gauntlet.envs.agv_warehouse import check_actions, episode_start, rewards_for, spaces, validate_kwargs
+from gauntlet.envs.agv_warehouse import check_actions, episode_start, spaces, validate_kwargs
 from gauntlet.envs.vector_seeding import per_copy_seeds
 
 
@@ -74,9 +75,13 @@ class AGVWarehouseVectorEnv(VectorEnv):
         if not len(copies):
             return
         rngs = [self._rngs[i] for i in copies]
-        episodes = geo.sample_episodes(rngs, self.scene, self.fixed_layout, self.min_goal_distance)
-        for i, episode in zip(copies.tolist(), episodes):
-            self.sim.load(i, episode_start(options, episode.layout, episode))
+        if options:
+            episodes = geo.sample_episodes(rngs, self.scene, self.fixed_layout, self.min_goal_distance)
+            for i, episode in zip(copies.tolist(), episodes):
+                self.sim.load(i, episode_start(options, episode.layout, episode))
+        else:
+            batch = geo.sample_episode_batch(rngs, self.scene, self.fixed_layout, self.min_goal_distance)
+            self.sim.load_batch(copies, batch)
 
     def _info(self, collided: np.ndarray, reached: np.ndarray) -> dict[str, Any]:
         every = np.ones(self.num_envs, dtype=bool)
@@ -110,8 +115,9 @@ class AGVWarehouseVectorEnv(VectorEnv):
         if not self._started:
             raise RuntimeError("step() called before reset()")
         a = check_actions(actions, self.num_envs)
-        collided, reached, progress = self.sim.step(a)
-        rewards = rewards_for(collided, reached, progress, self.reward_mode, self.step_cost, self.progress_coef)
+        self.sim.step(a, self.reward_mode == "dense", self.step_cost, self.progress_coef)
+        collided, reached = self.sim.flags.copy()
+        rewards = self.sim.values[1].copy()
         terminated = collided | reached
         truncated = ~terminated & (self.sim.steps >= self.max_steps)
         restart = np.flatnonzero(self._autoreset)

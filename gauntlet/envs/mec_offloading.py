@@ -47,6 +47,19 @@ Mobile Edge Computing", IEEE TSC 2025, arXiv 2509.10474).
   (its own execution time plus the extra delay it imposes on the running tasks), so
   ``D = tau + (L + 2 * sum_j min(r'_j, L)) / c`` seconds.
 
+### Implementation
+
+The step (delay and energy of the offloaded task, the event-by-event processor-sharing replay
+over ``dt``, the next task and the observation) is one Numba kernel,
+:func:`gauntlet.envs.mec_kernels.step_rows`, that loops over the systems of a batch; the
+single env runs it on a batch of one and the native vector env
+(:class:`~gauntlet.envs.mec_offloading_vector.MECOffloadingVectorEnv`) on all its copies, so
+the two agree bit for bit. ``observe_rows`` (the observation after a reset) and
+``arrival_steps`` (task arrival steps) are compiled too; the random draws and the channel
+model stay in numpy. The kernels are compiled on first use (a few seconds) and cached
+(``numba.njit(cache=True)``). They reproduce the float operations of the earlier pure
+numpy/Python implementation in the same order, so v0 trajectories are unchanged.
+
 ## Action Space
 
 ``Discrete(max_edges + 1)``: 0 = cloud, ``e`` = edge ``e``. Actions of absent edges
@@ -112,21 +125,24 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from gauntlet.envs.mec_kernels import (
+    DT,
+    ETA,
+    KAPPA,
+    N_SERVER_FEATURES,
+    arrival_steps,
+    observe_rows,
+    step_rows,
+)
+
 N_OBJECTIVES = 2
 ALPHA_T = 0.01
 ALPHA_E = 50.0
-ETA = 1e3
-KAPPA = 5e-31
 NOISE_DBM_PER_HZ = -174.0
 SHADOWING_DB = 8.0
-DT = 1.0
-_ZERO_BITS = 1e-6
-# An upload with more than this left (s) outlasts the step (dt = 1 s) whatever the events in it.
-_FAR_UPLOAD_S = 2.0
 _TASK_SIZE_RANGE = (0.1e6, 100e6)
 _CLOUD_DIST_M = (1000.0, 2000.0)
 _EDGE_DIST_M = (50.0, 500.0)
-N_SERVER_FEATURES = 5
 
 CONTEXTS: dict[str, dict[str, tuple[float, float]]] = {
     "train": {"edges": (1, 8), "cloud_ghz": (3.5, 4.5), "edge_ghz": (1.75, 2.25)},
@@ -182,63 +198,11 @@ def task_delay(size_bits: np.ndarray, rate: np.ndarray, capacity: np.ndarray, re
     slope = np.maximum(k_total - k, 1)
     level = np.where(k < k_total, lvl + (work - base) / slope, np.inf)
     left = np.maximum(r - level[:, None], 0.0)
-    # Sequential (cumsum) rather than pairwise summation: the scalar path adds in the same order.
+    # Sequential (cumsum) rather than pairwise summation: the compiled step
+    # (mec_kernels.extra_sharing) adds in the same order, so estimates equal charges bit for bit.
     extra = np.cumsum(np.minimum(left, size_bits[:, None]), axis=1)[:, -1]
     delay = tau + np.divide(size_bits + 2.0 * extra, capacity, out=np.zeros_like(size_bits), where=real)
     return np.where(real, delay, 0.0)
-
-
-def _extra_sharing(running: list[float], work: float, size: float) -> float:
-    """Scalar twin of the water-level part of :func:`task_delay` for ascending ``running``
-    sizes: ``sum_j min(r'_j, L)`` with the same operations in the same order."""
-    m = len(running)
-    level_work = []
-    cum = 0.0
-    for i, v in enumerate(running):
-        cum += v
-        level_work.append((cum - v) + v * (m - i))
-    k = sum(1 for x in level_work if x <= work)
-    if k == m:
-        return 0.0
-    level = 0.0 + (work - 0.0) / m if k == 0 else running[k - 1] + (work - level_work[k - 1]) / (m - k)
-    extra = 0.0
-    for v in running:
-        extra += min(max(v - level, 0.0), size)
-    return extra
-
-
-def _synced_array(name: str) -> property:
-    """A state array of :class:`MECCore`, first brought up to date from the scalar path."""
-
-    def get(core: MECCore) -> np.ndarray:
-        if core._stale:
-            core._flush_scalar()
-        return getattr(core, name)
-
-    return property(get)
-
-
-def _rows_padded(row: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Non-empty ``values`` grouped by ``row`` (ascending, in [0, n)) into an (n, k) array
-    padded with zeros."""
-    starts = np.searchsorted(row, np.arange(n))
-    position = np.arange(len(row)) - starts[row]
-    out = np.zeros((n, int(position.max()) + 1))
-    out[row, position] = values
-    return out
-
-
-def _subtract_all(values: list[float], amounts: list[float]) -> list[float]:
-    """``[((v - a0) - a1) - ... for v in values]``: the same roundings as subtracting one by one."""
-    if len(amounts) == 1:
-        a0 = amounts[0]
-        return [v - a0 for v in values]
-    if len(amounts) == 2:
-        a0, a1 = amounts
-        return [v - a0 - a1 for v in values]
-    for a in amounts:
-        values = [v - a for v in values]
-    return values
 
 
 class MECCore:
@@ -246,9 +210,9 @@ class MECCore:
 
     Both the single env (``n = 1``) and the native vector env run this code, so they agree
     bit for bit on the same seeds. Randomness is drawn only in :meth:`reset_rows`, from the
-    generator given for each row; ``step`` is deterministic. ``n > 1`` steps the live tasks
-    of all rows as flat numpy arrays; ``n = 1`` takes a scalar path on Python lists that
-    performs the same float operations (see :meth:`step_single`).
+    generator given for each row; ``step`` is deterministic and runs the compiled kernel
+    :func:`~gauntlet.envs.mec_kernels.step_rows` over all rows. The state arrays are the
+    state: edits to them take effect at the next step.
     """
 
     def __init__(
@@ -319,116 +283,86 @@ class MECCore:
         self.size = np.zeros((n, t))
         self.user = np.zeros((n, t), dtype=np.int64)
         self.arrival = np.zeros((n, t), dtype=np.int64)
-        self._server = np.zeros((n, t), dtype=np.int64)
-        self._phase = np.zeros((n, t), dtype=np.int8)  # 0 waiting, 1 uploading, 2 executing, 3 done
-        self._remaining = np.zeros((n, t))
-        self._upload_left = np.zeros((n, t))
-        self._t = np.zeros(n, dtype=np.int64)
-        self._served = np.zeros(n, dtype=np.int64)
-        self._head_size = np.zeros(n)
-        self._head_user = np.zeros(n, dtype=np.int64)
-        self._stale = False
+        # The step state: per task slot the server, the phase (0 waiting, 1 uploading,
+        # 2 executing, 3 done), the remaining bits and the remaining upload time (s); per row
+        # the step count, the tasks offloaded so far and the current task (size 0: none).
+        self.server = np.zeros((n, t), dtype=np.int64)
+        self.phase = np.zeros((n, t), dtype=np.int8)
+        self.remaining = np.zeros((n, t))
+        self.upload_left = np.zeros((n, t))
+        self.t = np.zeros(n, dtype=np.int64)
+        self.served = np.zeros(n, dtype=np.int64)
+        self.head_size = np.zeros(n)
+        self.head_user = np.zeros(n, dtype=np.int64)
         self._rows = np.arange(n)
-        if n == 1:
-            # The flat observation with room for a preference, filled by the scalar path.
-            self._p_obs_buffer = np.zeros(self.n_servers * self.row_features + N_OBJECTIVES, dtype=np.float32)
-            self._p_obs_flat = self._p_obs_buffer[: self.n_servers * self.row_features]
-            self._p_obs = self._p_obs_flat.reshape(self.n_servers, self.row_features)
-        else:
-            # Observation rows with the per-episode columns filled in, and the executing tasks
-            # of the last step (row * servers + server, remaining bits) for their histograms.
-            self._obs_template = np.zeros((n, s, self.row_features), dtype=np.float32)
-            self._exec_key = np.zeros(0, dtype=np.int64)
-            self._exec_remaining = np.zeros(0)
-
-    # The step state, exposed as arrays: per task slot (n, episode_steps) the server, the phase
-    # (0 waiting, 1 uploading, 2 executing, 3 done), the remaining bits and the remaining
-    # upload time (s); per row the step count, the tasks offloaded so far and the current task.
-    server = _synced_array("_server")
-    phase = _synced_array("_phase")
-    remaining = _synced_array("_remaining")
-    upload_left = _synced_array("_upload_left")
-    t = _synced_array("_t")
-    served = _synced_array("_served")
-    head_size = _synced_array("_head_size")
-    head_user = _synced_array("_head_user")
+        self._action = np.zeros(1, dtype=np.int64)
+        self._delay, self._energy = np.zeros(1), np.zeros(1)
 
     # ------------------------------------------------------------------ reset
     def reset_rows(self, rows: np.ndarray, rngs: list[np.random.Generator]) -> None:
         ctx = CONTEXTS[self.context]
         s, t, u = self.n_servers, self.episode_steps, self.n_users
         rows = np.asarray(rows)
-        self._stale = False  # the scalar path's state is replaced below, not written back
-        lo, hi = ctx["edges"]
         k = len(rows)
-        edges = np.empty(k, dtype=np.int64)
-        cloud_ghz = np.empty(k)
-        edge_ghz = np.zeros((k, s - 1))
-        # Absent servers get a harmless distance and fading; their rate is set to 1 below.
-        dist = np.full((k, s, u), _CLOUD_DIST_M[0])
-        fading = np.ones((k, s, u))
-        arrivals = np.empty((k, t), dtype=np.int64)
-        sizes = np.empty((k, t))
+        lo, hi = ctx["edges"]
+        cloud_lo, cloud_hi = ctx["cloud_ghz"]
+        edge_lo, edge_hi = ctx["edge_ghz"]
+        mean_arrivals = self.arrival_rate * u
+        edges, cloud_ghz, edge_ghz, cloud_dist, edge_dist, fading, arrivals, sizes, users = ([] for _ in range(9))
         # Only the draws run row by row, each row from its own generator in a fixed order;
         # the arithmetic is batched below (elementwise or per row, so a row's values do not
         # depend on the batch). exponential(scale) draws scale * standard_exponential().
-        for j, rng in enumerate(rngs):
-            edges[j] = e = int(rng.integers(lo, hi + 1)) if self.n_edges is None else int(self.n_edges)
-            cloud_ghz[j] = rng.uniform(*ctx["cloud_ghz"]) if self.cloud_freq_ghz is None else self.cloud_freq_ghz
-            edge_ghz[j, :e] = rng.uniform(*ctx["edge_ghz"], size=e) if self.edge_freq_ghz is None else self.edge_freq_ghz
-            dist[j, 0] = rng.uniform(*_CLOUD_DIST_M, size=u)
-            dist[j, 1 : e + 1] = rng.uniform(*_EDGE_DIST_M, size=(e, u))
-            fading[j, : e + 1] = rng.standard_exponential(size=(e + 1, u))
-            arrivals[j] = rng.poisson(self.arrival_rate * u, size=t)
-            sizes[j] = rng.standard_exponential(size=t)
-            self.user[rows[j]] = rng.integers(0, u, size=t)
+        for rng in rngs:
+            e = int(rng.integers(lo, hi + 1)) if self.n_edges is None else int(self.n_edges)
+            edges.append(e)
+            cloud_ghz.append(rng.uniform(cloud_lo, cloud_hi) if self.cloud_freq_ghz is None else self.cloud_freq_ghz)
+            if self.edge_freq_ghz is None:
+                edge_ghz.append(rng.uniform(edge_lo, edge_hi, size=e))
+            cloud_dist.append(rng.uniform(*_CLOUD_DIST_M, size=u))
+            edge_dist.append(rng.uniform(*_EDGE_DIST_M, size=(e, u)))
+            fading.append(rng.standard_exponential(size=(e + 1, u)))
+            arrivals.append(rng.poisson(mean_arrivals, size=t))
+            sizes.append(rng.standard_exponential(size=t))
+            users.append(rng.integers(0, u, size=t))
+        edges = np.array(edges, dtype=np.int64)
+        present = np.arange(s) <= edges[:, None]
+        edge_freq = np.zeros((k, s - 1))
+        edge_freq[present[:, 1:]] = np.concatenate(edge_ghz) if self.edge_freq_ghz is None else self.edge_freq_ghz
+        # Absent servers get a harmless distance and fading; their rate is set to 1 below.
+        dist = np.full((k, s, u), _CLOUD_DIST_M[0])
+        dist[:, 0] = cloud_dist
+        dist[:, 1:][present[:, 1:]] = np.concatenate(edge_dist)
+        gain = np.ones((k, s, u))
+        gain[present] = np.concatenate(fading)
+        self.user[rows] = users
         freq = np.empty((k, s))
-        freq[:, 0] = cloud_ghz * 1e9
-        freq[:, 1:] = edge_ghz * 1e9
+        freq[:, 0] = np.array(cloud_ghz) * 1e9
+        freq[:, 1:] = edge_freq * 1e9
         mean = DT * freq.sum(axis=1) / (ETA * self.arrival_rate * u)
         self.edges[rows] = edges
         self.freq[rows] = freq
         self.mean_size[rows] = mean
-        present = np.arange(s) <= edges[:, None]
         self.present[rows] = present
-        rate = np.where(present[:, :, None], uplink_rate(dist, fading, self.tx_power_w, self.bandwidth_hz), 1.0)
+        rate = np.where(present[:, :, None], uplink_rate(dist, gain, self.tx_power_w, self.bandwidth_hz), 1.0)
         self.rate[rows] = rate
         self.rate_feature[rows] = np.log10(1.0 + rate / 1e6)
         self._capacity[rows] = freq / ETA
-        self.size[rows] = np.clip(mean[:, None] * sizes, *_TASK_SIZE_RANGE)
-        # Task k arrives in the first step whose cumulative arrival count exceeds k: one
-        # searchsorted over all rows, each row's counts shifted above the previous row's.
-        cum = np.cumsum(arrivals, axis=1)
-        shift = (np.arange(len(rows)) * (int(cum[:, -1].max()) + t + 1))[:, None]
-        found = np.searchsorted((cum + shift).ravel(), (np.arange(t) + shift).ravel(), side="right")
-        self.arrival[rows] = found.reshape(len(rows), t) - (np.arange(len(rows)) * t)[:, None]
-        self._phase[rows] = 0
-        self._remaining[rows] = 0.0
-        self._upload_left[rows] = 0.0
-        self._server[rows] = 0
-        self._t[rows] = 0
-        self._served[rows] = 0
+        self.size[rows] = np.clip(mean[:, None] * np.array(sizes), *_TASK_SIZE_RANGE)
+        self.arrival[rows] = arrival_steps(np.array(arrivals))
+        self.phase[rows] = 0
+        self.remaining[rows] = 0.0
+        self.upload_left[rows] = 0.0
+        self.server[rows] = 0
+        self.t[rows] = 0
+        self.served[rows] = 0
         self._update_head(rows)
-        if self.n == 1:
-            self.sync_from_arrays()
-            return
-        template = self._obs_template[rows]
-        template[:] = 0.0
-        template[:, :, 2] = self.freq[rows] / 1e9
-        template[:, :, 4] = self.edges[rows, None]
-        template[~self.present[rows]] = -1.0
-        self._obs_template[rows] = template
-        kept = np.ones(self.n, dtype=bool)
-        kept[rows] = False
-        kept = kept[self._exec_key // self.n_servers]
-        self._exec_key, self._exec_remaining = self._exec_key[kept], self._exec_remaining[kept]
 
     def _update_head(self, rows: np.ndarray) -> None:
-        served, t_max = self._served[rows], self.episode_steps
+        served, t_max = self.served[rows], self.episode_steps
         flat = rows * t_max + np.minimum(served, t_max - 1)
-        available = (served < t_max) & (self.arrival.ravel()[flat] <= self._t[rows])
-        self._head_size[rows] = np.where(available, self.size.ravel()[flat], 0.0)
-        self._head_user[rows] = np.where(available, self.user.ravel()[flat], 0)
+        available = (served < t_max) & (self.arrival.ravel()[flat] <= self.t[rows])
+        self.head_size[rows] = np.where(available, self.size.ravel()[flat], 0.0)
+        self.head_user[rows] = np.where(available, self.user.ravel()[flat], 0)
 
     # ------------------------------------------------------------------ queries
     @property
@@ -457,376 +391,42 @@ class MECCore:
         return delay, energy
 
     # ------------------------------------------------------------------ step
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Offload the current task of every row; advance ``dt``. Returns (reward vectors
-        (n, 2) float32, delay s, energy J). Actions must be valid (checked by the callers)."""
-        if self.n == 1:
-            delay1, energy1 = self.step_single(int(actions[0]))
-            return np.array([[-ALPHA_T * delay1, -ALPHA_E * energy1]], dtype=np.float32), np.array([delay1]), np.array([energy1])
-        rows, n, t_max = self._rows, self.n, self.episode_steps
-        size, user = self._head_size, self._head_user
-        # The live tasks (uploading or executing) of all rows as flat arrays, in row order:
-        # every later operation costs in the number of live tasks, not n * episode_steps.
-        flat = np.flatnonzero(self._phase.view(np.uint8) - np.uint8(1) <= 1)
-        task_row = flat // t_max
-        phase = self._phase.ravel()[flat]
-        server = self._server.ravel()[flat]
-        remaining = self._remaining.ravel()[flat]
-        upload = self._upload_left.ravel()[flat]
-
-        executing = phase == 2
-        on_chosen = np.flatnonzero(executing & (server == actions[task_row]))
-        rate = self.rate[rows, actions, user]
-        capacity = self._capacity[rows, actions]
-        # Without running tasks the closed form is tau + L / c; task_delay gives exactly
-        # that, so it only runs on the rows sharing the chosen server.
-        delay = np.where(size > 0, np.divide(size, rate, out=np.zeros(n), where=size > 0) + size / capacity, 0.0)
-        if len(on_chosen):
-            chosen_row = task_row[on_chosen]
-            first = np.ones(len(chosen_row), dtype=bool)
-            first[1:] = chosen_row[1:] != chosen_row[:-1]
-            shared = chosen_row[first]
-            running = _rows_padded(np.cumsum(first) - 1, remaining[on_chosen], len(shared))
-            delay[shared] = task_delay(size[shared], rate[shared], capacity[shared], running)
-        energy = task_energy(size, rate, self.freq[rows, actions], self.tx_power_w)
-
-        real = np.flatnonzero(size > 0)
-        slot = self._served[real]
-        new_flat = real * t_max + slot
-        self._server.ravel()[new_flat] = actions[real]
-        new_up = self.size[real, slot] / rate[real]
-        task_row = np.concatenate([task_row, real])
-        flat = np.concatenate([flat, new_flat])
-        phase = np.concatenate([phase, np.ones(len(real), np.int8)])
-        server = np.concatenate([server, actions[real]])
-        remaining = np.concatenate([remaining, self.size[real, slot]])
-        upload = np.concatenate([upload, new_up])
-        self._served[real] += 1
-
-        self._advance(task_row, phase, server, remaining, upload)
-        self._phase.ravel()[flat] = phase
-        self._remaining.ravel()[flat] = remaining
-        self._upload_left.ravel()[flat] = upload
-        self._t += 1
-        self._update_head(rows)
-        executing = np.flatnonzero(phase == 2)
-        self._exec_key = task_row[executing] * self.n_servers + server[executing]
-        self._exec_remaining = remaining[executing]
+    def step(self, actions: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Offload the current task of every row to ``actions`` (int64 (n,), valid: the callers
+        check them) and advance ``dt``. Returns (reward vectors (n, 2) float32, delay s, energy J);
+        with ``out`` (see :meth:`observe`) the observation rows of the new state are written there."""
+        delay, energy = np.empty(self.n), np.empty(self.n)
+        self._step(np.asarray(actions, dtype=np.int64), self._scratch_obs() if out is None else out, delay, energy)
         reward = np.stack([-ALPHA_T * delay, -ALPHA_E * energy], axis=1).astype(np.float32)
         return reward, delay, energy
 
-    def _advance(self, row: np.ndarray, phase: np.ndarray, server: np.ndarray, remaining: np.ndarray,
-                 upload: np.ndarray) -> None:
-        """Event-driven processor sharing over one ``dt`` for the live tasks given as flat
-        arrays (updated in place): in each row jump to the next upload or execution
-        completion until the step's time is used up. Rows drop out once their time is
-        used up, so the cost follows the number of events. Uploads with more than
-        ``_FAR_UPLOAD_S`` left can neither finish nor set an event time within the step;
-        they only take the row's event times afterwards, one subtraction at a time."""
-        n, s = self.n, self.n_servers
-        left = np.zeros(n)
-        left[row] = DT
-        uploading = phase == 1
-        far = np.flatnonzero(uploading & (upload > _FAR_UPLOAD_S))
-        ex = np.flatnonzero(phase == 2)
-        up = np.flatnonzero(uploading & (upload <= _FAR_UPLOAD_S))
-        key = row * s + server
-        capacity = self._capacity.ravel()
-        steps = []
-        while left.any():
-            # Rows whose time is used up have left = 0 and no tasks in ex or up, so h = 0 there.
-            h = left.copy()
-            row_ex, key_ex = row[ex], key[ex]
-            counts = np.bincount(key_ex, minlength=n * s)
-            speed = capacity[key_ex] / counts[key_ex]
-            rem = remaining[ex]
-            np.minimum.at(h, row_ex, rem / speed)
-            row_up, upl = row[up], upload[up]
-            np.minimum.at(h, row_up, upl)
-            steps.append(h)
-            rem = rem - speed * h[row_ex]
-            finished = rem <= _ZERO_BITS
-            rem[finished] = 0.0
-            remaining[ex] = rem
-            phase[ex[finished]] = 3
-            upl = upl - h[row_up]
-            joined = upl <= 1e-12
-            upl[joined] = 0.0
-            upload[up] = upl
-            phase[up[joined]] = 2
-            left = np.where(h >= left, 0.0, left - h)
-            still = left > 0
-            on_ex, on_up = still[row_ex], still[row_up]
-            ex = np.concatenate([ex[on_ex & ~finished], up[on_up & joined]])
-            up = up[on_up & ~joined]
-        if len(far):
-            # Most rows see one to three events: sort the far uploads by their row's number
-            # of event times, so that the j-th time is subtracted from a contiguous suffix.
-            events = np.zeros(n, dtype=np.uint8)
-            for h in steps:
-                events += h > 0
-            far = far[np.argsort(events[row[far]], kind="stable")]
-            far_row, far_up = row[far], upload[far]
-            starts = np.searchsorted(events[far_row], np.arange(1, len(steps) + 1))
-            for h, start in zip(steps, starts):
-                far_up[start:] -= h[far_row[start:]]
-            upload[far] = far_up
+    def step_single(self, action: int, out: np.ndarray) -> tuple[float, float]:
+        """:meth:`step` of a single system (``n == 1``) with a valid action, writing the
+        observation rows into ``out`` (1, width); returns (delay s, energy J)."""
+        self._action[0] = action
+        self._step(self._action, out, self._delay, self._energy)
+        return self._delay.item(), self._energy.item()
 
-    # ------------------------------------------------------------------ scalar path (n == 1)
-    # A single system is stepped with plain Python floats and lists: numpy's per-call
-    # overhead dominates arrays this small. Every float operation mirrors the batched code
-    # in the same order, so both paths give bit-identical results (tested against the
-    # native vector env). Executing tasks are kept per server. Uploads with more than
-    # _FAR_UPLOAD_S left ("far": mostly cloud uploads, which take thousands of seconds) can
-    # neither finish nor set an event time within a step, so the step's event times are
-    # only queued for them and subtracted, in order, once one of them may come near (or
-    # the arrays are read). The state arrays are written from these lists only when read.
-    def sync_from_arrays(self) -> None:
-        """Rebuild the scalar path's state from row 0 of the arrays (after a reset or a direct edit)."""
-        if self._stale:
-            self._flush_scalar()
-        self._p_size = self.size[0].tolist()
-        self._p_user = self.user[0].tolist()
-        self._p_arrival = self.arrival[0].tolist()
-        self._p_rate = self.rate[0].tolist()
-        self._p_cap = self.capacity[0].tolist()
-        self._p_freq = self.freq[0].tolist()
-        self._p_edges = int(self.edges[0])
-        self._p_t, self._p_served = int(self._t[0]), int(self._served[0])
-        self._p_head_size, self._p_head_user = float(self._head_size[0]), int(self._head_user[0])
-        phase, server = self._phase[0], self._server[0]
-        self._p_server = server[: self._p_served].tolist()
-        self._p_exec_slot: list[list[int]] = [[] for _ in range(self.n_servers)]
-        self._p_exec_rem: list[list[float]] = [[] for _ in range(self.n_servers)]
-        for k in np.flatnonzero(phase == 2).tolist():
-            self._p_exec_slot[server[k]].append(k)
-            self._p_exec_rem[server[k]].append(float(self._remaining[0, k]))
-        # The smallest remaining size per server and the amounts not yet subtracted.
-        self._p_low = [min(rems) if rems else 0.0 for rems in self._p_exec_rem]
-        self._p_queued: list[list[float]] = [[] for _ in range(self.n_servers)]
-        self._p_up: list[list[Any]] = [[], [], []]  # slots, servers, upload seconds left
-        # Far uploads as [slot, server, seconds left, index of the first queued event time
-        # not yet subtracted, that time left plus the sum of the earlier queued times]: their
-        # time left is at least the last entry minus the sum of all queued times.
-        self._p_far: list[list[Any]] = []
-        self._p_far_queued: list[float] = []
-        self._p_far_queued_sum = 0.0
-        self._p_far_bound = np.inf
-        for k in np.flatnonzero(phase == 1).tolist():
-            self._add_upload(k, int(server[k]), float(self._upload_left[0, k]))
-        p = self._p_edges + 1
-        obs = self._p_obs
-        obs[:] = -1.0
-        obs[:p] = 0.0
-        obs[:p, 2] = self.freq[0, :p] / 1e9
-        obs[:p, 4] = self._p_edges
-        # Row u: the rate feature of user u to every present server, one slice write per step;
-        # the columns from the count on as they are before the counts and histograms are added.
-        self._p_rate_feature = np.ascontiguousarray(self.rate_feature[0, :p].T)
-        self._p_obs_idle = obs[:p, 3:].copy()
-        self._observe_scalar()
+    def _step(self, actions: np.ndarray, out: np.ndarray, delay: np.ndarray, energy: np.ndarray) -> None:
+        step_rows(actions, self.size, self.user, self.arrival, self.rate, self._capacity, self.freq, self.server,
+                  self.phase, self.remaining, self.upload_left, self.t, self.served, self.head_size, self.head_user,
+                  self.edges, self.rate_feature, out, delay, energy, self.tx_power_w, self.hist_bins,
+                  self.hist_bin_bits)
 
-    def _add_upload(self, slot: int, server: int, left: float) -> None:
-        if left > _FAR_UPLOAD_S:
-            key = left + self._p_far_queued_sum
-            self._p_far.append([slot, server, left, len(self._p_far_queued), key])
-            self._p_far_bound = min(self._p_far_bound, key)
-        else:
-            self._p_up[0].append(slot)
-            self._p_up[1].append(server)
-            self._p_up[2].append(left)
-
-    def _settle_far(self, everything: bool = False) -> None:
-        """Subtract the queued event times from the far uploads that may come near (or from
-        all of them) and move those within a step of _FAR_UPLOAD_S to the near uploads, so
-        the next settling is at least a step away."""
-        queued, total, kept = self._p_far_queued, self._p_far_queued_sum, []
-        for task in self._p_far:
-            if everything or task[4] - total <= _FAR_UPLOAD_S + 2 * DT:
-                left = task[2]
-                for h in queued[task[3] :]:
-                    left -= h
-                if left <= _FAR_UPLOAD_S + DT:
-                    self._p_up[0].append(task[0])
-                    self._p_up[1].append(task[1])
-                    self._p_up[2].append(left)
-                    continue
-                task[2], task[3], task[4] = left, len(queued), left + total
-            kept.append(task)
-        self._p_far = kept
-        self._p_far_bound = min([task[4] for task in kept], default=np.inf)
-
-    def _flush_scalar(self) -> None:
-        """Write the scalar path's state into row 0 of the state arrays."""
-        self._settle_far(everything=True)
-        self._stale = False
-        served = self._p_served
-        self._t[0], self._served[0] = self._p_t, served
-        self._head_size[0], self._head_user[0] = self._p_head_size, self._p_head_user
-        self._server[0, :served] = self._p_server
-        # Every task offloaded or live at the last write is done unless still live below.
-        done = self._phase[0].view(np.uint8) - np.uint8(1) <= 1
-        done[:served] = True
-        self._phase[0, done] = 3
-        self._remaining[0, done] = 0.0
-        self._upload_left[0, done] = 0.0
-        for slots, rems in zip(self._p_exec_slot, self._p_exec_rem):
-            self._phase[0, slots] = 2
-            self._remaining[0, slots] = rems
-        slots = self._p_up[0] + [task[0] for task in self._p_far]
-        self._phase[0, slots] = 1
-        self._remaining[0, slots] = [self._p_size[k] for k in slots]
-        self._upload_left[0, slots] = self._p_up[2] + [task[2] for task in self._p_far]
-
-    def step_single(self, a: int) -> tuple[float, float]:
-        """:meth:`step` of a single system (``n == 1``) with a valid action; returns (delay s, energy J)."""
-        size, user = self._p_head_size, self._p_head_user
-        delay = energy = 0.0
-        if size > 0:
-            rate, cap = self._p_rate[a][user], self._p_cap[a]
-            tau = size / rate
-            running = self._p_exec_rem[a]
-            extra = _extra_sharing(sorted(running), cap * tau, size) if running else 0.0
-            delay = tau + (size + 2.0 * extra) / cap
-            f = self._p_freq[a]
-            energy = self.tx_power_w * size / rate + KAPPA * ETA * (f * f) * size
-            slot = self._p_served
-            self._p_server.append(a)
-            self._add_upload(slot, a, self._p_size[slot] / rate)
-            self._p_served = slot + 1
-        self._advance_scalar()
-        self._stale = True
-        self._p_t = t = self._p_t + 1
-        served = self._p_served
-        idx = min(served, self.episode_steps - 1)
-        if served < self.episode_steps and self._p_arrival[idx] <= t:
-            self._p_head_size, self._p_head_user = self._p_size[idx], self._p_user[idx]
-        else:
-            self._p_head_size, self._p_head_user = 0.0, 0
-        self._observe_scalar()
-        return delay, energy
-
-    def _advance_scalar(self) -> None:
-        # The event loop only tracks each group's smallest value (subtracting the same amount
-        # keeps the order, so the smallest stays the smallest); the amounts subtracted are
-        # queued and applied to a whole group, in the same order, when one of its tasks
-        # finishes or joins it and at the end of the step.
-        cap, exec_slot, exec_rem = self._p_cap, self._p_exec_slot, self._p_exec_rem
-        low, queued = self._p_low, self._p_queued
-        up_slot, up_srv, up_left = self._p_up
-        servers = range(self._p_edges + 1)
-        busy = [s for s in servers if exec_rem[s]]
-        low_up = min(up_left) if up_left else 0.0
-        queued_up: list[float] = []
-        steps = []
-        left = DT
-        while busy or up_left:
-            h = left
-            speed = [cap[s] / len(exec_rem[s]) for s in busy]
-            for s, v in zip(busy, speed):
-                t = low[s] / v
-                if t < h:
-                    h = t
-            if up_left and low_up < h:
-                h = low_up
-            steps.append(h)
-            changed = False
-            for s, v in zip(busy, speed):
-                d = v * h
-                queued[s].append(d)
-                low[s] -= d
-                if low[s] <= _ZERO_BITS:
-                    rems = _subtract_all(exec_rem[s], queued[s])
-                    queued[s] = []
-                    keep = [i for i, r in enumerate(rems) if r > _ZERO_BITS]
-                    exec_slot[s] = [exec_slot[s][i] for i in keep]
-                    exec_rem[s] = rems = [rems[i] for i in keep]
-                    low[s] = min(rems) if rems else 0.0
-                    changed = True
-            if up_left:
-                queued_up.append(h)
-                low_up -= h
-                if low_up <= 1e-12:
-                    up_left[:] = _subtract_all(up_left, queued_up)
-                    queued_up = []
-                    for i in reversed(range(len(up_left))):
-                        if up_left[i] <= 1e-12:
-                            slot, s = up_slot.pop(i), up_srv.pop(i)
-                            del up_left[i]
-                            if queued[s]:
-                                exec_rem[s] = _subtract_all(exec_rem[s], queued[s])
-                                queued[s] = []
-                            size = self._p_size[slot]
-                            low[s] = min(low[s], size) if exec_rem[s] else size
-                            exec_slot[s].append(slot)
-                            exec_rem[s].append(size)
-                    low_up = min(up_left) if up_left else 0.0
-                    changed = True
-            left = 0.0 if h >= left else left - h
-            if left <= 0:
-                break
-            if changed:
-                busy = [s for s in servers if exec_rem[s]]
-        else:
-            steps.append(left)
-        for s in servers:
-            amounts = queued[s]
-            if amounts:
-                if len(amounts) == 1:
-                    d = amounts[0]
-                    exec_rem[s] = [r - d for r in exec_rem[s]]
-                else:
-                    exec_rem[s] = _subtract_all(exec_rem[s], amounts)
-                queued[s] = []
-        if queued_up:
-            up_left[:] = _subtract_all(up_left, queued_up)
-        if self._p_far:
-            self._p_far_queued += steps
-            self._p_far_queued_sum += sum(steps)
-            if self._p_far_bound - self._p_far_queued_sum <= _FAR_UPLOAD_S:
-                self._settle_far()
-
-    def _observe_scalar(self) -> None:
-        obs, flat, p = self._p_obs, self._p_obs_flat, self._p_edges + 1
-        obs[:p, 0] = self._p_head_size / 1e6
-        obs[:p, 1] = self._p_rate_feature[self._p_head_user]
-        obs[:p, 3:] = self._p_obs_idle
-        width, top, bin_bits = self.row_features, self.hist_bins - 1, self.hist_bin_bits
-        # Counts and histogram entries are gathered first: one numpy write per nonzero entry.
-        entries: dict[int, int] = {}
-        for s, rems in enumerate(self._p_exec_rem[:p]):
-            if rems:
-                entries[s * width + 3] = len(rems)
-                base = s * width + N_SERVER_FEATURES
-                for r in rems:
-                    k = int(r / bin_bits)
-                    k = base + (k if k < top else top)
-                    entries[k] = entries.get(k, 0) + 1
-        for k, count in entries.items():
-            flat[k] = count
+    def _scratch_obs(self) -> np.ndarray:
+        return np.empty((self.n, self.n_servers * self.row_features), dtype=np.float32)
 
     # ------------------------------------------------------------------ observation
-    def observe(self, out: np.ndarray | None = None) -> np.ndarray:
+    def observe(self, out: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         """Per-server rows (n, servers, 5 + hist_bins) as float32; absent rows are -1. With
         ``out`` (a C-contiguous float32 array (n, width >= servers * (5 + hist_bins))) the
-        rows are written, flattened, into the first columns of ``out``, which is returned."""
-        n, s, rf = self.n, self.n_servers, self.row_features
+        rows are written, flattened, into the first columns of ``out`` (only those of
+        ``rows`` if given), which is returned."""
         if out is None:
-            return self.observe(np.empty((n, s * rf), dtype=np.float32)).reshape(n, s, rf)
-        if self.n == 1:
-            out[0, : s * rf] = self._p_obs_flat
-            return out
-        obs = out[:, : s * rf].reshape(n, s, rf)
-        obs[:] = self._obs_template
-        present = self.present
-        obs[:, :, 0] = np.where(present, (self._head_size / 1e6)[:, None], -1.0)
-        obs[:, :, 1] = np.where(present, self.rate_feature[self._rows, :, self._head_user], -1.0)
-        counts = np.bincount(self._exec_key, minlength=n * s).reshape(n, s)
-        obs[:, :, 3] = np.where(present, counts, -1.0)
-        bins = np.minimum((self._exec_remaining / self.hist_bin_bits).astype(np.int64), self.hist_bins - 1)
-        row, server = np.divmod(self._exec_key, s)
-        # A flat index array and a float32 one: the case numpy's ufunc.at runs fast.
-        np.add.at(out.reshape(-1), row * out.shape[1] + server * rf + N_SERVER_FEATURES + bins, np.float32(1.0))
+            return self.observe(self._scratch_obs()).reshape(self.n, self.n_servers, self.row_features)
+        observe_rows(self._rows if rows is None else np.asarray(rows, dtype=np.int64), self.server, self.phase,
+                     self.remaining, self.head_size, self.head_user, self.edges, self.freq, self.rate_feature, out,
+                     self.hist_bins, self.hist_bin_bits)
         return out
 
 
@@ -877,6 +477,9 @@ class MOMECOffloadingEnv(gym.Env):
         dim = self.core.n_servers * self.core.row_features + (N_OBJECTIVES if self.preference_in_obs else 0)
         self.observation_space = spaces.Box(-1.0, self.core.obs_high, shape=(dim,), dtype=np.float32)
         self.reward_space = spaces.Box(-np.inf, 0.0, shape=(N_OBJECTIVES,), dtype=np.float32)
+        # The core writes the observation rows of every step here, the preference follows them.
+        self._obs_width = self.core.n_servers * self.core.row_features
+        self._obs_buffer = np.zeros((1, self._obs_width + N_OBJECTIVES), dtype=np.float32)
         self._needs_reset = True
 
     # ------------------------------------------------------------------ API
@@ -885,7 +488,8 @@ class MOMECOffloadingEnv(gym.Env):
         if options and "weights" in options:
             self.weights = validate_weights(options["weights"], 'options["weights"]')
         self.core.reset_rows(np.array([0]), [self.np_random])
-        self.core._p_obs_buffer[-N_OBJECTIVES:] = self.weights
+        self.core.observe(self._obs_buffer)
+        self._obs_buffer[0, -N_OBJECTIVES:] = self.weights
         self._needs_reset = False
         return self._obs(), self._info(np.zeros(N_OBJECTIVES, np.float32), 0.0, 0.0, 0.0)
 
@@ -894,14 +498,14 @@ class MOMECOffloadingEnv(gym.Env):
             raise gym.error.ResetNeeded("call reset() before step() (the episode has ended or never started)")
         core = self.core
         # Fast path for the plain integers policies emit; anything else gets the full checks.
-        if isinstance(action, (int, np.integer)) and 0 <= action <= core._p_edges:
+        if isinstance(action, (int, np.integer)) and 0 <= action <= core.edges[0]:
             a = int(action)
         else:
             a = self._check_action(action)
-        size = core._p_head_size
-        delay, energy = core.step_single(a)
+        size = core.head_size.item()
+        delay, energy = core.step_single(a, self._obs_buffer)
         reward = np.array([-ALPHA_T * delay, -ALPHA_E * energy], dtype=np.float32)
-        truncated = core._p_t >= core.episode_steps
+        truncated = bool(core.t[0] >= core.episode_steps)
         self._needs_reset = truncated
         return self._obs(), self._reward(reward), False, truncated, self._info(reward, delay, energy, size)
 
@@ -948,8 +552,7 @@ class MOMECOffloadingEnv(gym.Env):
         return a
 
     def _obs(self) -> np.ndarray:
-        # The core leaves room for the preference after its observation (set at reset).
-        return (self.core._p_obs_buffer if self.preference_in_obs else self.core._p_obs_flat).copy()
+        return (self._obs_buffer[0] if self.preference_in_obs else self._obs_buffer[0, : self._obs_width]).copy()
 
     def _info(self, reward: np.ndarray, delay: float, energy: float, size: float) -> dict[str, Any]:
         return {

@@ -1,4 +1,5 @@
-"""Native batched MEC offloading: ``num_envs`` systems stepped in one set of array ops.
+"""Native batched MEC offloading: ``num_envs`` systems stepped in one call of the compiled step
+(:func:`gauntlet.envs.mec_kernels.step_rows`, the kernel the single env runs on a batch of one).
 
 Registered as the ``vector_entry_point`` of both ``gauntlet/mo-MECOffloading-v0`` and
 ``gauntlet/MECOffloading-v0``::
@@ -120,9 +121,11 @@ class MECOffloadingVectorEnv(VectorEnv):
         done_rows = np.flatnonzero(self._autoreset)
         a[done_rows] = 0
         size = core.head_size.copy()
-        reward, delay, energy = core.step(a)
+        obs = self._obs_array()
+        reward, delay, energy = core.step(a, obs)
         if len(done_rows):
             core.reset_rows(done_rows, [self._rngs[i] for i in done_rows])
+            core.observe(obs, done_rows)
             reward[done_rows] = 0.0
             delay[done_rows] = 0.0
             energy[done_rows] = 0.0
@@ -132,7 +135,7 @@ class MECOffloadingVectorEnv(VectorEnv):
         self._autoreset = truncated.copy()
         terminated = np.zeros(self.num_envs, dtype=bool)
         rewards = scalarize(reward, self.weights)
-        return self._obs(), rewards, terminated, truncated, self._infos(reward, delay, energy, size)
+        return obs, rewards, terminated, truncated, self._infos(reward, delay, energy, size)
 
     def action_masks(self) -> np.ndarray:
         return self.core.present.copy()
@@ -143,12 +146,13 @@ class MECOffloadingVectorEnv(VectorEnv):
             raise ValueError(f"actions must have shape ({self.num_envs},), got {arr.shape}")
         if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
             raise ValueError("actions contain NaN or inf")
-        if arr.dtype.kind not in "iuf" or not np.all(arr == np.floor(arr)):
+        if arr.dtype.kind not in "iuf" or (arr.dtype.kind == "f" and not np.all(arr == np.floor(arr))):
             raise ValueError(f"actions must be integers in [0, {self.core.max_edges}], got {actions!r}")
         a = arr.astype(np.int64)
         if np.any((a < 0) | (a > self.core.max_edges)):
             raise ValueError(f"actions must be integers in [0, {self.core.max_edges}], got {actions!r}")
-        valid = self.core.present[np.arange(self.num_envs), a] | self._autoreset
+        # Server a is present exactly when a <= E.
+        valid = (a <= self.core.edges) | self._autoreset
         if not valid.all():
             bad = int(np.flatnonzero(~valid)[0])
             raise ValueError(
@@ -158,10 +162,13 @@ class MECOffloadingVectorEnv(VectorEnv):
         return a
 
     def _obs(self) -> np.ndarray:
-        core = self.core
-        obs = core.observe(np.empty((self.num_envs, *self.single_observation_space.shape), dtype=np.float32))
+        return self.core.observe(self._obs_array())
+
+    def _obs_array(self) -> np.ndarray:
+        """A new observation batch with the preferences filled in, for the core to write its rows into."""
+        obs = np.empty((self.num_envs, *self.single_observation_space.shape), dtype=np.float32)
         if self.preference_in_obs:
-            obs[:, core.n_servers * core.row_features :] = self.weights
+            obs[:, self.core.n_servers * self.core.row_features :] = self.weights
         return obs
 
     def _infos(self, reward: np.ndarray, delay: np.ndarray, energy: np.ndarray, size: np.ndarray) -> dict[str, Any]:

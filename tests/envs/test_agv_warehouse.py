@@ -14,6 +14,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import gauntlet  # noqa: F401  (registers the ids)
 from gauntlet.envs import agv_geometry as geo
+from gauntlet.envs import agv_kernels as kernels
 from gauntlet.envs.agv_warehouse import AGVWarehouseEnv, episode_metrics
 from gauntlet.envs.agv_warehouse_vector import AGVWarehouseVectorEnv
 
@@ -138,39 +139,22 @@ def test_lidar_is_capped_at_range_and_rotates_with_heading():
     assert obs[:4] == pytest.approx([1.0, 0.5, 1.0, 1.0], abs=1e-5)
 
 
-def test_ray_cast_against_a_disc():
-    # origin (0, 0) looking along +x in the world [-10, 10]^2; disc of radius 0.35 centred at (3, 0.2):
-    # t = 3 - sqrt(0.35^2 - 0.2^2). Mirrored behind the origin it is missed and the wall at 10 is hit.
-    inv = np.array([[[1.0]], [[1e12]]], dtype=np.float32)
-    directions = np.array([[[1.0]], [[0.0]]], dtype=np.float32)
-    world = np.array([[-10.0], [-10.0], [10.0], [10.0]], dtype=np.float32)
-
-    def cast(cx, cy):
-        discs = (np.array([cx]), np.array([cy]), np.array([cx * cx + cy * cy]), np.array([0.35]))
-        return geo.ray_cast(inv, world, geo.Workspace(), discs=discs, directions=directions)[0, 0]
-
-    assert cast(3.0, 0.2) == pytest.approx(3 - math.sqrt(0.35**2 - 0.2**2), abs=1e-6)
-    assert cast(-3.0, -0.2) == pytest.approx(10.0)
-
-
-def test_ray_cast_groups_pairs_by_origin():
-    # two origins looking along +x: origin 0 has the world [-10, 10]^2 and a shelf 2 m ahead,
-    # origin 1 only its world [-1, 1]^2; a disc 4 m ahead belongs to origin 1 but is beyond its wall
-    inv = np.array([[[1.0], [1.0]], [[1e12], [1e12]]], dtype=np.float32)
-    directions = np.array([[[1.0], [1.0]], [[0.0], [0.0]]], dtype=np.float32)
-    shelves = np.array([[2.0], [-1.0], [3.0], [1.0]], dtype=np.float32)
-    world = np.array([[-10.0, -1.0], [-10.0, -1.0], [10.0, 1.0], [10.0, 1.0]], dtype=np.float32)
-    counts = np.array([1, 0])
-    work = geo.Workspace()
-    assert geo.ray_cast(inv, shelves, work, counts, world)[:, 0] == pytest.approx([2.0, 1.0])
-    discs = (np.array([4.0]), np.array([0.0]), np.array([16.0]), np.array([0.35]))
-    with_disc = geo.ray_cast(inv, shelves, work, counts, world, discs, np.array([0, 1]), directions)
-    assert with_disc[:, 0] == pytest.approx([2.0, 1.0])
+def test_lidar_against_a_disc():
+    # robot at (5, 5) looking along +x in an empty 10 x 10 m room; a disc of radius 0.35 parked on a
+    # zero-length lane at (8, 5.2) is hit at t = 3 - sqrt(0.35^2 - 0.2^2); mirrored behind the robot
+    # it is missed and the wall at x = 10 is hit
+    room = geo.parse_layout("\n".join(["." * 10] * 10))
+    batch = geo.WarehouseBatch(2, 1, 6.0)
+    for i, centre in enumerate(((8.0, 5.2), (2.0, 4.8))):
+        lane = np.array([[*centre, *centre]])
+        start, goal = np.array([5.0, 5.0, 0.0]), np.array([9.5, 9.5])
+        batch.load(i, geo.Episode(room, start, goal, lane, np.array([0.5]), np.array([0.0])))
+    assert batch.lidar()[:, 0] == pytest.approx([3 - math.sqrt(0.35**2 - 0.2**2), 5.0], abs=1e-6)
 
 
 @pytest.mark.parametrize("scene", ["complex-static", "complex-dynamic"])
-def test_batched_lidar_casts_only_nearby_shelves_without_changing_a_beam(scene):
-    # the batch prunes shelves and discs beyond the lidar range; a single robot casts against all
+def test_batched_lidar_equals_one_robot_at_a_time_and_pruning_changes_no_beam(scene):
+    # shelves beyond the lidar range are skipped; casting against every shelf gives the same beams
     n = 64
     rng = np.random.default_rng(3)
     batch = geo.WarehouseBatch(n, 24, 3.0)
@@ -186,7 +170,27 @@ def test_batched_lidar_casts_only_nearby_shelves_without_changing_a_beam(scene):
         single.load(0, episode)
         single.pose[0], single.steps[0] = batch.pose[i], batch.steps[i]
         singles.append(single.lidar()[0])
-    assert np.array_equal(batch.lidar(), np.array(singles))
+    pruned = batch.lidar()
+    assert np.array_equal(pruned, np.array(singles))
+    batch._reach2 = np.inf
+    assert np.array_equal(batch.lidar(), pruned)
+
+
+def test_free_lanes_by_hand():
+    # runs of >= 4 free cells, rows bottom up then columns left to right; the start cell (2, 1)
+    # removes the run of row 1 and of column 2
+    layout = geo.parse_layout("""
+    ......
+    .#....
+    ......
+    ....#.
+    """)
+    pools, counts = np.zeros((1, 20, 4)), np.zeros(1, dtype=np.int64)
+    kernels.free_lanes(layout.grid[None], np.array([1 * 6 + 2]), 4, pools, counts)
+    assert pools[0, : counts[0]].tolist() == [
+        [0.5, 0.5, 3.5, 0.5], [2.5, 2.5, 5.5, 2.5], [0.5, 3.5, 5.5, 3.5],
+        [0.5, 0.5, 0.5, 3.5], [3.5, 0.5, 3.5, 3.5], [5.5, 0.5, 5.5, 3.5],
+    ]
 
 
 # ------------------------------------------------------------------ collisions
@@ -319,6 +323,18 @@ def test_vector_env_equals_sync_vector_env(scene):
             assert np.array_equal(r1[4][key], r2[4][key])
         ends += int(r1[2].sum() + r1[3].sum())
     assert ends > n  # autoreset was exercised
+
+
+def test_vector_env_reset_options_match_the_single_env():
+    options = {"start": (0.5, 1.5, 0.3), "goal": (4.5, 0.5)}
+    native = AGVWarehouseVectorEnv(num_envs=3, layout=ROOM, scene="simple-dynamic")
+    obs, info = native.reset(seed=5, options=options)
+    for i in range(3):
+        single = AGVWarehouseEnv(layout=ROOM, scene="simple-dynamic")
+        expected, expected_info = single.reset(seed=5 + i, options=options)
+        assert np.array_equal(obs[i], expected)
+        assert info["distance_to_goal"][i] == expected_info["distance_to_goal"]
+    assert np.array_equal(native.sim.pose, np.tile(options["start"], (3, 1)))
 
 
 def test_vector_env_validates_actions_and_arguments():
