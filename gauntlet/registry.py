@@ -432,7 +432,7 @@ _MILP_AGENTS = (
     AgentSpec("most-fractional", "gauntlet.baselines.branching:MostFractionalAgent", "baseline", False, _MILP,
               "LP value farthest from an integer"),
     AgentSpec("strong-branching", "gauntlet.baselines.branching:StrongBranchingAgent", "baseline", False, _MILP,
-              "full strong branching (product score), the imitation expert"),
+              "vanilla full strong branching (Gasse et al.), the imitation expert"),
 )
 
 
