@@ -19,7 +19,8 @@ agrees when its expert score equals the best one (ties count).
 What differs: the expert (Gasse et al.'s vanilla full strong branching, see
 :func:`gauntlet.envs.milp_branching.strong_branching_scores`) is queried at every node, and the
 behaviour policy during collection is the expert itself with probability
-``expert_probability`` and SCIP's pseudocost rule otherwise (Gasse et al. run SCIP's relpscost and query the expert at random nodes); the features are
+``expert_probability`` and SCIP's pseudocost rule otherwise (Gasse et al. run SCIP's
+relpscost and query the expert at random nodes); the features are
 :mod:`gauntlet.envs.milp_branching.observation`'s (Ecole-style); no prenorm pre-training;
 early stopping on the held-out loss is replaced by keeping the best held-out-accuracy epoch;
 the loss credits every tied best candidate (``-log`` of their total probability, not of the
