@@ -25,7 +25,8 @@ Trajectories" (arXiv 2508.17452). Reproduced from its description:
 What differs / is simplified: the paper's exact network sizes, its positional encoding of
 the whole path (we encode the depth only), its prioritisation and its schedule are not
 public in enough detail; the encoder can be warm-started from a trained GCNN imitation
-model (``pretrained_gcnn=path``). Budgets here (CPU, minutes) are far below the paper's.
+model (``pretrained_gcnn=path``), and then so is the Q head, to output the imitation
+policy's logits: Q-learning starts from the imitation policy instead of a random one. Budgets here (CPU, minutes) are far below the paper's.
 ``learn(total_timesteps)``: timesteps = branching decisions.
 """
 
@@ -61,6 +62,19 @@ class QNetwork(nn.Module):
         super().__init__()
         self.encoder = BipartiteGCN(emb)
         self.q_head = nn.Sequential(nn.Linear(emb + PE_DIM, emb), nn.ReLU(), nn.Linear(emb, 1))
+
+    def init_from_imitation(self, policy: BipartiteGCN) -> None:
+        """Start from a trained imitation policy: its encoder, and a Q head that outputs its logits
+        (the depth inputs start with zero weight), so the first greedy policy is the imitation policy."""
+        self.encoder.load_state_dict(policy.state_dict())
+        first, last = self.q_head[0], self.q_head[2]
+        emb = policy.head[0].in_features
+        with torch.no_grad():
+            first.weight.zero_()
+            first.weight[:, :emb] = policy.head[0].weight
+            first.bias.copy_(policy.head[0].bias)
+            last.weight.copy_(policy.head[2].weight)
+            last.bias.zero_()
 
     def forward(self, g: Any, depths: torch.Tensor) -> torch.Tensor:
         h = self.encoder.embed(g)[g.cand]
@@ -141,7 +155,7 @@ class ReviBranch:
         self.rng = np.random.default_rng(self.seed)
         self.q = QNetwork(emb_size).to(device)
         if pretrained_gcnn is not None:
-            self.q.encoder.load_state_dict(GCNNImitation.load(pretrained_gcnn, device=device).policy.state_dict())
+            self.q.init_from_imitation(GCNNImitation.load(pretrained_gcnn, device=device).policy)
         self.q_target = QNetwork(emb_size).to(device)
         self.q_target.load_state_dict(self.q.state_dict())
         self.optimizer = torch.optim.Adam(self.q.parameters(), lr=learning_rate)

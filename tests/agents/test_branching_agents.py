@@ -158,3 +158,18 @@ def test_revibranch_learns_predicts_and_reloads(cycles_env, tmp_path):
     again = ReviBranch.load(tmp_path / "rb.pt")
     again.on_reset(cycles_env, obs, info)
     assert again.predict(obs)[0] == action
+
+
+def test_revibranch_warm_start_begins_as_the_imitation_policy(tmp_path):
+    rng = np.random.default_rng(0)
+    samples = [fake_sample(rng, target=int(rng.integers(3)), group=i) for i in range(8)]
+    gcnn = GCNNImitation(None, seed=0, n_epochs=2, batch_size=4).fit(samples)
+    gcnn.save(tmp_path / "gcnn.pt")
+    agent = ReviBranch(None, seed=1, pretrained_gcnn=str(tmp_path / "gcnn.pt"))
+    gcnn.policy.eval()
+    agent.q.eval()
+    g = collate(samples)
+    with torch.no_grad():
+        logits = gcnn.policy(g)
+        q = agent.q(g, torch.arange(len(samples), dtype=torch.float32) * 3)
+    torch.testing.assert_close(q, logits)
