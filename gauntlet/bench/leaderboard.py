@@ -248,6 +248,12 @@ def load(path: str | Path) -> dict[str, Any]:
     return board
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save(board: dict[str, Any], path: str | Path) -> Path:
     """Validate, then write atomically: the old file stays intact if anything fails."""
     path = Path(path)
@@ -255,6 +261,8 @@ def save(board: dict[str, Any], path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); a board is as readable as any file the user writes
+        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
         with os.fdopen(fd, "w") as fh:
             json.dump(board, fh, indent=1, allow_nan=False)
             fh.write("\n")

@@ -45,6 +45,16 @@ def test_record_writes_a_valid_board_and_merges_by_key(tmp_path):
     assert [e["agent"] for e in leaderboard.ranked(board)] == ["random", "newsvendor"]
 
 
+def test_boards_get_the_permissions_of_an_ordinary_file_and_keep_them(tmp_path):
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    path = leaderboard.record([make_run(0)], kind="baseline", directory=tmp_path)
+    assert path.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    path.chmod(0o640)
+    leaderboard.record([make_run(1)], kind="baseline", directory=tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
 def test_tampered_result_is_rejected_with_path_and_field(tmp_path):
     path = leaderboard.record([make_run(0)], kind="baseline", directory=tmp_path)
     board = json.loads(path.read_text())
