@@ -225,10 +225,15 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
             console.print(f"ok  {path}  ({len(board['entries'])} entries)")
         return 0
     if not args.task:
-        raise ValueError(f"leaderboard {args.action} needs a task id")
-    path = leaderboard.board_path(args.dir, args.task)
-    if not path.exists():
-        raise FileNotFoundError(f"no leaderboard for {args.task} at {path}")
+        raise ValueError(f"leaderboard {args.action} needs a task id or a board file")
+    if args.task.endswith(".json"):
+        path = Path(args.task)
+        if not path.is_file():
+            raise FileNotFoundError(f"no leaderboard file {path}")
+    else:
+        path = leaderboard.board_path(args.dir, args.task)
+        if not path.exists():
+            raise FileNotFoundError(f"no leaderboard for {args.task} at {path}")
     board = leaderboard.load(path)
     if args.action == "show":
         console.print(_board_table(board))
@@ -356,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("leaderboard", help="show, validate or export leaderboards")
     p.add_argument("action", choices=("show", "validate", "export"))
-    p.add_argument("task", nargs="?", default=None, help="task id (show/export)")
+    p.add_argument("task", nargs="?", default=None, help="task id or board file (show/export); a file to validate")
     p.add_argument("paths", nargs="*", default=[], help="files to validate (default: every board in --dir)")
     p.add_argument("--dir", default="leaderboards")
     p.add_argument("--format", choices=("markdown", "model-index"), default="markdown")

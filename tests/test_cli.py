@@ -105,6 +105,10 @@ def test_leaderboard_show_validate_export(tmp_path, capsys):
     capsys.readouterr()
     assert main(["leaderboard", "show", TASK, "--dir", str(boards)]) == 0
     assert "random" in capsys.readouterr().out
+    assert main(["leaderboard", "show", str(boards / "LotSizing-15x5-v0.json")]) == 0
+    assert "random" in capsys.readouterr().out
+    assert main(["leaderboard", "show", str(boards / "missing.json")]) == 2
+    assert "no leaderboard file" in capsys.readouterr().out
     assert main(["leaderboard", "validate", "--dir", str(boards)]) == 0
     assert "ok" in capsys.readouterr().out
     target = tmp_path / "card.yaml"
@@ -117,8 +121,8 @@ def test_leaderboard_show_validate_export(tmp_path, capsys):
     board["entries"][0]["runs"][0]["episode_returns"][0] += 1.0
     board["entries"][0]["runs"][0]["metrics"]["cost"][0] -= 1.0
     path.write_text(json.dumps(board))
-    assert main(["leaderboard", "validate", str(path)]) == 2
-    assert "LotSizing-15x5-v0.json" in capsys.readouterr().out
+    assert main(["leaderboard", "validate", str(path), "--dir", str(tmp_path / "elsewhere")]) == 2
+    assert str(path) in capsys.readouterr().out
 
 
 def test_leaderboard_show_ranks_solver_boards_by_shifted_geometric_mean(capsys):
