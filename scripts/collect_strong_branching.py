@@ -2,7 +2,8 @@
 
 Runs episodes where every node is labelled with full strong branching's choice (and its
 scores) and the expert's choice is followed (``--expert-probability`` < 1 follows SCIP's
-pseudocost rule at the other nodes). Instance seeds are ``seed, seed + 1, ...``; each
+pseudocost rule at the other nodes); ``--max-per-instance`` moves on to the next instance
+after that many nodes. Instance seeds are ``seed, seed + 1, ...``; each
 sample records its instance seed so training can hold out whole instances. Output: one
 ``.npz`` readable by ``gauntlet.agents.gcnn.load_samples``.
 
@@ -28,13 +29,16 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0, help="first instance seed")
     parser.add_argument("--expert-probability", type=float, default=1.0)
+    parser.add_argument("--max-per-instance", type=int, default=None,
+                        help="stop an instance's episode after this many labelled nodes (samples from more instances)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
     env = MILPBranchingEnv(problem=args.problem, size=args.size)
     collector = GCNNImitation(None, seed=args.seed, expert_probability=args.expert_probability)
     start = time.perf_counter()
-    samples = collector.collect(env, args.samples, seed=args.seed, progress_bar=False)
+    samples = collector.collect(env, args.samples, seed=args.seed, progress_bar=False,
+                                max_per_episode=args.max_per_instance)
     env.close()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     save_samples(args.out, samples)

@@ -259,15 +259,21 @@ class GCNNImitation:
         self._writer: Any = None
 
     # -------------------------------------------------------------- collection
-    def collect(self, env: gym.Env, n_samples: int, seed: int = 0, progress_bar: bool = False) -> list[Sample]:
-        """Run episodes on ``env`` and label every node with the strong branching choice."""
+    def collect(self, env: gym.Env, n_samples: int, seed: int = 0, progress_bar: bool = False,
+                max_per_episode: int | None = None) -> list[Sample]:
+        """Run episodes on ``env`` (instance seeds ``seed, seed + 1, ...``) and label every node
+        with the strong branching choice. ``max_per_episode`` ends an episode after that many
+        nodes, so that the samples come from many instances (one strong-branching tree can have
+        thousands of nodes)."""
+        if max_per_episode is not None and max_per_episode < 1:
+            raise ValueError(f"max_per_episode={max_per_episode!r} is invalid; allowed: None or >= 1")
         base = env.unwrapped
         samples: list[Sample] = []
         episode = 0
         with TrainingProgress(progress_bar, n_samples, "collect") as bar:
             while len(samples) < n_samples:
                 obs, _ = env.reset(seed=seed + episode)
-                while True:
+                for _ in range(max_per_episode or n_samples):
                     scores = base.candidate_scores("strong")
                     cands = obs["candidates"][: int(obs["sizes"][3])]
                     cand_scores = scores[cands]

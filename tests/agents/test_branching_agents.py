@@ -121,6 +121,15 @@ def test_gcnn_collect_predict_save_load(cycles_env, tmp_path):
     assert again.predict(obs)[0] == action
 
 
+def test_gcnn_collect_caps_the_samples_per_instance(cycles_env):
+    agent = GCNNImitation(None, seed=0)
+    samples = agent.collect(cycles_env, 5, seed=7, max_per_episode=2)
+    groups = [s.group for s in samples]
+    assert len(samples) == 5 and groups == [7, 7, 8, 8, 9]
+    with pytest.raises(ValueError, match="max_per_episode"):
+        agent.collect(cycles_env, 5, max_per_episode=0)
+
+
 def test_gcnn_learn_hold_out_by_instance(cycles_env):
     agent = GCNNImitation(cycles_env, seed=0, n_epochs=1, valid_fraction=0.5)
     train, valid = agent.split([Sample(*([None] * 5), target=0, group=g) for g in (0, 0, 1, 1, 2, 3)])
