@@ -167,7 +167,7 @@ def summary(records: dict[str, RunRecord], node_shift: float) -> None:
            for name, r in records.items()}
     print("  nodes on those (sgm): " + ", ".join(f"{n} {v:.1f}" for n, v in sgm.items()))
     for ref in ("scip-default", "strong-branching"):
-        if ref not in sgm:
+        if ref not in sgm or len(sgm) == 1:
             continue
         ratios = ", ".join(f"{n} {v / sgm[ref]:.2f}x" for n, v in sgm.items() if n != ref)
         print(f"  nodes relative to {ref}: {ratios}")
