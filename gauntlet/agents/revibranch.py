@@ -26,7 +26,8 @@ What differs / is simplified: the paper's exact network sizes, its positional en
 the whole path (we encode the depth only), its prioritisation and its schedule are not
 public in enough detail; the encoder can be warm-started from a trained GCNN imitation
 model (``pretrained_gcnn=path``), and then so is the Q head, to output the imitation
-policy's logits: Q-learning starts from the imitation policy instead of a random one. Budgets here (CPU, minutes) are far below the paper's.
+policy's logits: Q-learning starts from the imitation policy instead of a random one.
+Budgets here (CPU, minutes) are far below the paper's.
 ``learn(total_timesteps)``: timesteps = branching decisions.
 """
 
