@@ -20,7 +20,10 @@ Trajectories" (arXiv 2508.17452). Reproduced from its description:
   return approximates the (scaled) size of the subtree below the decision, the quantity a
   branching decision actually controls (as in tree MDPs, Scavuzzo et al. 2022).
 - Double DQN with a target network, Huber loss, Adam, epsilon-greedy exploration over the
-  candidates, uniform replay of revived transitions.
+  candidates, uniform replay of revived transitions. The target network runs in eval mode
+  (its input BatchNorms use their running statistics); a warm-started encoder keeps its
+  input normalization frozen, as Gasse et al.'s prenorm layers are fitted once and then fixed,
+  so acting, learning and the targets all see the same standardized features.
 
 What differs / is simplified: the paper's exact network sizes, its positional encoding of
 the whole path (we encode the depth only), its prioritisation and its schedule are not
@@ -157,8 +160,10 @@ class ReviBranch:
         self.q = QNetwork(emb_size).to(device)
         if pretrained_gcnn is not None:
             self.q.init_from_imitation(GCNNImitation.load(pretrained_gcnn, device=device).policy)
+        self.freeze_input_norm = pretrained_gcnn is not None
         self.q_target = QNetwork(emb_size).to(device)
         self.q_target.load_state_dict(self.q.state_dict())
+        self.q_target.eval()
         self.optimizer = torch.optim.Adam(self.q.parameters(), lr=learning_rate)
         self.buffer: list[tuple[Sample, int, float, Sample | None, float, float]] = []
         self._buffer_pos = 0
@@ -172,9 +177,17 @@ class ReviBranch:
         g = collate(samples, self.device)
         return net(g, torch.as_tensor(depths, dtype=torch.float32, device=self.device)), g
 
+    def _online_train_mode(self) -> None:
+        self.q.train()
+        if self.freeze_input_norm:
+            for module in self.q.modules():
+                if isinstance(module, nn.BatchNorm1d):
+                    module.eval()
+
     def train_step(self) -> float:
         """One double-DQN update on a uniform minibatch of revived transitions."""
         hp = self.hp
+        self._online_train_mode()
         batch = [self.buffer[i] for i in self.rng.integers(len(self.buffer), size=hp["batch_size"])]
         states, actions, rewards, nexts, depths, next_depths = zip(*batch)
         q_all, g = self._q_values(self.q, list(states), list(depths))
@@ -263,7 +276,6 @@ class ReviBranch:
         self.q.eval()
         with torch.no_grad():
             q, _ = self._q_values(self.q, [sample], [depth])
-        self.q.train()
         return int(torch.argmax(q))
 
     def predict(self, observation: dict[str, np.ndarray], state: Any = None, episode_start: Any = None,
@@ -298,7 +310,7 @@ class ReviBranch:
 
     def save(self, path: str | os.PathLike) -> None:
         torch.save({"hp": self.hp, "seed": self.seed, "q": self.q.state_dict(),
-                    "num_timesteps": self.num_timesteps}, path)
+                    "num_timesteps": self.num_timesteps, "freeze_input_norm": self.freeze_input_norm}, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, env: gym.Env | None = None, device: str = "cpu") -> "ReviBranch":
@@ -307,4 +319,5 @@ class ReviBranch:
         agent.q.load_state_dict(data["q"])
         agent.q_target.load_state_dict(data["q"])
         agent.num_timesteps = data["num_timesteps"]
+        agent.freeze_input_norm = data.get("freeze_input_norm", False)
         return agent

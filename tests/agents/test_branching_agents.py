@@ -182,3 +182,19 @@ def test_revibranch_warm_start_begins_as_the_imitation_policy(tmp_path):
         logits = gcnn.policy(g)
         q = agent.q(g, torch.arange(len(samples), dtype=torch.float32) * 3)
     torch.testing.assert_close(q, logits)
+
+
+def test_revibranch_warm_start_keeps_the_input_normalization_frozen(tmp_path):
+    rng = np.random.default_rng(0)
+    samples = [fake_sample(rng, target=int(rng.integers(3)), group=i) for i in range(8)]
+    GCNNImitation(None, seed=0, n_epochs=1, batch_size=4).fit(samples).save(tmp_path / "gcnn.pt")
+    agent = ReviBranch(None, seed=1, batch_size=4, pretrained_gcnn=str(tmp_path / "gcnn.pt"))
+    agent.buffer = [(s, 0, -1.0, samples[(i + 1) % 8] if i % 2 else None, float(i), float(i + 1))
+                    for i, s in enumerate(samples)]
+    before = agent.q.encoder.var_emb[0].running_mean.clone()
+    for _ in range(3):
+        assert np.isfinite(agent.train_step())
+    torch.testing.assert_close(agent.q.encoder.var_emb[0].running_mean, before)
+    assert not agent.q_target.training
+    agent.save(tmp_path / "rb.pt")
+    assert ReviBranch.load(tmp_path / "rb.pt").freeze_input_norm
