@@ -322,11 +322,7 @@ class GCNNImitation:
     def fit(self, train: Sequence[Sample], valid: Sequence[Sample] = (), n_epochs: int | None = None,
             callback: Callable[[dict[str, float]], bool | None] | None = None) -> "GCNNImitation":
         """Minibatch Adam on the cross-entropy; keeps the parameters of the best held-out epoch."""
-        n_given = len(train)
         train = [s for s in train if is_informative(s)]
-        if not train:
-            raise ValueError(f"fit got {n_given} training samples and none can be learned from: a sample needs an "
-                             "expert label (target >= 0) and at least one candidate the expert scores below the best")
         best, best_state = -1.0, None
         for epoch in range(self.n_epochs if n_epochs is None else n_epochs):
             self.policy.train()

@@ -101,14 +101,6 @@ def test_samples_where_every_candidate_ties_are_not_trained_on():
     assert not is_informative(sample)
 
 
-def test_gcnn_fit_without_learnable_samples_says_why():
-    rng = np.random.default_rng(4)
-    tied = fake_sample(rng, n_cands=3)
-    tied.scores = np.full(3, 2.0)
-    with pytest.raises(ValueError, match="1 training samples and none can be learned from"):
-        GCNNImitation(None, seed=0).fit([tied], n_epochs=1)
-
-
 def test_gcnn_collect_predict_save_load(cycles_env, tmp_path):
     agent = GCNNImitation(cycles_env, seed=0, n_epochs=2, batch_size=4)
     samples = agent.collect(cycles_env, 6, seed=0)
