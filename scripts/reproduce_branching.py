@@ -70,6 +70,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--revibranch-gradient-steps", type=float, default=None,
                    help="ReviBranch gradient steps per branching decision (default: the agent's 0.5); a "
                         "minibatch of 16 train-size graphs costs about 2 s on one CPU core")
+    p.add_argument("--revibranch-initial-eps", type=float, default=None,
+                   help="ReviBranch's exploration rate at the start (default: the agent's 0.5); a policy "
+                        "warm-started from the GCNN gains little from exploring half of its decisions at random")
     p.add_argument("--out", type=Path, default=Path("runs/reproduce_branching"))
     p.add_argument("--leaderboard-dir", type=Path, default=Path("leaderboards"))
     p.add_argument("--no-leaderboard", action="store_true")
@@ -129,6 +132,8 @@ def main() -> None:
                     agent_kwargs["pretrained_gcnn"] = str(gcnn_path)
                 if args.revibranch_gradient_steps is not None:
                     agent_kwargs["gradient_steps_per_decision"] = args.revibranch_gradient_steps
+                if args.revibranch_initial_eps is not None:
+                    agent_kwargs["exploration_initial_eps"] = args.revibranch_initial_eps
                 env = gym.make(task, **train_kwargs)
                 model = make_agent(get_agent(name), env, task, seed=0, agent_kwargs=agent_kwargs)
                 model.learn(args.revibranch_timesteps)

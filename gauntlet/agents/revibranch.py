@@ -142,11 +142,14 @@ class ReviBranch:
         tensorboard_log: str | None = None,
         verbose: int = 0,
     ) -> None:
-        for name, value, ok in (("gamma", gamma, 0 <= gamma <= 1), ("buffer_size", buffer_size, buffer_size >= batch_size),
-                                ("batch_size", batch_size, batch_size >= 1),
-                                ("exploration_final_eps", exploration_final_eps, 0 <= exploration_final_eps <= 1)):
+        for name, value, ok, allowed in (
+                ("gamma", gamma, 0 <= gamma <= 1, "in [0, 1]"),
+                ("batch_size", batch_size, batch_size >= 1, ">= 1"),
+                ("buffer_size", buffer_size, buffer_size >= batch_size, f">= batch_size ({batch_size})"),
+                ("exploration_initial_eps", exploration_initial_eps, 0 <= exploration_initial_eps <= 1, "in [0, 1]"),
+                ("exploration_final_eps", exploration_final_eps, 0 <= exploration_final_eps <= 1, "in [0, 1]")):
             if not ok:
-                raise ValueError(f"{name}={value!r} is invalid")
+                raise ValueError(f"{name}={value!r} is invalid: it must be {allowed}")
         self.env = env
         self.seed = int(seed)
         self.hp = dict(learning_rate=learning_rate, buffer_size=buffer_size, batch_size=batch_size, gamma=gamma,

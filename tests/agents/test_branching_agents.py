@@ -198,3 +198,14 @@ def test_revibranch_warm_start_keeps_the_input_normalization_frozen(tmp_path):
     assert not agent.q_target.training
     agent.save(tmp_path / "rb.pt")
     assert ReviBranch.load(tmp_path / "rb.pt").freeze_input_norm
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(gamma=1.5), r"gamma=1.5 is invalid: it must be in \[0, 1\]"),
+    (dict(batch_size=0), "batch_size=0 is invalid: it must be >= 1"),
+    (dict(buffer_size=8, batch_size=16), r"buffer_size=8 is invalid: it must be >= batch_size \(16\)"),
+    (dict(exploration_initial_eps=-0.1), r"exploration_initial_eps=-0.1 is invalid: it must be in \[0, 1\]"),
+])
+def test_revibranch_rejects_invalid_hyperparameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ReviBranch(None, **kwargs)
