@@ -171,13 +171,24 @@ class HalfConvolution(nn.Module):
         self.final = nn.Linear(emb, emb)
         self.post = nn.LayerNorm(emb)
         self.out = nn.Sequential(nn.Linear(2 * emb, emb), nn.ReLU(), nn.Linear(emb, emb))
+        self.sum_messages = self._sum_messages
+
+    def _sum_messages(self, target: torch.Tensor, source: torch.Tensor, t_idx: torch.Tensor, s_idx: torch.Tensor,
+                      edge_attr: torch.Tensor) -> torch.Tensor:
+        hidden = torch.relu(self.final_norm(self.left(target)[t_idx] + self.edge(edge_attr) + self.right(source)[s_idx]))
+        return torch.zeros_like(target).index_add_(0, t_idx, hidden)
+
+    def compile_messages(self) -> None:
+        """Fuse the per-edge work (gathers, LayerNorm, ReLU, scatter-add) with ``torch.compile``:
+        it is memory-bound on (edges x emb) tensors, and fused it runs about 3x faster on CPU.
+        Needs a C++ compiler; the first batch pays about half a minute of compilation."""
+        self.sum_messages = torch.compile(self._sum_messages, dynamic=True)
 
     def forward(self, target: torch.Tensor, source: torch.Tensor, t_idx: torch.Tensor, s_idx: torch.Tensor,
                 edge_attr: torch.Tensor) -> torch.Tensor:
-        hidden = torch.relu(self.final_norm(self.left(target)[t_idx] + self.edge(edge_attr) + self.right(source)[s_idx]))
         # sum_j (W h_j + b) = W sum_j h_j + deg * b: the final linear layer is applied after the
         # sum (exactly the paper's messages, without a 64x64 product per edge)
-        summed = torch.zeros_like(target).index_add_(0, t_idx, hidden)
+        summed = self.sum_messages(target, source, t_idx, s_idx, edge_attr)
         degree = torch.zeros(target.shape[0], 1, dtype=target.dtype, device=target.device)
         degree.index_add_(0, t_idx, torch.ones(t_idx.shape[0], 1, dtype=target.dtype, device=target.device))
         agg = summed @ self.final.weight.T + degree * self.final.bias
@@ -206,6 +217,11 @@ class BipartiteGCN(nn.Module):
         v = self.var_emb(g.var)
         c = self.conv_v_to_c(c, v, rows, cols, edge)
         return self.conv_c_to_v(v, c, cols, rows, edge)
+
+    def compile_messages(self) -> None:
+        """See :meth:`HalfConvolution.compile_messages`."""
+        self.conv_v_to_c.compile_messages()
+        self.conv_c_to_v.compile_messages()
 
     def forward(self, g: GraphBatch) -> torch.Tensor:
         """One logit per candidate (in ``g.cand`` order)."""
@@ -236,6 +252,7 @@ class GCNNImitation:
         valid_fraction: float = 0.2,
         expert_probability: float = 1.0,
         emb_size: int = EMB,
+        compile_messages: bool = False,
         device: str = "cpu",
         tensorboard_log: str | None = None,
         verbose: int = 0,
@@ -253,6 +270,8 @@ class GCNNImitation:
         torch.manual_seed(self.seed)
         self.rng = np.random.default_rng(self.seed)
         self.policy = BipartiteGCN(self.emb_size).to(device)
+        if compile_messages:
+            self.policy.compile_messages()
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.learning_rate)
         self.num_timesteps = 0
         self.history: list[dict[str, float]] = []

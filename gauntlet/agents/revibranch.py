@@ -20,17 +20,24 @@ Trajectories" (arXiv 2508.17452). Reproduced from its description:
   return approximates the (scaled) size of the subtree below the decision, the quantity a
   branching decision actually controls (as in tree MDPs, Scavuzzo et al. 2022).
 - Double DQN with a target network, Huber loss, Adam, epsilon-greedy exploration over the
-  candidates, uniform replay of revived transitions. The target network runs in eval mode
+  candidates, uniform replay of revived transitions.
+- Warm start from imitation (``pretrained_gcnn=path``): the encoder is the GCNN's, and the Q
+  head outputs ``warm_start_q_scale`` times its logits, so the first greedy policy is the
+  imitation policy with Q-values on the scale of the returns (the logits themselves range
+  over tens of units where a return is ``reward_scale`` times a subtree size). The frozen
+  imitation policy then acts as the demonstrator of DQfD (Hester et al. 2018): its choice
+  ``a_E`` at every stored state adds the large-margin loss
+  ``imitation_coef * (max_a [Q(s, a) + imitation_margin * (a != a_E)] - Q(s, a_E))``, which
+  keeps the candidates Q-learning has not tried (their values are never corrected by a TD
+  target) from overtaking the imitation choice unless the returns of tried ones justify it. The target network runs in eval mode
   (its input BatchNorms use their running statistics); a warm-started encoder keeps its
   input normalization frozen, as Gasse et al.'s prenorm layers are fitted once and then fixed,
   so acting, learning and the targets all see the same standardized features.
 
 What differs / is simplified: the paper's exact network sizes, its positional encoding of
 the whole path (we encode the depth only), its prioritisation and its schedule are not
-public in enough detail; the encoder can be warm-started from a trained GCNN imitation
-model (``pretrained_gcnn=path``), and then so is the Q head, to output the imitation
-policy's logits: Q-learning starts from the imitation policy instead of a random one.
-Budgets here (CPU, minutes) are far below the paper's.
+public in enough detail; the imitation warm start and the margin loss above are ours (the
+paper trains from scratch, for far longer than the CPU minutes here).
 ``learn(total_timesteps)``: timesteps = branching decisions.
 """
 
@@ -39,7 +46,7 @@ from __future__ import annotations
 import math
 import os
 from collections import defaultdict
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -50,6 +57,20 @@ from gauntlet.agents.gcnn import EMB, BipartiteGCN, GCNNImitation, Sample, colla
 from gauntlet.agents.progress import TrainingProgress
 
 PE_DIM = 16
+
+
+class Transition(NamedTuple):
+    """A revived transition; ``next_state`` is None at a decision without decided children and
+    ``expert`` is the imitation policy's choice at ``state`` (a position in its candidates, -1
+    without a warm start)."""
+
+    state: Sample
+    action: int
+    reward: float
+    next_state: Sample | None
+    depth: float
+    next_depth: float
+    expert: int = -1
 
 
 def depth_encoding(depth: torch.Tensor, dim: int = PE_DIM) -> torch.Tensor:
@@ -67,9 +88,10 @@ class QNetwork(nn.Module):
         self.encoder = BipartiteGCN(emb)
         self.q_head = nn.Sequential(nn.Linear(emb + PE_DIM, emb), nn.ReLU(), nn.Linear(emb, 1))
 
-    def init_from_imitation(self, policy: BipartiteGCN) -> None:
-        """Start from a trained imitation policy: its encoder, and a Q head that outputs its logits
-        (the depth inputs start with zero weight), so the first greedy policy is the imitation policy."""
+    def init_from_imitation(self, policy: BipartiteGCN, scale: float = 1.0) -> None:
+        """Start from a trained imitation policy: its encoder, and a Q head that outputs ``scale``
+        times its logits (the depth inputs start with zero weight), so the first greedy policy is
+        the imitation policy."""
         self.encoder.load_state_dict(policy.state_dict())
         first, last = self.q_head[0], self.q_head[2]
         emb = policy.head[0].in_features
@@ -77,7 +99,7 @@ class QNetwork(nn.Module):
             first.weight.zero_()
             first.weight[:, :emb] = policy.head[0].weight
             first.bias.copy_(policy.head[0].bias)
-            last.weight.copy_(policy.head[2].weight)
+            last.weight.copy_(scale * policy.head[2].weight)
             last.bias.zero_()
 
     def forward(self, g: Any, depths: torch.Tensor) -> torch.Tensor:
@@ -97,6 +119,19 @@ def _per_graph_argmax(values: torch.Tensor, graph: torch.Tensor, n: int) -> torc
     idx = torch.arange(len(values), device=values.device)
     return torch.full((n,), len(values), device=values.device).scatter_reduce(
         0, graph[is_best], idx[is_best], reduce="amin")
+
+
+def large_margin_loss(q: torch.Tensor, graph: torch.Tensor, expert: torch.Tensor, margin: float) -> torch.Tensor:
+    """DQfD's supervised loss ``max_a [Q(s, a) + margin * (a != a_E)] - Q(s, a_E)``, averaged over
+    the graphs with an expert choice (``expert`` >= 0, a position among the graph's candidates);
+    ``q`` holds every candidate's value, ``graph`` its graph index (sorted)."""
+    n = len(expert)
+    counts = torch.bincount(graph, minlength=n)
+    demonstrated = expert >= 0
+    at_expert = (torch.cumsum(counts, 0) - counts + expert)[demonstrated]
+    bonus = torch.full_like(q, margin)
+    bonus[at_expert] = 0.0
+    return (_per_graph_max(q + bonus, graph, n)[demonstrated] - q[at_expert]).mean()
 
 
 def revive(decisions: list[dict], total_nodes: float, reward_scale: float) -> list[tuple]:
@@ -137,6 +172,9 @@ class ReviBranch:
         exploration_fraction: float = 0.5,
         max_grad_norm: float = 10.0,
         pretrained_gcnn: str | None = None,
+        warm_start_q_scale: float = 0.01,
+        imitation_margin: float = 0.1,
+        imitation_coef: float = 1.0,
         emb_size: int = EMB,
         device: str = "cpu",
         tensorboard_log: str | None = None,
@@ -147,7 +185,10 @@ class ReviBranch:
                 ("batch_size", batch_size, batch_size >= 1, ">= 1"),
                 ("buffer_size", buffer_size, buffer_size >= batch_size, f">= batch_size ({batch_size})"),
                 ("exploration_initial_eps", exploration_initial_eps, 0 <= exploration_initial_eps <= 1, "in [0, 1]"),
-                ("exploration_final_eps", exploration_final_eps, 0 <= exploration_final_eps <= 1, "in [0, 1]")):
+                ("exploration_final_eps", exploration_final_eps, 0 <= exploration_final_eps <= 1, "in [0, 1]"),
+                ("warm_start_q_scale", warm_start_q_scale, warm_start_q_scale > 0, "> 0"),
+                ("imitation_margin", imitation_margin, imitation_margin >= 0, ">= 0"),
+                ("imitation_coef", imitation_coef, imitation_coef >= 0, ">= 0 (0 turns the margin loss off)")):
             if not ok:
                 raise ValueError(f"{name}={value!r} is invalid: it must be {allowed}")
         self.env = env
@@ -156,19 +197,24 @@ class ReviBranch:
                        reward_scale=reward_scale, target_update_interval=target_update_interval,
                        gradient_steps_per_decision=gradient_steps_per_decision, learning_starts=learning_starts,
                        exploration_initial_eps=exploration_initial_eps, exploration_final_eps=exploration_final_eps,
-                       exploration_fraction=exploration_fraction, max_grad_norm=max_grad_norm, emb_size=emb_size)
+                       exploration_fraction=exploration_fraction, max_grad_norm=max_grad_norm, emb_size=emb_size,
+                       warm_start_q_scale=warm_start_q_scale, imitation_margin=imitation_margin,
+                       imitation_coef=imitation_coef)
         self.device, self.verbose, self.tensorboard_log = device, verbose, tensorboard_log
         torch.manual_seed(self.seed)
         self.rng = np.random.default_rng(self.seed)
         self.q = QNetwork(emb_size).to(device)
+        # the frozen imitation policy: the demonstrator of the margin loss
+        self.expert: BipartiteGCN | None = None
         if pretrained_gcnn is not None:
-            self.q.init_from_imitation(GCNNImitation.load(pretrained_gcnn, device=device).policy)
+            self.expert = GCNNImitation.load(pretrained_gcnn, device=device).policy.eval().requires_grad_(False)
+            self.q.init_from_imitation(self.expert, scale=warm_start_q_scale)
         self.freeze_input_norm = pretrained_gcnn is not None
         self.q_target = QNetwork(emb_size).to(device)
         self.q_target.load_state_dict(self.q.state_dict())
         self.q_target.eval()
         self.optimizer = torch.optim.Adam(self.q.parameters(), lr=learning_rate)
-        self.buffer: list[tuple[Sample, int, float, Sample | None, float, float]] = []
+        self.buffer: list[Transition] = []
         self._buffer_pos = 0
         self.num_timesteps = 0
         self.n_updates = 0
@@ -188,13 +234,15 @@ class ReviBranch:
                     module.eval()
 
     def train_step(self) -> float:
-        """One double-DQN update on a uniform minibatch of revived transitions."""
+        """One double-DQN update (plus the margin loss when warm-started) on a uniform minibatch
+        of revived transitions; returns the total loss."""
         hp = self.hp
         self._online_train_mode()
         batch = [self.buffer[i] for i in self.rng.integers(len(self.buffer), size=hp["batch_size"])]
-        states, actions, rewards, nexts, depths, next_depths = zip(*batch)
+        states, actions, rewards, nexts, depths, next_depths, experts = zip(*batch)
         q_all, g = self._q_values(self.q, list(states), list(depths))
-        starts = torch.cumsum(torch.bincount(g.cand_graph, minlength=g.n_graphs), 0) - torch.bincount(g.cand_graph, minlength=g.n_graphs)
+        counts = torch.bincount(g.cand_graph, minlength=g.n_graphs)
+        starts = torch.cumsum(counts, 0) - counts
         q_taken = q_all[starts + torch.as_tensor(actions, device=self.device)]
         target = torch.as_tensor(rewards, dtype=torch.float32, device=self.device)
         live = [k for k, s in enumerate(nexts) if s is not None]
@@ -207,6 +255,9 @@ class ReviBranch:
                 q_next, _ = self._q_values(self.q_target, nxt, nd)
                 target[live] += hp["gamma"] * q_next[best]
         loss = nn.functional.smooth_l1_loss(q_taken, target)
+        expert = torch.as_tensor(experts, device=self.device)
+        if hp["imitation_coef"] > 0 and bool((expert >= 0).any()):
+            loss = loss + hp["imitation_coef"] * large_margin_loss(q_all, g.cand_graph, expert, hp["imitation_margin"])
         self.optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(self.q.parameters(), hp["max_grad_norm"])
@@ -222,7 +273,7 @@ class ReviBranch:
         frac = min(1.0, self.num_timesteps / max(1.0, hp["exploration_fraction"] * total))
         return hp["exploration_initial_eps"] + frac * (hp["exploration_final_eps"] - hp["exploration_initial_eps"])
 
-    def _store(self, item: tuple) -> None:
+    def _store(self, item: Transition) -> None:
         if len(self.buffer) < self.hp["buffer_size"]:
             self.buffer.append(item)
         else:
@@ -254,17 +305,20 @@ class ReviBranch:
                     bar.advance()
                     if terminated or truncated:
                         break
+                experts = self._expert_positions([d["sample"] for d in decisions])
                 for i, r, j in revive(decisions, info["nodes"], hp["reward_scale"]):
                     d = decisions[i]
                     nxt = decisions[j] if j is not None else None
-                    self._store((d["sample"], d["k"], r, nxt["sample"] if nxt else None, d["depth"],
-                                 nxt["depth"] if nxt else 0.0))
+                    self._store(Transition(d["sample"], d["k"], r, nxt["sample"] if nxt else None, d["depth"],
+                                           nxt["depth"] if nxt else 0.0, experts[i]))
                 losses = []
                 if len(self.buffer) >= hp["learning_starts"]:
                     for _ in range(max(1, int(round(hp["gradient_steps_per_decision"] * len(decisions))))):
                         losses.append(self.train_step())
+                # how far the behaviour has moved from the imitation policy it started as
+                agreement = np.mean([d["k"] == e for d, e in zip(decisions, experts)]) if self.expert is not None else math.nan
                 stats = {"rollout/ep_nodes": float(info["nodes"]), "rollout/ep_decisions": float(len(decisions)),
-                         "rollout/epsilon": self._epsilon(total),
+                         "rollout/imitation_agreement": float(agreement), "rollout/epsilon": self._epsilon(total),
                          "train/loss": float(np.mean(losses)) if losses else math.nan}
                 self._log(stats)
                 if self.verbose:
@@ -273,6 +327,19 @@ class ReviBranch:
                 if callback is not None and callback(stats) is False:
                     break
         return self
+
+    def _expert_positions(self, samples: list[Sample], batch_size: int = 64) -> list[int]:
+        """The imitation policy's choice (position in the candidates) at each state; -1 without one."""
+        if self.expert is None:
+            return [-1] * len(samples)
+        out: list[int] = []
+        with torch.no_grad():
+            for i in range(0, len(samples), batch_size):
+                g = collate(samples[i : i + batch_size], self.device)
+                counts = torch.bincount(g.cand_graph, minlength=g.n_graphs)
+                best = _per_graph_argmax(self.expert(g), g.cand_graph, g.n_graphs)
+                out.extend((best - (torch.cumsum(counts, 0) - counts)).tolist())
+        return out
 
     # ------------------------------------------------------------------- acting
     def _greedy_position(self, sample: Sample, depth: float) -> int:
@@ -313,6 +380,7 @@ class ReviBranch:
 
     def save(self, path: str | os.PathLike) -> None:
         torch.save({"hp": self.hp, "seed": self.seed, "q": self.q.state_dict(),
+                    "expert": self.expert.state_dict() if self.expert is not None else None,
                     "num_timesteps": self.num_timesteps, "freeze_input_norm": self.freeze_input_norm}, path)
 
     @classmethod
@@ -323,4 +391,8 @@ class ReviBranch:
         agent.q_target.load_state_dict(data["q"])
         agent.num_timesteps = data["num_timesteps"]
         agent.freeze_input_norm = data.get("freeze_input_norm", False)
+        if data.get("expert") is not None:
+            agent.expert = BipartiteGCN(agent.hp["emb_size"]).to(device)
+            agent.expert.load_state_dict(data["expert"])
+            agent.expert.eval().requires_grad_(False)
         return agent

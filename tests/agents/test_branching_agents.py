@@ -1,3 +1,5 @@
+import shutil
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,7 @@ from gauntlet.agents.gcnn import (  # noqa: E402
     load_samples,
     save_samples,
 )
-from gauntlet.agents.revibranch import ReviBranch, depth_encoding, revive  # noqa: E402
+from gauntlet.agents.revibranch import ReviBranch, Transition, depth_encoding, large_margin_loss, revive  # noqa: E402
 
 
 
@@ -39,6 +41,22 @@ def test_gcnn_forward_shapes():
     assert net(g).shape == (5,)
     assert g.cand_graph.tolist() == [0, 0, 0, 1, 1]
     assert int(g.edge_index[1].max()) < 12 and int(g.edge_index[0].max()) < 10
+
+
+@pytest.mark.skipif(not (shutil.which("g++") or shutil.which("clang++")), reason="torch.compile needs a C++ compiler")
+def test_compiled_messages_match_the_eager_model():
+    rng = np.random.default_rng(0)
+    samples = [fake_sample(rng, n_edges=10 + 3 * i) for i in range(3)]
+    torch.manual_seed(0)
+    eager = BipartiteGCN(16)
+    compiled = BipartiteGCN(16)
+    compiled.load_state_dict(eager.state_dict())
+    compiled.compile_messages()
+    for batch in (samples, samples[:2]):  # a second edge count must not need another model
+        g = collate(batch)
+        torch.testing.assert_close(compiled(g), eager(g))
+    compiled(collate(samples)).sum().backward()
+    assert compiled.conv_c_to_v.final_norm.weight.grad is not None
 
 
 def test_half_convolution_sums_messages_like_the_paper():
@@ -174,14 +192,14 @@ def test_revibranch_warm_start_begins_as_the_imitation_policy(tmp_path):
     samples = [fake_sample(rng, target=int(rng.integers(3)), group=i) for i in range(8)]
     gcnn = GCNNImitation(None, seed=0, n_epochs=2, batch_size=4).fit(samples)
     gcnn.save(tmp_path / "gcnn.pt")
-    agent = ReviBranch(None, seed=1, pretrained_gcnn=str(tmp_path / "gcnn.pt"))
+    agent = ReviBranch(None, seed=1, pretrained_gcnn=str(tmp_path / "gcnn.pt"), warm_start_q_scale=0.01)
     gcnn.policy.eval()
     agent.q.eval()
     g = collate(samples)
     with torch.no_grad():
         logits = gcnn.policy(g)
         q = agent.q(g, torch.arange(len(samples), dtype=torch.float32) * 3)
-    torch.testing.assert_close(q, logits)
+    torch.testing.assert_close(q, 0.01 * logits)
 
 
 def test_revibranch_warm_start_keeps_the_input_normalization_frozen(tmp_path):
@@ -189,7 +207,7 @@ def test_revibranch_warm_start_keeps_the_input_normalization_frozen(tmp_path):
     samples = [fake_sample(rng, target=int(rng.integers(3)), group=i) for i in range(8)]
     GCNNImitation(None, seed=0, n_epochs=1, batch_size=4).fit(samples).save(tmp_path / "gcnn.pt")
     agent = ReviBranch(None, seed=1, batch_size=4, pretrained_gcnn=str(tmp_path / "gcnn.pt"))
-    agent.buffer = [(s, 0, -1.0, samples[(i + 1) % 8] if i % 2 else None, float(i), float(i + 1))
+    agent.buffer = [Transition(s, 0, -1.0, samples[(i + 1) % 8] if i % 2 else None, float(i), float(i + 1), 1)
                     for i, s in enumerate(samples)]
     before = agent.q.encoder.var_emb[0].running_mean.clone()
     for _ in range(3):
@@ -200,11 +218,43 @@ def test_revibranch_warm_start_keeps_the_input_normalization_frozen(tmp_path):
     assert ReviBranch.load(tmp_path / "rb.pt").freeze_input_norm
 
 
+def test_large_margin_loss_penalises_candidates_within_the_margin_of_the_expert():
+    q = torch.tensor([1.0, 0.5, 0.0, 0.3, 9.0])
+    graph = torch.tensor([0, 0, 1, 1, 2])
+    # graph 0: the expert leads by more than the margin (0); graph 1: candidate 1 beats it by 0.3 plus
+    # the margin (0.5); graph 2 has no expert choice and does not count
+    loss = large_margin_loss(q, graph, torch.tensor([0, 0, -1]), margin=0.2)
+    assert float(loss) == pytest.approx(0.25)
+
+
+def test_revibranch_stores_the_imitation_choice_and_keeps_the_expert_on_reload(cycles_env, tmp_path):
+    rng = np.random.default_rng(0)
+    samples = [fake_sample(rng, target=int(rng.integers(3)), group=i) for i in range(8)]
+    gcnn = GCNNImitation(None, seed=0, n_epochs=1, batch_size=4, emb_size=16).fit(samples)
+    gcnn.save(tmp_path / "gcnn.pt")
+    agent = ReviBranch(cycles_env, seed=0, batch_size=4, learning_starts=4, emb_size=16,
+                       pretrained_gcnn=str(tmp_path / "gcnn.pt"), exploration_initial_eps=0.0,
+                       exploration_final_eps=0.0)
+    agent.learn(10)
+    gcnn.policy.eval()
+    for t in agent.buffer:
+        with torch.no_grad():
+            logits = gcnn.policy(collate([t.state]))
+        assert t.expert == int(torch.argmax(logits))
+    agent.save(tmp_path / "rb.pt")
+    again = ReviBranch.load(tmp_path / "rb.pt")
+    for a, b in zip(agent.expert.state_dict().values(), again.expert.state_dict().values()):
+        torch.testing.assert_close(a, b)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(gamma=1.5), r"gamma=1.5 is invalid: it must be in \[0, 1\]"),
     (dict(batch_size=0), "batch_size=0 is invalid: it must be >= 1"),
     (dict(buffer_size=8, batch_size=16), r"buffer_size=8 is invalid: it must be >= batch_size \(16\)"),
     (dict(exploration_initial_eps=-0.1), r"exploration_initial_eps=-0.1 is invalid: it must be in \[0, 1\]"),
+    (dict(warm_start_q_scale=0.0), "warm_start_q_scale=0.0 is invalid: it must be > 0"),
+    (dict(imitation_margin=-1.0), "imitation_margin=-1.0 is invalid: it must be >= 0"),
+    (dict(imitation_coef=-0.5), r"imitation_coef=-0.5 is invalid: it must be >= 0 \(0 turns the margin loss off\)"),
 ])
 def test_revibranch_rejects_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
