@@ -64,9 +64,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--gcnn-epochs", type=int, default=20)
     p.add_argument("--gcnn-minutes", type=float, default=None,
                    help="stop GCNN training after the first epoch that ends past this wall-clock budget")
-    p.add_argument("--gcnn-compile", action="store_true",
-                   help="fuse the GCNN's per-edge work with torch.compile (needs a C++ compiler; "
-                        "about 2.5x faster training on large graphs)")
+    p.add_argument("--compile", action="store_true",
+                   help="fuse the per-edge work of the GCNN and of ReviBranch's encoder with torch.compile "
+                        "(needs a C++ compiler; about 2.5x faster training on large graphs)")
     p.add_argument("--gcnn-model", type=Path, default=None,
                    help="a saved GCNN (GCNNImitation.save) to evaluate instead of training one")
     p.add_argument("--revibranch-timesteps", type=int, default=2000)
@@ -91,7 +91,7 @@ def train_gcnn(task: str, env_kwargs: dict, args: argparse.Namespace) -> tuple[A
 
     env = gym.make(task, **env_kwargs)
     agent = make_agent(get_agent("gcnn"), env, task, seed=0, agent_kwargs={"n_epochs": args.gcnn_epochs,
-                                                                        "compile_messages": args.gcnn_compile})
+                                                                        "compile_messages": args.compile})
     if args.gcnn_data:
         samples = [s for path in args.gcnn_data for s in load_samples(path)]
     else:
@@ -145,7 +145,8 @@ def main() -> None:
                     if getattr(args, f"revibranch_{flag}") is not None:
                         agent_kwargs[kwarg] = getattr(args, f"revibranch_{flag}")
                 env = gym.make(task, **train_kwargs)
-                model = make_agent(get_agent(name), env, task, seed=0, agent_kwargs=agent_kwargs)
+                model = make_agent(get_agent(name), env, task, seed=0,
+                                   agent_kwargs={**agent_kwargs, "compile_messages": args.compile})
                 model.learn(args.revibranch_timesteps)
                 trained = args.revibranch_timesteps
                 env.close()

@@ -29,6 +29,9 @@ gradient);
 the last linear layer of each message function is applied after the sum over neighbours
 (mathematically identical, much cheaper on CPU).
 
+``compile_messages=True`` fuses the per-edge work with ``torch.compile`` (about 2.5x faster
+training on set-cover graphs on one CPU core; needs a C++ compiler).
+
 ``learn(total_timesteps)`` collects ``total_timesteps`` expert decisions on the env
 (``timesteps`` = labelled nodes), holds out ``valid_fraction`` of the instances and trains
 for ``n_epochs``. ``fit(train, valid)`` trains on pre-collected samples (see

@@ -176,6 +176,7 @@ class ReviBranch:
         imitation_margin: float = 0.1,
         imitation_coef: float = 1.0,
         emb_size: int = EMB,
+        compile_messages: bool = False,
         device: str = "cpu",
         tensorboard_log: str | None = None,
         verbose: int = 0,
@@ -213,6 +214,10 @@ class ReviBranch:
         self.q_target = QNetwork(emb_size).to(device)
         self.q_target.load_state_dict(self.q.state_dict())
         self.q_target.eval()
+        if compile_messages:  # see BipartiteGCN.compile_messages; a runtime choice, not saved
+            for net in (self.q.encoder, self.q_target.encoder, self.expert):
+                if net is not None:
+                    net.compile_messages()
         self.optimizer = torch.optim.Adam(self.q.parameters(), lr=learning_rate)
         self.buffer: list[Transition] = []
         self._buffer_pos = 0
