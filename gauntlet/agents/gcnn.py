@@ -344,7 +344,12 @@ class GCNNImitation:
     def fit(self, train: Sequence[Sample], valid: Sequence[Sample] = (), n_epochs: int | None = None,
             callback: Callable[[dict[str, float]], bool | None] | None = None) -> "GCNNImitation":
         """Minibatch Adam on the cross-entropy; keeps the parameters of the best held-out epoch."""
-        train = [s for s in train if is_informative(s)]
+        informative = [s for s in train if is_informative(s)]
+        if not informative:
+            raise ValueError(f"none of the {len(train)} training samples is informative: each is unlabelled "
+                             "(target -1) or has every candidate tied for the best expert score, so there is "
+                             "nothing to imitate; collect more states (e.g. larger instances)")
+        train = informative
         best, best_state = -1.0, None
         for epoch in range(self.n_epochs if n_epochs is None else n_epochs):
             self.policy.train()
