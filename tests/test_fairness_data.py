@@ -96,6 +96,9 @@ def test_first_use_downloads_verifies_and_caches(shared_home, tmp_path, monkeypa
     assert path == tmp_path / GERMAN.relpath and sha256_of(path) == GERMAN.sha256
     assert fetch(GERMAN, tmp_path) == path
     assert calls == [GERMAN.url]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's private 0600
 
 
 def test_download_with_wrong_hash_is_discarded(tmp_path, monkeypatch):

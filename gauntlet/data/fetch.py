@@ -137,6 +137,10 @@ def fetch(remote: RemoteFile, home: str | os.PathLike[str] | None = None, downlo
                 f"downloaded {remote.url} has sha256 {actual}, expected {remote.sha256}; it was discarded. "
                 f"Place a verified copy at {target}"
             )
+        # mkstemp made the file private (0600); a cached data file is as readable as any download
+        mask = os.umask(0)
+        os.umask(mask)
+        tmp.chmod(0o666 & ~mask)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
