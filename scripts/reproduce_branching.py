@@ -12,12 +12,14 @@ warm-started from the trained GCNN. Printed per class: shifted geometric means o
 within the protocol's time limit, and nodes relative to SCIP default and to strong branching on
 the instances every policy solved. Run records go to ``--out``, leaderboard entries to
 ``--leaderboard-dir`` (only for the official seeds and default env kwargs); the summary also
-reads the records that earlier invocations left in ``--out``, so the policies of a class can
-be run in separate (parallel) invocations.
+reads the records that earlier invocations left in ``--out`` and, for the official seeds, the
+per-instance results of the leaderboard's entries, so the policies of a class can be run in
+separate (parallel) invocations and compared with those on the board.
 
     python scripts/reproduce_branching.py                         # all classes, train size (hours on a CPU)
     python scripts/reproduce_branching.py --problems setcover --size small \\
         --gcnn-data data/sb_a.npz data/sb_b.npz --revibranch-timesteps 600 --leaderboard-dir /tmp/boards
+    python scripts/reproduce_branching.py --problems indset --agents    # the board's comparison only
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ AGENTS = ("gcnn", "revibranch")
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--problems", nargs="+", default=list(TASKS), choices=list(TASKS))
-    p.add_argument("--agents", nargs="+", default=[*BASELINES, *AGENTS], choices=[*BASELINES, *AGENTS])
+    p.add_argument("--agents", nargs="*", default=[*BASELINES, *AGENTS], choices=[*BASELINES, *AGENTS],
+                   help="policies to run (default: all); none prints the comparison of the earlier runs and "
+                        "leaderboard entries only")
     p.add_argument("--size", default="train", choices=["small", "train", "transfer"])
     p.add_argument("--instances", type=int, default=None, help="number of test instances (default: the task's 20)")
     p.add_argument("--time-limit", type=float, default=None,
@@ -166,26 +170,36 @@ def main() -> None:
             if official and not args.no_leaderboard:
                 kind = get_agent(name).kind
                 leaderboard.record([record], kind=kind, directory=args.leaderboard_dir)
+        per_instance = {name: {k: [e[k] for e in r.episode_metrics] for k in ("nodes", "solved")}
+                        for name, r in records.items()}
+        board = leaderboard.board_path(args.leaderboard_dir, task)
+        board_runs = {e["agent"]: e["runs"][0]["metrics"] for e in leaderboard.load(board)["entries"]
+                      if e["submitter"] == "gauntlet"} if official and board.exists() else {}
         for name in (*BASELINES, *AGENTS):
             path = run_path(args.out, task, name, 0)
-            if name not in records and path.exists():
+            if name in per_instance:
+                continue
+            if path.exists():
                 print(f"  {name}: from the run record of an earlier invocation ({path})")
-                records[name] = RunRecord.load(path)
-        summary(records, shifts["nodes"])
+                per_instance[name] = {k: [e[k] for e in RunRecord.load(path).episode_metrics] for k in ("nodes", "solved")}
+            elif name in board_runs:
+                print(f"  {name}: from its entry on {board}")
+                per_instance[name] = board_runs[name]
+        summary(per_instance, shifts["nodes"])
 
 
-def summary(records: dict[str, RunRecord], node_shift: float) -> None:
+def summary(per_instance: dict[str, dict[str, list[float]]], node_shift: float) -> None:
     """Nodes relative to the references, on the instances every policy solved (a solve stopped
     by the time limit has an unfinished tree, so its node count is not comparable; Gasse et al.
-    compare node counts the same way)."""
-    if not records:
+    compare node counts the same way). ``per_instance[agent]`` holds ``nodes`` and ``solved``
+    per test instance."""
+    if not per_instance:
         return
-    solved = np.logical_and.reduce([[e["solved"] == 1.0 for e in r.episode_metrics] for r in records.values()])
+    solved = np.logical_and.reduce([np.asarray(m["solved"]) == 1.0 for m in per_instance.values()])
     print(f"  instances solved by every policy: {int(solved.sum())}/{len(solved)}")
     if not solved.any():
         return
-    sgm = {name: shifted_geometric_mean(np.array([e["nodes"] for e in r.episode_metrics])[solved], node_shift)
-           for name, r in records.items()}
+    sgm = {name: shifted_geometric_mean(np.asarray(m["nodes"])[solved], node_shift) for name, m in per_instance.items()}
     print("  nodes on those (sgm): " + ", ".join(f"{n} {v:.1f}" for n, v in sgm.items()))
     for ref in ("scip-default", "strong-branching"):
         if ref not in sgm or len(sgm) == 1:
