@@ -58,6 +58,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--agents", nargs="*", default=[*BASELINES, *AGENTS], choices=[*BASELINES, *AGENTS],
                    help="policies to run (default: all); none prints the comparison of the earlier runs and "
                         "leaderboard entries only")
+    p.add_argument("--compare", nargs="+", default=None, choices=[*BASELINES, *AGENTS],
+                   help="policies in the comparison on commonly solved instances (default: every one with results)")
     p.add_argument("--size", default="train", choices=["small", "train", "transfer"])
     p.add_argument("--instances", type=int, default=None, help="number of test instances (default: the task's 20)")
     p.add_argument("--time-limit", type=float, default=None,
@@ -185,6 +187,8 @@ def main() -> None:
             elif name in board_runs:
                 print(f"  {name}: from its entry on {board}")
                 per_instance[name] = board_runs[name]
+        if args.compare:
+            per_instance = {name: per_instance[name] for name in args.compare if name in per_instance}
         summary(per_instance, shifts["nodes"])
 
 
