@@ -20,7 +20,10 @@ Trajectories" (arXiv 2508.17452). Reproduced from its description:
   return approximates the (scaled) size of the subtree below the decision, the quantity a
   branching decision actually controls (as in tree MDPs, Scavuzzo et al. 2022).
 - Double DQN with a target network, Huber loss, Adam, epsilon-greedy exploration over the
-  candidates, uniform replay of revived transitions.
+  candidates, uniform replay of revived transitions. The target network runs in eval mode
+  (its input BatchNorms use their running statistics); a warm-started encoder keeps its
+  input normalization frozen, as Gasse et al.'s prenorm layers are fitted once and then fixed,
+  so acting, learning and the targets all see the same standardized features.
 - Warm start from imitation (``pretrained_gcnn=path``): the encoder is the GCNN's, and the Q
   head outputs ``warm_start_q_scale`` times its logits, so the first greedy policy is the
   imitation policy with Q-values on the scale of the returns (the logits themselves range
@@ -29,15 +32,12 @@ Trajectories" (arXiv 2508.17452). Reproduced from its description:
   ``a_E`` at every stored state adds the large-margin loss
   ``imitation_coef * (max_a [Q(s, a) + imitation_margin * (a != a_E)] - Q(s, a_E))``, which
   keeps the candidates Q-learning has not tried (their values are never corrected by a TD
-  target) from overtaking the imitation choice unless the returns of tried ones justify it. The target network runs in eval mode
-  (its input BatchNorms use their running statistics); a warm-started encoder keeps its
-  input normalization frozen, as Gasse et al.'s prenorm layers are fitted once and then fixed,
-  so acting, learning and the targets all see the same standardized features.
+  target) from overtaking the imitation choice unless the returns of tried ones justify it.
 
 What differs / is simplified: the paper's exact network sizes, its positional encoding of
 the whole path (we encode the depth only), its prioritisation and its schedule are not
-public in enough detail; the imitation warm start and the margin loss above are ours (the
-paper trains from scratch, for far longer than the CPU minutes here).
+public in enough detail; the imitation warm start and the margin loss above are ours, not
+in the paper's description; the training budgets here are CPU minutes.
 ``learn(total_timesteps)``: timesteps = branching decisions.
 """
 
