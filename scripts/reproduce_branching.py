@@ -11,7 +11,7 @@ warm-started from the trained GCNN. Printed per class: shifted geometric means o
 (shift 1), LP iterations (shift 10) and solving time (shift 1 s), how many instances finished
 within the protocol's time limit, and nodes relative to SCIP default and to strong branching on
 the instances every policy solved. Run records go to ``--out``, leaderboard entries to
-``--leaderboard-dir`` (only for the official seeds and default env kwargs); the summary also
+``--leaderboard-dir`` (only for the official seeds, default env kwargs and ``--seed 0``); the summary also
 reads the records that earlier invocations left in ``--out`` and, for the official seeds, the
 per-instance results of the leaderboard's entries, so the policies of a class can be run in
 separate (parallel) invocations and compared with those on the board.
@@ -60,6 +60,10 @@ def parse_args() -> argparse.Namespace:
                         "leaderboard entries only")
     p.add_argument("--compare", nargs="+", default=None, choices=[*BASELINES, *AGENTS],
                    help="policies in the comparison on commonly solved instances (default: every one with results)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="training seed of the agents (and the random baseline's seed); run records are kept per "
+                        "seed, and only seed 0 writes leaderboard entries (an entry would otherwise be replaced by "
+                        "another seed's single run)")
     p.add_argument("--size", default="train", choices=["small", "train", "transfer"])
     p.add_argument("--instances", type=int, default=None, help="number of test instances (default: the task's 20)")
     p.add_argument("--time-limit", type=float, default=None,
@@ -96,12 +100,12 @@ def parse_args() -> argparse.Namespace:
 def train_gcnn(task: str, env_kwargs: dict, args: argparse.Namespace) -> tuple[Any, dict[str, float], int]:
 
     env = gym.make(task, **env_kwargs)
-    agent = make_agent(get_agent("gcnn"), env, task, seed=0, agent_kwargs={"n_epochs": args.gcnn_epochs,
+    agent = make_agent(get_agent("gcnn"), env, task, seed=args.seed, agent_kwargs={"n_epochs": args.gcnn_epochs,
                                                                         "compile_messages": args.compile})
     if args.gcnn_data:
         samples = [s for path in args.gcnn_data for s in load_samples(path)]
     else:
-        samples = agent.collect(env, args.gcnn_samples, seed=0)
+        samples = agent.collect(env, args.gcnn_samples, seed=args.seed * 100_000)
     train, valid = agent.split(samples)
     deadline = None if args.gcnn_minutes is None else time.perf_counter() + 60.0 * args.gcnn_minutes
     agent.fit(train, valid, callback=lambda stats: deadline is None or time.perf_counter() < deadline)
@@ -151,17 +155,17 @@ def main() -> None:
                     if getattr(args, f"revibranch_{flag}") is not None:
                         agent_kwargs[kwarg] = getattr(args, f"revibranch_{flag}")
                 env = gym.make(task, **train_kwargs)
-                model = make_agent(get_agent(name), env, task, seed=0,
+                model = make_agent(get_agent(name), env, task, seed=args.seed,
                                    agent_kwargs={**agent_kwargs, "compile_messages": args.compile})
                 model.learn(args.revibranch_timesteps)
                 trained = args.revibranch_timesteps
                 env.close()
             else:
-                model = make_agent(get_agent(name), gym.make(task, **env_kwargs), task, seed=0)
+                model = make_agent(get_agent(name), gym.make(task, **env_kwargs), task, seed=args.seed)
             train_time = time.perf_counter() - start
-            record = evaluate_run(task, name, model, train_seed=0, train_timesteps=trained, train_time_s=train_time,
+            record = evaluate_run(task, name, model, train_seed=args.seed, train_timesteps=trained, train_time_s=train_time,
                                   eval_seeds=seeds, env_kwargs=env_kwargs, agent_kwargs=agent_kwargs)
-            record.save(run_path(args.out, task, name, 0))
+            record.save(run_path(args.out, task, name, args.seed))
             records[name] = record
             sgm = {k: shifted_geometric_mean([e[k] for e in record.episode_metrics], shift) for k, shift in shifts.items()}
             solved = np.array([e["solved"] for e in record.episode_metrics])
@@ -169,7 +173,7 @@ def main() -> None:
                   f"time {sgm['solving_time']:7.2f} s  "
                   f"solved {int(solved.sum())}/{len(solved)}   "
                   f"(train {train_time:.0f} s, eval {record.eval_time_s:.0f} s)", flush=True)
-            if official and not args.no_leaderboard:
+            if official and args.seed == 0 and not args.no_leaderboard:
                 kind = get_agent(name).kind
                 leaderboard.record([record], kind=kind, directory=args.leaderboard_dir)
         per_instance = {name: {k: [e[k] for e in r.episode_metrics] for k in ("nodes", "solved")}
@@ -178,7 +182,7 @@ def main() -> None:
         board_runs = {e["agent"]: e["runs"][0]["metrics"] for e in leaderboard.load(board)["entries"]
                       if e["submitter"] == "gauntlet"} if official and board.exists() else {}
         for name in (*BASELINES, *AGENTS):
-            path = run_path(args.out, task, name, 0)
+            path = run_path(args.out, task, name, args.seed)
             if name in per_instance:
                 continue
             if path.exists():
