@@ -176,8 +176,7 @@ def main() -> None:
             if official and args.seed == 0 and not args.no_leaderboard:
                 kind = get_agent(name).kind
                 leaderboard.record([record], kind=kind, directory=args.leaderboard_dir)
-        per_instance = {name: {k: [e[k] for e in r.episode_metrics] for k in ("nodes", "solved")}
-                        for name, r in records.items()}
+        per_instance = {name: nodes_and_solved(r) for name, r in records.items()}
         board = leaderboard.board_path(args.leaderboard_dir, task)
         board_runs = {e["agent"]: e["runs"][0]["metrics"] for e in leaderboard.load(board)["entries"]
                       if e["submitter"] == "gauntlet"} if official and board.exists() else {}
@@ -187,13 +186,18 @@ def main() -> None:
                 continue
             if path.exists():
                 print(f"  {name}: from the run record of an earlier invocation ({path})")
-                per_instance[name] = {k: [e[k] for e in RunRecord.load(path).episode_metrics] for k in ("nodes", "solved")}
+                per_instance[name] = nodes_and_solved(RunRecord.load(path))
             elif name in board_runs:
                 print(f"  {name}: from its entry on {board}")
                 per_instance[name] = board_runs[name]
         if args.compare:
             per_instance = {name: per_instance[name] for name in args.compare if name in per_instance}
         summary(per_instance, shifts["nodes"])
+
+
+def nodes_and_solved(record: RunRecord) -> dict[str, list[float]]:
+    """Per test instance, as the summary (and a leaderboard run's ``metrics``) holds them."""
+    return {k: [e[k] for e in record.episode_metrics] for k in ("nodes", "solved")}
 
 
 def summary(per_instance: dict[str, dict[str, list[float]]], node_shift: float) -> None:

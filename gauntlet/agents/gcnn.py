@@ -232,10 +232,16 @@ class BipartiteGCN(nn.Module):
         return self.head(self.embed(g)[g.cand]).squeeze(-1)
 
 
+def first_candidates(cand_graph: torch.Tensor, n_graphs: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per graph of a batch: the index of its first candidate in the batch's candidate order, and
+    its number of candidates (``cand_graph`` is sorted, as :func:`collate` builds it)."""
+    counts = torch.bincount(cand_graph, minlength=n_graphs)
+    return torch.cumsum(counts, 0) - counts, counts
+
+
 def candidate_softmax_targets(g: GraphBatch, logits: torch.Tensor) -> torch.Tensor:
     """(n_graphs, max candidates) logits padded with -inf, for a per-graph softmax."""
-    counts = torch.bincount(g.cand_graph, minlength=g.n_graphs)
-    starts = torch.cumsum(counts, 0) - counts
+    starts, counts = first_candidates(g.cand_graph, g.n_graphs)
     pos = torch.arange(len(g.cand_graph), device=logits.device) - starts[g.cand_graph]
     out = torch.full((g.n_graphs, int(counts.max())), -torch.inf, device=logits.device)
     out[g.cand_graph, pos] = logits

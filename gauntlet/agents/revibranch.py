@@ -53,7 +53,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gauntlet.agents.gcnn import EMB, BipartiteGCN, GCNNImitation, Sample, collate, sample_from_obs
+from gauntlet.agents.gcnn import EMB, BipartiteGCN, GCNNImitation, Sample, collate, first_candidates, sample_from_obs
 from gauntlet.agents.progress import TrainingProgress
 
 PE_DIM = 16
@@ -126,9 +126,8 @@ def large_margin_loss(q: torch.Tensor, graph: torch.Tensor, expert: torch.Tensor
     the graphs with an expert choice (``expert`` >= 0, a position among the graph's candidates);
     ``q`` holds every candidate's value, ``graph`` its graph index (sorted)."""
     n = len(expert)
-    counts = torch.bincount(graph, minlength=n)
     demonstrated = expert >= 0
-    at_expert = (torch.cumsum(counts, 0) - counts + expert)[demonstrated]
+    at_expert = (first_candidates(graph, n)[0] + expert)[demonstrated]
     bonus = torch.full_like(q, margin)
     bonus[at_expert] = 0.0
     return (_per_graph_max(q + bonus, graph, n)[demonstrated] - q[at_expert]).mean()
@@ -246,8 +245,7 @@ class ReviBranch:
         batch = [self.buffer[i] for i in self.rng.integers(len(self.buffer), size=hp["batch_size"])]
         states, actions, rewards, nexts, depths, next_depths, experts = zip(*batch)
         q_all, g = self._q_values(self.q, list(states), list(depths))
-        counts = torch.bincount(g.cand_graph, minlength=g.n_graphs)
-        starts = torch.cumsum(counts, 0) - counts
+        starts, _ = first_candidates(g.cand_graph, g.n_graphs)
         q_taken = q_all[starts + torch.as_tensor(actions, device=self.device)]
         target = torch.as_tensor(rewards, dtype=torch.float32, device=self.device)
         live = [k for k, s in enumerate(nexts) if s is not None]
@@ -341,9 +339,8 @@ class ReviBranch:
         with torch.no_grad():
             for i in range(0, len(samples), batch_size):
                 g = collate(samples[i : i + batch_size], self.device)
-                counts = torch.bincount(g.cand_graph, minlength=g.n_graphs)
                 best = _per_graph_argmax(self.expert(g), g.cand_graph, g.n_graphs)
-                out.extend((best - (torch.cumsum(counts, 0) - counts)).tolist())
+                out.extend((best - first_candidates(g.cand_graph, g.n_graphs)[0]).tolist())
         return out
 
     # ------------------------------------------------------------------- acting

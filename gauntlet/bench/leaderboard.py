@@ -27,6 +27,7 @@ import numpy as np
 import gauntlet
 from gauntlet.bench.aggregate import normalized_score, summarize
 from gauntlet.bench.runner import RunRecord, jsonable
+from gauntlet.file_mode import new_file_mode
 from gauntlet.registry import BenchmarkSpec, get_task
 
 SCHEMA_ID = "gauntlet-leaderboard/1"
@@ -248,12 +249,6 @@ def load(path: str | Path) -> dict[str, Any]:
     return board
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save(board: dict[str, Any], path: str | Path) -> Path:
     """Validate, then write atomically: the old file stays intact if anything fails."""
     path = Path(path)
@@ -262,7 +257,7 @@ def save(board: dict[str, Any], path: str | Path) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         # mkstemp makes the file private (0600); a board is as readable as any file the user writes
-        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
+        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else new_file_mode())
         with os.fdopen(fd, "w") as fh:
             json.dump(board, fh, indent=1, allow_nan=False)
             fh.write("\n")

@@ -23,6 +23,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from gauntlet.file_mode import new_file_mode
+
 DATA_HOME_ENV = "GAUNTLET_DATA_HOME"
 _TIMEOUT_S = 30.0
 
@@ -137,10 +139,7 @@ def fetch(remote: RemoteFile, home: str | os.PathLike[str] | None = None, downlo
                 f"downloaded {remote.url} has sha256 {actual}, expected {remote.sha256}; it was discarded. "
                 f"Place a verified copy at {target}"
             )
-        # mkstemp made the file private (0600); a cached data file is as readable as any download
-        mask = os.umask(0)
-        os.umask(mask)
-        tmp.chmod(0o666 & ~mask)
+        tmp.chmod(new_file_mode())  # mkstemp made it private
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
