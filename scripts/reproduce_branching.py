@@ -115,6 +115,9 @@ def train_gcnn(task: str, env_kwargs: dict, args: argparse.Namespace) -> tuple[A
     print(f"  gcnn: {len(train)} training / {len(valid)} held-out states "
           f"({len({s.group for s in valid})} unseen instances): top-1 agreement with strong branching "
           f"{held_out['acc@1']:.3f}, top-5 {held_out['acc@5']:.3f}")
+    # whether the budget, not the data, ended training: a held-out loss still falling says so
+    print(f"  gcnn: {len(agent.history)} epochs; held-out loss by epoch: "
+          + " ".join(f"{h['valid/loss']:.3f}" for h in agent.history if "valid/loss" in h))
     return agent, held_out, len(samples)
 
 
