@@ -21,7 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from gauntlet.envs.milp_branching import MILPBranchingEnv, make_model, most_fractional_column, solve_inline  # noqa: E402
+from gauntlet.envs.milp_branching.env import MILPBranchingEnv, make_model, most_fractional_column, solve_inline  # noqa: E402
 
 
 def timed(fn, *args):

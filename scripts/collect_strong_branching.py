@@ -19,7 +19,7 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from gauntlet.agents.gcnn import GCNNImitation, save_samples  # noqa: E402
-from gauntlet.envs.milp_branching import MILPBranchingEnv  # noqa: E402
+from gauntlet.envs.milp_branching.env import MILPBranchingEnv  # noqa: E402
 
 
 def main() -> None:

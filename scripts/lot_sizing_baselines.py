@@ -22,7 +22,7 @@ import numpy as np
 
 import gauntlet  # noqa: F401
 from gauntlet.bench.runner import evaluate
-from gauntlet.envs.lot_sizing import episode_metrics
+from gauntlet.envs.lot_sizing.env import episode_metrics
 from gauntlet.registry import get_agent, load_object
 
 

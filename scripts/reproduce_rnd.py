@@ -254,7 +254,7 @@ def plot_curves(all_curves: dict[str, dict[str, list]], timesteps: int, path: Pa
 
 def episode_strip(path: Path, seed: int = 10_000, frames: int = 5) -> None:
     """Top-down frames of an A* episode on complex-dynamic, left to right."""
-    from gauntlet.baselines.agv import AStarAgent
+    from gauntlet.baselines.agv_warehouse import AStarAgent
 
     env = gym.make("gauntlet/AGVWarehouse-ComplexDynamic-v0", render_mode="rgb_array")
     agent = AStarAgent(env)

@@ -50,7 +50,7 @@ def odd_cycles_lp():
 def cycles_env(tmp_path):
     """A MILPBranching env on three 5-cycles with SCIP's presolve, cuts and propagation off."""
     pytest.importorskip("pyscipopt")
-    from gauntlet.envs.milp_branching import MILPBranchingEnv
+    from gauntlet.envs.milp_branching.env import MILPBranchingEnv
 
     env = MILPBranchingEnv(instance_path=_write_odd_cycles_lp(tmp_path / "cycles.lp", n_cycles=3),
                            scip_params=BARE_SCIP_PARAMS)

@@ -162,7 +162,7 @@ def test_compas_loader(shared_home):
 
 
 def test_env_with_missing_data_names_the_file(tmp_path, offline):
-    from gauntlet.envs.fair_threshold import FairThresholdEnv
+    from gauntlet.envs.fair_threshold.env import FairThresholdEnv
 
     with pytest.raises(DataUnavailableError, match="compas-scores-two-years.csv"):
         FairThresholdEnv(dataset="compas", data_home=str(tmp_path))

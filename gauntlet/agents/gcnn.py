@@ -17,7 +17,7 @@ code: top-1 / top-5 agreement with strong branching on held-out states, where a 
 agrees when its expert score equals the best one (ties count).
 
 What differs: the expert (Gasse et al.'s vanilla full strong branching, see
-:func:`gauntlet.envs.milp_branching.strong_branching_scores`) is queried at every node, and the
+:func:`gauntlet.envs.milp_branching.env.strong_branching_scores`) is queried at every node, and the
 behaviour policy during collection is the expert itself with probability
 ``expert_probability`` and SCIP's pseudocost rule otherwise (Gasse et al. run SCIP's
 relpscost and query the expert at random nodes); the features are

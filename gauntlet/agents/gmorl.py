@@ -45,7 +45,7 @@ What differs from the paper:
   with the physically correct uplink rates, offloading to the cloud costs thousands of
   reward units per task; clipping keeps it the worst action without dominating the scale.
 - Experience is collected from ``n_envs`` copies of the native vector env
-  (:class:`~gauntlet.envs.mec_offloading_vector.MECOffloadingVectorEnv`) built with the
+  (:class:`~gauntlet.envs.mec_offloading.vector.MECOffloadingVectorEnv`) built with the
   training env's arguments; ``gradient_steps`` updates follow every vector step.
 - ``predict(deterministic=True)`` takes ``argmax_a min_k w' . Q_k(s, w, a)`` by default
   (``greedy_critic=True``): the mode of the soft-optimal policy ``softmax(w' . Q / alpha)``
@@ -70,8 +70,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gauntlet.agents.progress import TrainingProgress
-from gauntlet.envs.mec_offloading import N_OBJECTIVES, N_SERVER_FEATURES
-from gauntlet.envs.mec_offloading_vector import MECOffloadingVectorEnv
+from gauntlet.envs.mec_offloading.env import N_OBJECTIVES, N_SERVER_FEATURES
+from gauntlet.envs.mec_offloading.vector import MECOffloadingVectorEnv
 
 _FORMAT = "gauntlet-gmorl/1"
 _MASKED_LOGIT = -1e8

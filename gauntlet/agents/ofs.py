@@ -21,7 +21,7 @@ What differs from the paper (whose exact algorithm constants are not public):
   ``10 * min_std``.
 
 :class:`ThresholdBandit` holds what every grid bandit on this task shares (statistics, the
-SB3-shaped API, the runner hooks); the baselines in :mod:`gauntlet.baselines.fair_bandits`
+SB3-shaped API, the runner hooks); the baselines in :mod:`gauntlet.baselines.fair_threshold`
 subclass it and replace only :meth:`ThresholdBandit.select`.
 """
 

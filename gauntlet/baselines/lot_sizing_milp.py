@@ -1,6 +1,6 @@
 """Mixed-integer model of the LotSizing dynamics, solved with HiGHS via ``scipy.optimize.milp``.
 
-The model is one segment of ``gauntlet.envs.lot_sizing.LotSizingEnv`` (steps 1-7 of its
+The model is one segment of ``gauntlet.envs.lot_sizing.env.LotSizingEnv`` (steps 1-7 of its
 docstring) for a *known* demand path ``d[t, i]``: the realized scenario for the
 perfect-information bound, the expected demand for the rolling-horizon policy. Periods
 ``t < H``, machines ``m < M``, items ``i < I``; ``P = production``, ``L = min(setup_loss, P)``

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from gauntlet.agents.ofs import OFS, cost_vector
-from gauntlet.envs.fair_threshold import FairThresholdEnv
+from gauntlet.envs.fair_threshold.env import FairThresholdEnv
 
 
 def play(agent, env, rounds, seed):

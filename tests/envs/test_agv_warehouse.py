@@ -13,10 +13,10 @@ from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import gauntlet  # noqa: F401  (registers the ids)
-from gauntlet.envs import agv_geometry as geo
-from gauntlet.envs import agv_kernels as kernels
-from gauntlet.envs.agv_warehouse import AGVWarehouseEnv, episode_metrics
-from gauntlet.envs.agv_warehouse_vector import AGVWarehouseVectorEnv
+from gauntlet.envs.agv_warehouse import geometry as geo
+from gauntlet.envs.agv_warehouse import kernels
+from gauntlet.envs.agv_warehouse.env import AGVWarehouseEnv, episode_metrics
+from gauntlet.envs.agv_warehouse.vector import AGVWarehouseVectorEnv
 
 SCENES = ["simple-static", "simple-dynamic", "complex-static", "complex-dynamic"]
 # 5 x 3 m room with one shelf cell covering [2, 3] x [1, 2]
@@ -80,7 +80,7 @@ def test_trajectory_is_identical_in_another_process():
     code = "\n".join([
         "import hashlib",
         "import numpy as np",
-        "from gauntlet.envs.agv_warehouse import AGVWarehouseEnv",
+        "from gauntlet.envs.agv_warehouse.env import AGVWarehouseEnv",
         inspect.getsource(rollout),
         "print(hashlib.sha256(rollout(AGVWarehouseEnv(scene='complex-dynamic'), seed=11).tobytes()).hexdigest())",
     ])

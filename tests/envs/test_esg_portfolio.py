@@ -7,8 +7,8 @@ from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import gauntlet  # noqa: F401  (registers the ids)
-from gauntlet.envs import esg_market
-from gauntlet.envs.esg_portfolio import ESGPortfolioEnv, episode_metrics
+from gauntlet.envs.esg_portfolio import market as esg_market
+from gauntlet.envs.esg_portfolio.env import ESGPortfolioEnv, episode_metrics
 
 ESG_IDS = [
     "gauntlet/ESGPortfolio-v0",

@@ -13,7 +13,7 @@ from scipy.stats import beta as beta_dist
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import gauntlet  # noqa: F401  (registers the ids)
-from gauntlet.envs.fair_threshold import FairThresholdEnv, episode_metrics
+from gauntlet.envs.fair_threshold.env import FairThresholdEnv, episode_metrics
 
 _SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
@@ -73,7 +73,7 @@ def test_same_seed_same_trajectory_and_reset_reseeds():
 def test_trajectory_is_identical_in_another_process():
     code = (
         "import hashlib, numpy as np\n"
-        "from gauntlet.envs.fair_threshold import FairThresholdEnv\n"
+        "from gauntlet.envs.fair_threshold.env import FairThresholdEnv\n"
         "env = FairThresholdEnv(impact_rate=0.1)\n"
         "obs, _ = env.reset(seed=3)\n"
         "h = hashlib.sha256(obs.tobytes())\n"

@@ -17,14 +17,14 @@ from gymnasium.error import InvalidAction
 from gymnasium.utils.env_checker import check_env as gym_check_env
 
 import gauntlet  # noqa: F401 - registers the ids
-from gauntlet.envs.lot_sizing import (
+from gauntlet.envs.lot_sizing.env import (
     LotSizingEnv,
     LotSizingInstance,
     MaskedActionError,
     episode_metrics,
     post_decision,
 )
-from gauntlet.envs.lot_sizing_vector import LotSizingVectorEnv
+from gauntlet.envs.lot_sizing.vector import LotSizingVectorEnv
 
 IDS = [
     "gauntlet/LotSizing-v0",

@@ -4,7 +4,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import gauntlet  # noqa: F401  (registers the ids)
-from gauntlet.envs.mec_offloading import (
+from gauntlet.envs.mec_offloading.env import (
     ALPHA_E,
     ALPHA_T,
     MECOffloadingEnv,
@@ -14,8 +14,8 @@ from gauntlet.envs.mec_offloading import (
     task_energy,
     uplink_rate,
 )
-from gauntlet.envs.mec_kernels import arrival_steps, extra_sharing
-from gauntlet.envs.mec_offloading_vector import MECOffloadingVectorEnv
+from gauntlet.envs.mec_offloading.kernels import arrival_steps, extra_sharing
+from gauntlet.envs.mec_offloading.vector import MECOffloadingVectorEnv
 
 SHORT = {"episode_steps": 12}
 

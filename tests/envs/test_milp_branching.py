@@ -14,8 +14,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: E402
 from stable_baselines3.common.env_checker import check_env as sb3_check_env  # noqa: E402
 
 import gauntlet  # noqa: E402,F401  (registers the ids)
-from gauntlet.envs import milp_branching as mb  # noqa: E402
-from gauntlet.envs.milp_branching import (  # noqa: E402
+from gauntlet.envs.milp_branching import instances, observation  # noqa: E402
+from gauntlet.envs.milp_branching.env import (  # noqa: E402
     MILPBranchingEnv,
     episode_metrics,
     most_fractional_column,
@@ -122,9 +122,9 @@ def test_independent_set_formulation_covers_every_edge_once_with_cliques():
 
 def test_generator_rejects_bad_parameters():
     with pytest.raises(ValueError, match="density"):
-        mb.instances.set_cover(np.random.default_rng(0), density=1.5)
+        instances.set_cover(np.random.default_rng(0), density=1.5)
     with pytest.raises(ValueError, match="add_item_prob"):
-        mb.instances.combinatorial_auction(np.random.default_rng(0), add_item_prob=2.0)
+        instances.combinatorial_auction(np.random.default_rng(0), add_item_prob=2.0)
     with pytest.raises(ValueError, match="size='huge'"):
         generate("setcover", "huge", np.random.default_rng(0))
 
@@ -270,7 +270,7 @@ def test_exception_in_solver_call_is_forwarded(cycles_file):
 
 def test_exception_in_observation_is_forwarded_and_thread_ends(cycles_file, monkeypatch):
     calls = {"n": 0}
-    original = mb.NodeBipartiteExtractor.__call__
+    original = observation.NodeBipartiteExtractor.__call__
 
     def flaky(self, model):
         calls["n"] += 1
@@ -278,7 +278,7 @@ def test_exception_in_observation_is_forwarded_and_thread_ends(cycles_file, monk
             raise ZeroDivisionError("feature extraction failed")
         return original(self, model)
 
-    monkeypatch.setattr(mb.NodeBipartiteExtractor, "__call__", flaky)
+    monkeypatch.setattr(observation.NodeBipartiteExtractor, "__call__", flaky)
     env = tiny_env(cycles_file)
     env.reset(seed=0)
     with pytest.raises(ZeroDivisionError, match="feature extraction failed"):

@@ -131,7 +131,7 @@ the observation unless ``observe_time=True``. Stepping a finished episode raises
 
 ## Vectorized version
 
-:class:`gauntlet.envs.lot_sizing_vector.LotSizingVectorEnv` (the ids' ``vector_entry_point``)
+:class:`gauntlet.envs.lot_sizing.vector.LotSizingVectorEnv` (the ids' ``vector_entry_point``)
 steps many copies in one array operation with the same code and matches ``SyncVectorEnv`` bit
 for bit.
 

@@ -2,7 +2,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from gauntlet.baselines.portfolio import (
+from gauntlet.baselines.esg_portfolio import (
     BuyAndHoldAgent,
     EqualWeightAgent,
     ESGTiltedAgent,
@@ -11,7 +11,7 @@ from gauntlet.baselines.portfolio import (
     max_sharpe_weights,
     min_variance_weights,
 )
-from gauntlet.envs.esg_portfolio import ESGPortfolioEnv, episode_metrics
+from gauntlet.envs.esg_portfolio.env import ESGPortfolioEnv, episode_metrics
 
 
 def synthetic(**kwargs) -> ESGPortfolioEnv:

@@ -3,14 +3,14 @@ import numpy as np
 import pytest
 
 import gauntlet  # noqa: F401  (registers the ids)
-from gauntlet.baselines.fair_bandits import (
+from gauntlet.baselines.fair_threshold import (
     EpsilonGreedyAgent,
     OracleThresholdAgent,
     PrimalDualAgent,
     UCBAgent,
     sweep_fixed_thresholds,
 )
-from gauntlet.envs.fair_threshold import FairThresholdEnv
+from gauntlet.envs.fair_threshold.env import FairThresholdEnv
 from gauntlet.registry import get_agent, load_object
 
 NAMES = ("ofs", "ucb", "primal-dual", "epsilon-greedy", "oracle-threshold")

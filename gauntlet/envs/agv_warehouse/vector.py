@@ -2,13 +2,13 @@
 kernel call.
 
 Same dynamics, observations, rewards and episode ends as
-:class:`~gauntlet.envs.agv_warehouse.AGVWarehouseEnv` -- both drive the shared
-:class:`~gauntlet.envs.agv_geometry.WarehouseBatch` -- and the same seeding as
+:class:`~gauntlet.envs.agv_warehouse.env.AGVWarehouseEnv` -- both drive the shared
+:class:`~gauntlet.envs.agv_warehouse.geometry.WarehouseBatch` -- and the same seeding as
 ``gymnasium.vector.SyncVectorEnv``: ``reset(seed=s)`` seeds copy ``i`` with ``s + i``, and a
 finished copy is reset on the next ``step`` (``AutoresetMode.NEXT_STEP``: that step returns the
 reset observation with reward 0 and both flags ``False``), so the two match step for step.
 Copies that reset together sample their episodes together; only the random draws loop over
-copies in Python, the geometry runs in the numba kernels of :mod:`~gauntlet.envs.agv_kernels`
+copies in Python, the geometry runs in the numba kernels of :mod:`~gauntlet.envs.agv_warehouse.kernels`
 for all of them at once.
 
 Build it with ``gym.make_vec("gauntlet/AGVWarehouse-v0", num_envs=N,
@@ -24,8 +24,8 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from gauntlet.envs import agv_geometry as geo
-from gauntlet.envs.agv_warehouse import check_actions, episode_start, spaces, validate_kwargs
+from gauntlet.envs.agv_warehouse import geometry as geo
+from gauntlet.envs.agv_warehouse.env import check_actions, episode_start, spaces, validate_kwargs
 from gauntlet.envs.vector_seeding import per_copy_seeds
 
 

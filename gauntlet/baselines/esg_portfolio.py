@@ -1,7 +1,7 @@
 """Classical portfolio baselines for ``gauntlet/ESGPortfolio-*``.
 
 Every agent reads the market history *up to the current decision day* from the unwrapped
-:class:`~gauntlet.envs.esg_portfolio.ESGPortfolioEnv` it was built with (or the one passed to
+:class:`~gauntlet.envs.esg_portfolio.env.ESGPortfolioEnv` it was built with (or the one passed to
 ``on_reset``), picks target weights over the risky assets, and converts them to the env's softmax
 action with ``env.weights_to_action`` (so zero weights become the env's tiny floor weight,
 ``exp(-2 * action_scale)`` times the largest). No agent looks ahead: day ``t``'s decision uses
@@ -31,7 +31,7 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.covariance import ledoit_wolf
 
-from gauntlet.envs.esg_portfolio import ESGPortfolioEnv
+from gauntlet.envs.esg_portfolio.env import ESGPortfolioEnv
 
 
 class _PortfolioAgent(ABC):

@@ -10,11 +10,11 @@ complex ones have six shelf rows with two narrow cross-aisles each plus three pi
 turn aisles into dead ends. Dynamic scenes add other AGVs/forklifts (2 simple, 4 complex), discs
 of radius 0.35 m that patrol back and forth along free lanes at 0.3-0.6 m/s. Layouts are
 procedural (drawn from the reset seed, 20 x 20 m) or given as a layout string
-(see :mod:`gauntlet.envs.agv_geometry`). With a layout string the scene only decides whether
+(see :mod:`gauntlet.envs.agv_warehouse.geometry`). With a layout string the scene only decides whether
 there are moving obstacles.
 
 The simulation (unicycle step, collision test, goal check, reward, lidar ray casting and the
-geometry of episode sampling) runs in numba kernels (:mod:`gauntlet.envs.agv_kernels`), the same
+geometry of episode sampling) runs in numba kernels (:mod:`gauntlet.envs.agv_warehouse.kernels`), the same
 ones for this env and the native vector env. They are compiled with ``cache=True``: the first use
 on a machine compiles them (about 10 s) and caches the machine code (``__pycache__`` next to the
 module, or ``NUMBA_CACHE_DIR``); later processes load it in about a second.
@@ -88,7 +88,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from gauntlet.envs import agv_geometry as geo
+from gauntlet.envs.agv_warehouse import geometry as geo
 
 REWARDS = ("sparse", "dense")
 _PIXELS_PER_M = 20

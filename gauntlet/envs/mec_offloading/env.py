@@ -51,9 +51,9 @@ Mobile Edge Computing", IEEE TSC 2025, arXiv 2509.10474).
 
 The step (delay and energy of the offloaded task, the event-by-event processor-sharing replay
 over ``dt``, the next task and the observation) is one Numba kernel,
-:func:`gauntlet.envs.mec_kernels.step_rows`, that loops over the systems of a batch; the
+:func:`gauntlet.envs.mec_offloading.kernels.step_rows`, that loops over the systems of a batch; the
 single env runs it on a batch of one and the native vector env
-(:class:`~gauntlet.envs.mec_offloading_vector.MECOffloadingVectorEnv`) on all its copies, so
+(:class:`~gauntlet.envs.mec_offloading.vector.MECOffloadingVectorEnv`) on all its copies, so
 the two agree bit for bit. ``observe_rows`` (the observation after a reset) and
 ``arrival_steps`` (task arrival steps) are compiled too; the random draws and the channel
 model stay in numpy. The kernels are compiled on first use (a few seconds) and cached
@@ -125,7 +125,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from gauntlet.envs.mec_kernels import (
+from gauntlet.envs.mec_offloading.kernels import (
     DT,
     ETA,
     KAPPA,
@@ -211,7 +211,7 @@ class MECCore:
     Both the single env (``n = 1``) and the native vector env run this code, so they agree
     bit for bit on the same seeds. Randomness is drawn only in :meth:`reset_rows`, from the
     generator given for each row; ``step`` is deterministic and runs the compiled kernel
-    :func:`~gauntlet.envs.mec_kernels.step_rows` over all rows. The state arrays are the
+    :func:`~gauntlet.envs.mec_offloading.kernels.step_rows` over all rows. The state arrays are the
     state: edits to them take effect at the next step.
     """
 

@@ -1,9 +1,9 @@
 """Geometry and simulation core of the AGV warehouse, shared by the single and the batched env.
 
 Everything here works on a batch of ``B`` independent warehouses so that
-:class:`~gauntlet.envs.agv_warehouse.AGVWarehouseEnv` (``B = 1``) and
-:class:`~gauntlet.envs.agv_warehouse_vector.AGVWarehouseVectorEnv` (``B = num_envs``) run the
-very same code and cannot diverge: the numba kernels of :mod:`~gauntlet.envs.agv_kernels` loop
+:class:`~gauntlet.envs.agv_warehouse.env.AGVWarehouseEnv` (``B = 1``) and
+:class:`~gauntlet.envs.agv_warehouse.vector.AGVWarehouseVectorEnv` (``B = num_envs``) run the
+very same code and cannot diverge: the numba kernels of :mod:`~gauntlet.envs.agv_warehouse.kernels` loop
 over the warehouses of a batch, and the random draws of episode sampling stay numpy Generator
 calls made per warehouse in a fixed order.
 
@@ -28,9 +28,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gauntlet.envs import agv_kernels as kernels
+from gauntlet.envs.agv_warehouse import kernels
 # the physical constants live with the kernels; geo.ROBOT_RADIUS etc. stay the public names
-from gauntlet.envs.agv_kernels import DT, DYNAMIC_RADIUS, GOAL_TOLERANCE, OMEGA_MAX, ROBOT_RADIUS, V_MAX  # noqa: F401
+from gauntlet.envs.agv_warehouse.kernels import DT, DYNAMIC_RADIUS, GOAL_TOLERANCE, OMEGA_MAX, ROBOT_RADIUS, V_MAX  # noqa: F401
 
 _FAR = 1.0e4
 """Coordinate of padding rectangles/discs: never within lidar range or touching the robot."""
@@ -219,7 +219,7 @@ def sample_episode_batch(
     moving obstacles on distinct lanes drawn from the grid's maximal horizontal and vertical runs
     of at least 4 free cells (rows, then columns; none through the start cell). Each generator
     makes the same draws as if its episode were sampled alone; the geometry between the draws is
-    computed for all episodes together by the kernels of :mod:`~gauntlet.envs.agv_kernels`."""
+    computed for all episodes together by the kernels of :mod:`~gauntlet.envs.agv_warehouse.kernels`."""
     n = len(rngs)
     if layout is None:
         grids, rects, n_rects = generate_layouts(rngs, complex_scene=scene.startswith("complex"))
@@ -312,7 +312,7 @@ where the cap hides it anyway."""
 
 class WarehouseBatch:
     """State of ``n`` warehouses stepped together (the single env uses ``n = 1``) by the numba
-    kernels of :mod:`~gauntlet.envs.agv_kernels` (see there for the array layout; ``pose``,
+    kernels of :mod:`~gauntlet.envs.agv_warehouse.kernels` (see there for the array layout; ``pose``,
     ``vel``, ``goal``, ``path_length`` and ``goal_distance`` are views of ``state``)."""
 
     def __init__(self, n: int, n_beams: int, lidar_range: float) -> None:
@@ -392,7 +392,7 @@ class WarehouseBatch:
 
     def step(self, action: np.ndarray, dense: bool = False, step_cost: float = 0.0, progress_coef: float = 0.0) -> None:
         """Advance every warehouse by one ``DT`` with ``action`` (n, 2) = (v, omega) float64 (see
-        :func:`~gauntlet.envs.agv_kernels.advance`); results in ``flags`` (collided, reached)
+        :func:`~gauntlet.envs.agv_warehouse.kernels.advance`); results in ``flags`` (collided, reached)
         and ``values`` (progress, reward)."""
         kernels.advance(
             action, self.state, self.steps, self.rects, self.lanes, self.obstacles, self.flags, self.values,
@@ -410,7 +410,7 @@ class WarehouseBatch:
 
     def lidar(self) -> np.ndarray:
         """(n, N) distances from the robot centre along beams at ``theta + 2 pi k / N``, capped
-        at the lidar range (see :func:`~gauntlet.envs.agv_kernels.observe`)."""
+        at the lidar range (see :func:`~gauntlet.envs.agv_warehouse.kernels.observe`)."""
         self._observe()
         return self._ranges.copy()
 

@@ -1,5 +1,5 @@
 """Native batched MEC offloading: ``num_envs`` systems stepped in one call of the compiled step
-(:func:`gauntlet.envs.mec_kernels.step_rows`, the kernel the single env runs on a batch of one).
+(:func:`gauntlet.envs.mec_offloading.kernels.step_rows`, the kernel the single env runs on a batch of one).
 
 Registered as the ``vector_entry_point`` of both ``gauntlet/mo-MECOffloading-v0`` and
 ``gauntlet/MECOffloading-v0``::
@@ -30,13 +30,13 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from gauntlet.envs.mec_offloading import N_OBJECTIVES, MECCore, scalarize, validate_weights
+from gauntlet.envs.mec_offloading.env import N_OBJECTIVES, MECCore, scalarize, validate_weights
 from gauntlet.envs.vector_seeding import per_copy_seeds
 
 
 class MECOffloadingVectorEnv(VectorEnv):
-    """``num_envs`` copies of :class:`~gauntlet.envs.mec_offloading.MOMECOffloadingEnv` in
-    one :class:`~gauntlet.envs.mec_offloading.MECCore`; same keyword arguments."""
+    """``num_envs`` copies of :class:`~gauntlet.envs.mec_offloading.env.MOMECOffloadingEnv` in
+    one :class:`~gauntlet.envs.mec_offloading.env.MECCore`; same keyword arguments."""
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 

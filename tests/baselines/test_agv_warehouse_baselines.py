@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import gauntlet  # noqa: F401  (registers the ids)
-from gauntlet.baselines.agv import AStarAgent, StraightToGoalAgent, astar
+from gauntlet.baselines.agv_warehouse import AStarAgent, StraightToGoalAgent, astar
 from gauntlet.bench.runner import evaluate
-from gauntlet.envs.agv_warehouse import AGVWarehouseEnv, episode_metrics
+from gauntlet.envs.agv_warehouse.env import AGVWarehouseEnv, episode_metrics
 
 
 def test_astar_shortest_path_by_hand():
@@ -53,7 +53,7 @@ def test_astar_agent_path_is_collision_free_and_ends_at_goal():
     agent = AStarAgent(env)
     agent.on_reset(env, obs, info)
     assert np.array_equal(agent.path[-1], env.goal)
-    from gauntlet.envs import agv_geometry as geo
+    from gauntlet.envs.agv_warehouse import geometry as geo
 
     clearance = geo.point_clearance(agent.path[1:-1], env.layout.rects, env.layout.width, env.layout.height)
     assert (clearance >= geo.ROBOT_RADIUS + agent.margin).all()

@@ -30,7 +30,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from gauntlet.envs.mec_offloading import ALPHA_E, ALPHA_T, ETA, KAPPA, N_SERVER_FEATURES
+from gauntlet.envs.mec_offloading.env import ALPHA_E, ALPHA_T, ETA, KAPPA, N_SERVER_FEATURES
 
 
 class _MECBaseline(abc.ABC):

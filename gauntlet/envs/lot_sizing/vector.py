@@ -1,4 +1,4 @@
-"""Native batched :class:`~gauntlet.envs.lot_sizing.LotSizingEnv`: ``num_envs`` copies stepped in one
+"""Native batched :class:`~gauntlet.envs.lot_sizing.env.LotSizingEnv`: ``num_envs`` copies stepped in one
 array operation.
 
 Registered as the ``vector_entry_point`` of every ``gauntlet/LotSizing-*`` id, so
@@ -16,7 +16,7 @@ matches ``SyncVectorEnv`` of single envs step for step, bit for bit:
   ``num_envs`` and ``info["_" + key]`` says which copies report it (copies that reset in a step
   report only ``action_mask``); ``info["cost"]`` is a dict of such arrays.
 
-The action space is a batched :class:`~gauntlet.envs.lot_sizing.MaskedMultiDiscrete` of shape
+The action space is a batched :class:`~gauntlet.envs.lot_sizing.env.MaskedMultiDiscrete` of shape
 ``(num_envs, M)`` whose ``sample()`` respects the action mask (``SyncVectorEnv`` would batch the
 single space into an int ``Box`` of the same shape and bounds).
 
@@ -34,7 +34,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from gauntlet.envs.lot_sizing import (
+from gauntlet.envs.lot_sizing.env import (
     LotSizingEnv,
     LotSizingInstance,
     MaskedMultiDiscrete,
@@ -140,7 +140,7 @@ class LotSizingVectorEnv(VectorEnv):
         return self._masks.copy()
 
     def post_decision(self, states: np.ndarray, actions: Any) -> np.ndarray:
-        """:func:`~gauntlet.envs.lot_sizing.post_decision` with this env's instance and idle rule
+        """:func:`~gauntlet.envs.lot_sizing.env.post_decision` with this env's instance and idle rule
         (states (N, D) or (D,), actions (N, M) or (M,))."""
         return post_decision(states, actions, self.instance, idle_keeps_setup=self.idle_keeps_setup)
 

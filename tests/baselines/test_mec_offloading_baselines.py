@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import gauntlet  # noqa: F401
-from gauntlet.baselines.mec import (
+from gauntlet.baselines.mec_offloading import (
     AllCloudAgent,
     GreedyMinDelayAgent,
     GreedyMinEnergyAgent,

@@ -76,10 +76,10 @@ same wealth, weight and ESG keys.
 
 - ``data``: ``"sp500"`` (20 S&P 500 stocks 1990-2022 from skfolio, needs
   ``pip install "gauntlet-rl[data]"``), ``"synthetic"`` (seeded factor market, see
-  :func:`gauntlet.envs.esg_market.synthetic_market`) or ``"csv"`` (``prices_csv=``, optional
-  ``esg_csv=``; formats in :mod:`gauntlet.envs.esg_market`).
+  :func:`gauntlet.envs.esg_portfolio.market.synthetic_market`) or ``"csv"`` (``prices_csv=``, optional
+  ``esg_csv=``; formats in :mod:`gauntlet.envs.esg_portfolio.market`).
 - ``esg_scores``: ticker -> score; overrides the ESG table (default: the documented synthetic
-  assignment of :mod:`gauntlet.envs.esg_market`, not real ratings).
+  assignment of :mod:`gauntlet.envs.esg_portfolio.market`, not real ratings).
 - ``period``: ``"train"`` or ``"test"``. ``train_start``, ``train_end``, ``test_start``,
   ``test_end``: ISO dates, inclusive. Defaults for sp500: train 2010-01-01..2019-12-31, test
   2020-01-01..end of data; for other data: the first 80% of the days train, the rest test.
@@ -109,7 +109,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from gauntlet.envs.esg_market import Market, esg_vector, load_csv, load_sp500, synthetic_market
+from gauntlet.envs.esg_portfolio.market import Market, esg_vector, load_csv, load_sp500, synthetic_market
 
 TRADING_DAYS = 252
 OBS_CLIP = 10.0

@@ -3,7 +3,7 @@ import pytest
 
 pytest.importorskip("pyscipopt")
 
-from gauntlet.baselines.branching import (  # noqa: E402
+from gauntlet.baselines.milp_branching import (  # noqa: E402
     MostFractionalAgent,
     PseudocostAgent,
     ScipDefaultAgent,

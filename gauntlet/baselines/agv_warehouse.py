@@ -15,7 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from gauntlet.envs import agv_geometry as geo
+from gauntlet.envs.agv_warehouse import geometry as geo
 
 
 def _bearing(observation: np.ndarray, n_beams: int) -> float:

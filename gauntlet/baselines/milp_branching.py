@@ -22,7 +22,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from gauntlet.envs.milp_branching import most_fractional_column
+from gauntlet.envs.milp_branching.env import most_fractional_column
 
 
 class _BranchingAgent:

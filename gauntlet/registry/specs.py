@@ -1,0 +1,111 @@
+"""The registry's dataclasses: a task's benchmark spec and metrics, a task, an agent."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+OFFICIAL_EVAL_SEED_START = 10_000
+DEV_EVAL_SEED_START = 1_000
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A reported quantity: ``direction`` says whether larger ("max") or smaller ("min") is better.
+    With a ``shift``, boards also report its shifted geometric mean over episodes (``sgm``) and
+    rank on that instead of the mean (solver statistics such as node counts)."""
+
+    name: str
+    direction: Literal["max", "min"]
+    unit: str = ""
+    description: str = ""
+    shift: float | None = None
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """How a task is benchmarked.
+
+    ``episode_metrics`` is a ``"module:attr"`` callable ``f(rewards, infos) -> dict[str, float]``
+    turning one evaluation episode (rewards: array of shape (T,) or (T, d) for MO tasks;
+    infos: the T step infos) into the task's metrics. ``return`` and ``length`` are always
+    computed by the runner. ``reference_scores`` maps "random" and "best" to primary-metric
+    values used for the normalized score (0 = random, 1 = best); empty means not yet measured.
+    ``eval_env_kwargs`` are applied on top of the env kwargs for evaluation only (a held-out
+    test period, test contexts), so agents never train on the evaluation distribution.
+    """
+
+    metrics: tuple[Metric, ...]
+    primary_metric: str
+    train_timesteps: int
+    n_train_seeds: int = 5
+    eval_episodes: int = 10
+    episode_metrics: str | None = None
+    reference_scores: dict[str, float] = field(default_factory=dict)
+    hv_ref_point: tuple[float, ...] | None = None
+    gamma: float | None = None
+    preference_weights: tuple[tuple[float, ...], ...] | None = None
+    eval_env_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def train_seeds(self) -> list[int]:
+        return list(range(self.n_train_seeds))
+
+    def eval_seeds(self, official: bool = True) -> list[int]:
+        start = OFFICIAL_EVAL_SEED_START if official else DEV_EVAL_SEED_START
+        return list(range(start, start + self.eval_episodes))
+
+    def metric(self, name: str) -> Metric:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        known = ", ".join(m.name for m in self.metrics)
+        raise KeyError(f"unknown metric {name!r}; this task reports: {known}")
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return self.hv_ref_point is not None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """An environment id and everything needed to build and benchmark it."""
+
+    id: str
+    entry_point: str
+    family: str
+    paper: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    vector_entry_point: str | None = None
+    extra: tuple[str, str] | None = None
+    """(pip extra, module it provides) when the env needs an optional dependency."""
+    benchmark: BenchmarkSpec | None = None
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """A named agent: ``factory(env, seed=..., **hyperparameters)`` returns an object with
+    SB3's ``predict``; learning agents also have ``learn``, ``save`` and ``load``."""
+
+    name: str
+    factory: str
+    kind: Literal["reference", "baseline"]
+    learns: bool
+    tasks: tuple[str, ...]
+    """Glob patterns over task ids this agent supports."""
+    description: str = ""
+    hyperparameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Task-id glob -> keyword arguments for the factory; later matches override earlier ones."""
+    extra: tuple[str, str] | None = None
+
+    def supports(self, task_id: str) -> bool:
+        return any(fnmatch.fnmatchcase(task_id, p) for p in self.tasks)
+
+    def hyperparameters_for(self, task_id: str) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for pattern, values in self.hyperparameters.items():
+            if fnmatch.fnmatchcase(task_id, pattern):
+                merged.update(values)
+        return merged
+
