@@ -53,6 +53,11 @@ class RunRecord:
     wall_time_s: float
     steps_per_s: float | None
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    """The user's kwargs, common to training and evaluation."""
+    train_env_kwargs: dict[str, Any] | None = None
+    """The kwargs the training env was made with (``None``: not recorded, files of older runs)."""
+    eval_env_kwargs: dict[str, Any] | None = None
+    """The kwargs the evaluation env was made with (``None``: not recorded)."""
     agent_kwargs: dict[str, Any] = field(default_factory=dict)
     weights: list[list[float]] | None = None
     mo_metrics: dict[str, Any] | None = None
@@ -185,7 +190,7 @@ def run(
         raise ValueError("eval_seeds is empty; give at least one evaluation seed")
 
     start = time.perf_counter()
-    train_env = gym.make(task_id, **env_kwargs)
+    train_env = gym.make(task_id, **{**env_kwargs, **spec.train_env_kwargs})
     train_env.reset(seed=train_seed)
     train_env.action_space.seed(train_seed)
     model = make_agent(agent_spec, train_env, task_id, train_seed, agent_kwargs, tensorboard_log)
@@ -197,7 +202,8 @@ def run(
     train_env.close()
     record = evaluate_run(
         task_id, agent, model, train_seed=train_seed, train_timesteps=trained, train_time_s=train_time,
-        eval_seeds=seeds, env_kwargs=env_kwargs, agent_kwargs=agent_kwargs, command=command,
+        eval_seeds=seeds, env_kwargs=env_kwargs, train_env_kwargs={**env_kwargs, **spec.train_env_kwargs},
+        agent_kwargs=agent_kwargs, command=command,
     )
     if out_dir is not None:
         path = record.save(run_path(out_dir, task_id, agent, train_seed))
@@ -219,13 +225,17 @@ def evaluate_run(
     train_time_s: float = 0.0,
     eval_seeds: Sequence[int] | None = None,
     env_kwargs: dict[str, Any] | None = None,
+    train_env_kwargs: dict[str, Any] | None = None,
     agent_kwargs: dict[str, Any] | None = None,
     command: str | None = None,
 ) -> RunRecord:
     """Evaluate an already built (and trained) ``model`` under the task's protocol.
 
     The evaluation env is ``gym.make(task_id, **env_kwargs, **spec.eval_env_kwargs)``: pass the
-    kwargs the agent was trained with; the protocol's evaluation-only kwargs are added here.
+    user's kwargs; the protocol's evaluation-only kwargs are added here. ``train_env_kwargs``
+    are recorded as the kwargs the model was trained with; ``None`` states that it was trained
+    under the task's protocol, ``{**env_kwargs, **spec.train_env_kwargs}``: a caller that
+    trained on anything else must say so here, and validate then rejects the entry.
 
     Multi-objective tasks are evaluated once per preference weight of the benchmark spec, with
     discount ``gamma``, and the record carries hypervolume, EUM, cardinality and the front.
@@ -236,7 +246,8 @@ def evaluate_run(
     env_kwargs = dict(env_kwargs or {})
     seeds = list(spec.eval_seeds(official=True) if eval_seeds is None else eval_seeds)
     start = time.perf_counter()
-    eval_env = gym.make(task_id, **{**env_kwargs, **spec.eval_env_kwargs})
+    eval_kwargs = {**env_kwargs, **spec.eval_env_kwargs}
+    eval_env = gym.make(task_id, **eval_kwargs)
     metrics_fn = load_object(spec.episode_metrics) if spec.episode_metrics else None
     weight_set = spec.preference_weights if spec.is_multi_objective else [None]
     gamma = spec.gamma if spec.gamma is not None else 1.0
@@ -258,6 +269,8 @@ def evaluate_run(
         wall_time_s=train_time_s + eval_time,
         steps_per_s=(train_timesteps / train_time_s) if train_timesteps and train_time_s > 0 else None,
         env_kwargs=env_kwargs,
+        train_env_kwargs=dict({**env_kwargs, **spec.train_env_kwargs} if train_env_kwargs is None else train_env_kwargs),
+        eval_env_kwargs=eval_kwargs,
         agent_kwargs=dict(agent_kwargs or {}),
         weights=[list(w) for w in weight_set] if spec.is_multi_objective else None,
         mo_metrics=_mo_metrics(spec, episodes, len(seeds)) if spec.is_multi_objective else None,

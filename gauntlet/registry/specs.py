@@ -32,8 +32,11 @@ class BenchmarkSpec:
     infos: the T step infos) into the task's metrics. ``return`` and ``length`` are always
     computed by the runner. ``reference_scores`` maps "random" and "best" to primary-metric
     values used for the normalized score (0 = random, 1 = best); empty means not yet measured.
-    ``eval_env_kwargs`` are applied on top of the env kwargs for evaluation only (a held-out
-    test period, test contexts), so agents never train on the evaluation distribution.
+    ``train_env_kwargs`` are applied on top of the env kwargs for training only, and
+    ``eval_env_kwargs`` for evaluation only (a held-out test period, test contexts), so agents
+    never train on the evaluation distribution. Together they are the task's protocol: every
+    run records the kwargs it trained and was evaluated with, and a board entry produced under
+    other kwargs fails ``gauntlet leaderboard validate``.
     """
 
     metrics: tuple[Metric, ...]
@@ -46,6 +49,7 @@ class BenchmarkSpec:
     hv_ref_point: tuple[float, ...] | None = None
     gamma: float | None = None
     preference_weights: tuple[tuple[float, ...], ...] | None = None
+    train_env_kwargs: dict[str, Any] = field(default_factory=dict)
     eval_env_kwargs: dict[str, Any] = field(default_factory=dict)
 
     @property
