@@ -10,11 +10,11 @@ within 0.01 of the oracle on the synthetic benchmark; OFS violation below UCB an
 every benchmark); measures the env's throughput against CartPole-v1 in the same run; plots
 cumulative regret and violation curves; and writes leaderboard entries.
 
-German and COMPAS need the data files: they are fetched into the data home on first use, or
-set GAUNTLET_DATA_HOME to a directory holding fairness/german.data and
-fairness/compas-scores-two-years.csv.
+German and COMPAS need the data files: they are downloaded (sha256-checked) into the data home
+(``~/.cache/gauntlet``) on first use; offline, set GAUNTLET_DATA_HOME to a directory holding
+fairness/german.data and fairness/compas-scores-two-years.csv (the repository's tests/data does).
 
-    GAUNTLET_DATA_HOME=../shared/data python scripts/reproduce_ofs.py   # 3 tasks x 6 agents x 10 seeds, ~3 min
+    python scripts/reproduce_ofs.py   # 3 tasks x 6 agents x 10 seeds, ~3 min
     python scripts/reproduce_ofs.py --datasets synthetic --seeds 2 --no-leaderboard
 """
 

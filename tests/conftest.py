@@ -3,12 +3,31 @@ from pathlib import Path
 
 import pytest
 
-# Tests read the fairness datasets from the shared copy next to the repository unless the
-# caller points GAUNTLET_DATA_HOME elsewhere; the package itself never looks there.
-_SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-if "GAUNTLET_DATA_HOME" not in os.environ and _SHARED_DATA.is_dir():
-    os.environ["GAUNTLET_DATA_HOME"] = str(_SHARED_DATA)
+from gauntlet.data import fetch as _fetch
+
+# The data files tests need are in the repository (tests/data/<relpath>, sources and licences in
+# tests/data/*/SOURCES.md). The data home is set here, not by the caller, so every test process
+# (xdist workers import this file too, subprocesses inherit it) reads these verified copies and
+# never a user's cache or the network.
+TEST_DATA_HOME = Path(__file__).resolve().parent / "data"
+os.environ[_fetch.DATA_HOME_ENV] = str(TEST_DATA_HOME)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(autouse=True)
+def _no_downloads(monkeypatch):
+    """Fail any test that would download a data file (tests that simulate a network patch it back)."""
+
+    def refuse(url, destination):
+        pytest.fail(f"a test tried to download {url}; tests must read {TEST_DATA_HOME} only")
+
+    monkeypatch.setattr(_fetch, "_download", refuse)
+
+
+@pytest.fixture
+def repo_data_home() -> Path:
+    """tests/data: the verified copies of the data files (the data home every test runs with)."""
+    return TEST_DATA_HOME
 
 
 @pytest.fixture(autouse=True)

@@ -10,16 +10,6 @@ from gauntlet.data import fetch as fetch_module
 from gauntlet.data.fairness import COMPAS, GERMAN, load_compas, load_german
 from gauntlet.data.fetch import DataChecksumError, DataUnavailableError, RemoteFile, data_home, fetch, sha256_of
 
-_SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-
-
-@pytest.fixture
-def shared_home():
-    """The verified copies: GAUNTLET_DATA_HOME as the caller set it, else ../shared/data."""
-    home = Path(os.environ.get("GAUNTLET_DATA_HOME") or _SHARED_DATA).resolve()
-    if not (home / GERMAN.relpath).is_file():
-        pytest.skip(f"fairness data files not found under {home}")
-    return home
 
 
 @pytest.fixture
@@ -58,19 +48,19 @@ def test_data_home_precedence(monkeypatch, tmp_path):
     assert data_home() == tmp_path / "home" / ".cache" / "gauntlet"
 
 
-def test_spec_hashes_match_the_shared_copies(shared_home):
-    assert sha256_of(shared_home / GERMAN.relpath) == GERMAN.sha256
-    assert sha256_of(shared_home / COMPAS.relpath) == COMPAS.sha256
+def test_spec_hashes_match_the_test_copies(repo_data_home):
+    assert sha256_of(repo_data_home / GERMAN.relpath) == GERMAN.sha256
+    assert sha256_of(repo_data_home / COMPAS.relpath) == COMPAS.sha256
 
 
-def test_verified_cached_file_is_used_without_network(shared_home, offline):
-    assert fetch(GERMAN, shared_home) == shared_home / GERMAN.relpath
+def test_verified_cached_file_is_used_without_network(repo_data_home, offline):
+    assert fetch(GERMAN, repo_data_home) == repo_data_home / GERMAN.relpath
     assert offline == []
 
 
-def test_env_var_selects_the_data_home(shared_home, offline, monkeypatch):
-    monkeypatch.setenv("GAUNTLET_DATA_HOME", str(shared_home))
-    assert fetch(COMPAS) == shared_home / COMPAS.relpath
+def test_env_var_selects_the_data_home(repo_data_home, offline, monkeypatch):
+    monkeypatch.setenv("GAUNTLET_DATA_HOME", str(repo_data_home))
+    assert fetch(COMPAS) == repo_data_home / COMPAS.relpath
 
 
 def test_offline_missing_file_says_which_file_where_and_hash(tmp_path, offline):
@@ -90,8 +80,8 @@ def test_download_disabled(tmp_path, offline):
     assert offline == []
 
 
-def test_first_use_downloads_verifies_and_caches(shared_home, tmp_path, monkeypatch):
-    calls = serve_from(monkeypatch, shared_home / GERMAN.relpath)
+def test_first_use_downloads_verifies_and_caches(repo_data_home, tmp_path, monkeypatch):
+    calls = serve_from(monkeypatch, repo_data_home / GERMAN.relpath)
     path = fetch(GERMAN, tmp_path)
     assert path == tmp_path / GERMAN.relpath and sha256_of(path) == GERMAN.sha256
     assert fetch(GERMAN, tmp_path) == path
@@ -113,11 +103,11 @@ def test_download_with_wrong_hash_is_discarded(tmp_path, monkeypatch):
     assert list((home / "fairness").iterdir()) == []
 
 
-def test_corrupt_cached_file_is_refetched(shared_home, tmp_path, monkeypatch):
+def test_corrupt_cached_file_is_refetched(repo_data_home, tmp_path, monkeypatch):
     target = tmp_path / GERMAN.relpath
     target.parent.mkdir(parents=True)
     target.write_bytes(b"corrupt")
-    calls = serve_from(monkeypatch, shared_home / GERMAN.relpath)
+    calls = serve_from(monkeypatch, repo_data_home / GERMAN.relpath)
     assert fetch(GERMAN, tmp_path) == target
     assert sha256_of(target) == GERMAN.sha256 and calls == [GERMAN.url]
 
@@ -145,16 +135,16 @@ def test_generic_remote_file(tmp_path, monkeypatch):
     assert fetch(remote, tmp_path / "home").read_bytes() == b"\x00\x01gauntlet"
 
 
-def test_german_loader(shared_home):
-    data = load_german(shared_home, download=False)
+def test_german_loader(repo_data_home):
+    data = load_german(repo_data_home, download=False)
     assert data.X.shape == (1000, 60) and data.X.dtype == np.float64
     assert data.y.mean() == pytest.approx(0.7)
     assert data.group.sum() == 149  # applicants younger than 25
     assert "age" not in data.feature_names
 
 
-def test_compas_loader(shared_home):
-    data = load_compas(shared_home, download=False)
+def test_compas_loader(repo_data_home):
+    data = load_compas(repo_data_home, download=False)
     assert data.X.shape == (5278, 7)
     assert data.group.sum() == 3175  # African-American defendants after ProPublica's filters
     assert set(np.unique(data.y)) == {0, 1}
@@ -166,3 +156,15 @@ def test_env_with_missing_data_names_the_file(tmp_path, offline):
 
     with pytest.raises(DataUnavailableError, match="compas-scores-two-years.csv"):
         FairThresholdEnv(dataset="compas", data_home=str(tmp_path))
+
+
+def test_tests_run_with_the_repository_data_home(repo_data_home):
+    # conftest fixes the data home, so the test command needs no environment variable and no network.
+    assert data_home() == repo_data_home
+    assert load_german().X.shape[0] == 1000 and load_compas().X.shape[0] == 5278
+
+
+def test_sources_note_lists_every_test_data_file(repo_data_home):
+    note = (repo_data_home / "fairness" / "SOURCES.md").read_text()
+    for remote in (GERMAN, COMPAS):
+        assert Path(remote.relpath).name in note and remote.sha256 in note

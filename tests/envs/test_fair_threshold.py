@@ -1,9 +1,7 @@
 import hashlib
 import math
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -14,19 +12,6 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import gauntlet  # noqa: F401  (registers the ids)
 from gauntlet.envs.fair_threshold.env import FairThresholdEnv, episode_metrics
-
-_SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-
-@pytest.fixture
-def data_home(monkeypatch):
-    """GAUNTLET_DATA_HOME as the caller set it, else the shared copy next to the repository."""
-    home = os.environ.get("GAUNTLET_DATA_HOME") or str(_SHARED_DATA.resolve())
-    if not (Path(home) / "fairness" / "german.data").is_file():
-        pytest.skip(f"fairness data files not found under {home}")
-    monkeypatch.setenv("GAUNTLET_DATA_HOME", home)
-    return home
-
 
 def rollout(env, actions, seed):
     obs, _ = env.reset(seed=seed)
@@ -45,7 +30,7 @@ def test_passes_gymnasium_and_sb3_checkers(kwargs):
 
 
 @pytest.mark.parametrize("dataset", ["german", "compas"])
-def test_dataset_variants_pass_checkers(dataset, data_home):
+def test_dataset_variants_pass_checkers(dataset):
     env = FairThresholdEnv(dataset=dataset)
     check_env(env)
     assert 0.0 < env.base_share < 1.0
