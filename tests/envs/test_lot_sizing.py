@@ -95,6 +95,77 @@ def test_check_env_with_options_and_render():
     assert "t=1/12" in text and "inventory" in text and "lost_sales=" in text
 
 
+def test_render_rgb_array_single_and_vector():
+    env = LotSizingEnv(n_items=6, n_machines=3, horizon=5, render_mode="rgb_array")
+    env.reset(seed=0)
+    first = env.render()
+    assert first.shape == (600, 900, 3) and first.dtype == np.uint8 and first.std() > 0
+    env.step(np.ones(3, dtype=np.int64) * 0)
+    after = env.render()
+    assert after.shape == first.shape and not np.array_equal(after, first)
+    vec = LotSizingVectorEnv(num_envs=2, n_items=6, n_machines=3, horizon=5, render_mode="rgb_array")
+    vec.reset(seed=0)
+    frames = vec.render()
+    assert len(frames) == 2 and all(f.shape == (600, 900, 3) and f.dtype == np.uint8 for f in frames)
+    np.testing.assert_array_equal(frames[0], first)  # same seed, same state, same picture
+    vec.step(np.zeros((2, 3), dtype=np.int64))
+    np.testing.assert_array_equal(vec.render()[0], after)
+
+
+def test_render_does_not_change_the_trajectory():
+    def rollout(render_mode):
+        env = LotSizingEnv(n_items=6, n_machines=3, horizon=4, render_mode=render_mode)
+        obs, _ = env.reset(seed=3)
+        actions = valid_actions(env, np.random.default_rng(0), 4)
+        out = [obs]
+        for action in actions:
+            if render_mode is not None:
+                env.render()
+            obs, reward, *_, info = env.step(action)
+            out += [obs, reward, info["cost"], info["post_decision_state"]]
+        env.render()
+        return out, env.np_random.bit_generator.state
+
+    plain, plain_rng = rollout(None)
+    for mode in ("rgb_array", "ansi"):
+        drawn, drawn_rng = rollout(mode)
+        assert drawn_rng == plain_rng
+        for a, b in zip(plain, drawn):
+            np.testing.assert_array_equal(np.asarray(a if not isinstance(a, dict) else list(a.values())),
+                                          np.asarray(b if not isinstance(b, dict) else list(b.values())))
+
+
+def test_rendered_period_is_the_hand_computed_one():
+    env, _ = run_tiny(render_mode="rgb_array")
+    env.reset(seed=0, options={"demand": TINY_DEMAND})
+    assert env._last_period() is None
+    env.step(TINY_ACTIONS[0])
+    period = env._last_period()
+    # See test_hand_computed_episode: machine 0 keeps item 0 (5 units), machine 1 sets up item 1
+    # and its setup loss eats the whole output.
+    np.testing.assert_array_equal(period.start_inventory, [1, 0])
+    np.testing.assert_array_equal(period.made, [5, 0])
+    np.testing.assert_array_equal(period.machine_units, [5, 0])
+    np.testing.assert_array_equal(period.changed, [False, True])
+    np.testing.assert_array_equal(period.demand, TINY_DEMAND[0])
+    assert period.cost == {"setup": 30.0, "lost_sales": 9.0, "holding": 2.0, "overflow": 0.0}
+    env.step(TINY_ACTIONS[1])
+    env.step(TINY_ACTIONS[2])
+    period = env._last_period()
+    # Both machines set up item 0 and make 5 - 1 and 3 - 2 units of it.
+    np.testing.assert_array_equal(period.machine_units, [4, 1])
+    np.testing.assert_array_equal(period.made, [5, 0])
+    np.testing.assert_array_equal(period.changed, [True, True])
+    assert env.render().shape == (600, 900, 3)
+
+
+def test_unsupported_render_mode_names_the_allowed_ones():
+    for make in (LotSizingEnv, lambda **kw: LotSizingVectorEnv(num_envs=2, **kw)):
+        with pytest.raises(ValueError, match=r"render_mode='human' is not supported; allowed: None, 'ansi', 'rgb_array'"):
+            make(render_mode="human")
+    assert LotSizingEnv.metadata["render_modes"] == ["ansi", "rgb_array"]
+
+
 def test_spaces_and_mask_layout():
     env = LotSizingEnv()
     inst = env.instance
@@ -357,18 +428,21 @@ def test_masked_action_raises_invalid_action():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"n_items": 0}, "n_items must be >= 1, got 0"),
-        ({"n_machines": 2.5}, "n_machines must be an integer"),
-        ({"horizon": 0}, "horizon must be >= 1"),
-        ({"demand": "normal"}, "demand must be one of"),
-        ({"demand_p": 1.5}, r"demand_p must be a probability in \[0, 1\]"),
-        ({"demand": "seasonal", "seasonal_amplitude": 2.0}, "seasonal_amplitude must be in"),
-        ({"overflow": "spill"}, "overflow must be one of"),
-        ({"overflow_cost": -1.0}, "overflow_cost must be a finite number >= 0"),
-        ({"forecast_horizon": -1}, "forecast_horizon must be >= 0"),
-        ({"max_inventory": 0}, "max_inventory must be >= 1"),
-        ({"instance_seed": -3}, "instance_seed must be >= 0"),
-        ({"render_mode": "human"}, "render_mode must be one of"),
+        ({"n_items": 0}, r"n_items=0 is out of range; allowed: integers >= 1"),
+        ({"n_machines": 2.5}, r"n_machines=2.5 is not an integer; allowed: integers >= 1"),
+        ({"horizon": 0}, r"horizon=0 is out of range; allowed: integers >= 1"),
+        ({"demand": "normal"}, r"demand='normal' is not supported; allowed: 'binomial', 'poisson', 'seasonal'"),
+        ({"demand_p": 1.5}, r"demand_p=1.5 is out of range; allowed: \[0.0, 1.0\]"),
+        ({"demand": "seasonal", "seasonal_amplitude": 2.0},
+         r"seasonal_amplitude=2.0 is invalid; allowed: \[0, 1/p - 1\] = \[0, 1.5\], so that the seasonal binomial p"),
+        ({"demand": "seasonal", "seasonal_period": 0.0}, r"seasonal_period=0.0 is out of range; allowed: finite numbers > 0.0"),
+        ({"overflow": "spill"}, r"overflow='spill' is not supported; allowed: 'discard', 'cost'"),
+        ({"overflow_cost": -1.0}, r"overflow_cost=-1.0 is out of range; allowed: finite numbers >= 0.0"),
+        ({"overflow_cost": "1"}, r"overflow_cost='1' is not a number"),
+        ({"forecast_horizon": -1}, r"forecast_horizon=-1 is out of range; allowed: integers >= 0"),
+        ({"max_inventory": 0}, r"max_inventory=0 is out of range; allowed: integers >= 1"),
+        ({"instance_seed": -3}, r"instance_seed=-3 is out of range; allowed: integers >= 0"),
+        ({"render_mode": "human"}, r"render_mode='human' is not supported; allowed: None, 'ansi', 'rgb_array'"),
         ({"instance": "/nonexistent/instance.json"}, "no file at"),
         ({"instance": 42}, "instance must be a LotSizingInstance"),
     ],

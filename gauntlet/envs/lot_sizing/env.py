@@ -127,7 +127,11 @@ the observation unless ``observe_time=True``. Stepping a finished episode raises
 * ``idle_keeps_setup`` (False): see step 3.
 * ``random_initial_state`` (True): see Starting State.
 * ``forecast_horizon`` (0), ``observe_time`` (False): see Observation Space.
-* ``render_mode``: ``None`` or ``"ansi"``.
+* ``render_mode``: ``None``, ``"ansi"`` (a text summary) or ``"rgb_array"`` (an (600, 900, 3)
+  uint8 picture: stock per item against the storage limit with what the period started with,
+  made, sold and lost; each machine's setup over the items it can make, setups changed this
+  period highlighted; the period's cost split into setup, lost sales, holding and overflow; t/T).
+  Rendering reads the state only: trajectories are the same with or without it.
 
 ## Vectorized version
 
@@ -137,7 +141,7 @@ for bit.
 
 ## Version History
 
-* v0: initial version.
+* v0: initial version. Later, without changing dynamics, spaces or rewards: ``render_mode="rgb_array"``.
 """
 
 from __future__ import annotations
@@ -152,6 +156,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.error import InvalidAction
+
+from gauntlet.envs.validation import check, check_choice, check_int, check_range
 
 DEMAND_MODELS = ("binomial", "poisson", "seasonal")
 _LOADABLE_DEMAND = (*DEMAND_MODELS, "discrete_uniform", "probability_mass_function")
@@ -318,9 +324,7 @@ class LotSizingInstance:
             raise ValueError(f"instance field 'initial_setup' must be in 0..{i} (0 = idle), got {self.initial_setup.tolist()}")
         if np.any(self.initial_inventory > self.max_inventory):
             raise ValueError("instance field 'initial_inventory' must not exceed 'max_inventory'")
-        if not isinstance(self.horizon, (int, np.integer)) or isinstance(self.horizon, bool) or self.horizon < 1:
-            raise ValueError(f"instance horizon must be an integer >= 1, got {self.horizon!r}")
-        object.__setattr__(self, "horizon", int(self.horizon))
+        object.__setattr__(self, "horizon", check_int("instance horizon", self.horizon, 1))
         object.__setattr__(self, "demand_distribution", _check_demand(self.demand_distribution, i))
 
     @property
@@ -416,9 +420,9 @@ class LotSizingInstance:
 
         The draws do not depend on ``demand``, so the binomial, poisson and seasonal variants of
         one seed share the plant and costs."""
-        _check_int("n_items", n_items, 1)
-        _check_int("n_machines", n_machines, 1)
-        _check_int("max_inventory", max_inventory, 1)
+        check_int("n_items", n_items, 1)
+        check_int("n_machines", n_machines, 1)
+        check_int("max_inventory", max_inventory, 1)
         rng = np.random.default_rng(seed)
         shape = (n_machines, n_items)
         production = np.where(rng.random(shape) < 0.4, 0, rng.integers(1, 41, size=shape))
@@ -499,29 +503,14 @@ class LotSizingInstance:
             json.dump(self.to_dict(), f, indent=2)
 
 
-def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be {allowed}, got {value}")
-    return int(value)
-
-
-def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
-    return value
-
-
 def _demand_params(
     demand: str, n: int, p: float, amplitude: float, period: float, phase: np.ndarray
 ) -> dict[str, Any]:
-    _check_choice("demand", demand, DEMAND_MODELS)
+    check_choice("demand", demand, DEMAND_MODELS)
     if demand == "binomial":
         return {"name": "binomial", "n": n, "p": p}
     if demand == "poisson":
-        _check_int("demand_n", n, 0)
+        check_int("demand_n", n, 0)
         return {"name": "poisson", "mu": float(n) * float(p)}
     return {"name": "seasonal", "n": n, "p": p, "amplitude": amplitude, "period": period, "phase": phase.tolist()}
 
@@ -529,7 +518,7 @@ def _demand_params(
 def _check_demand(dist: Mapping[str, Any], n_items: int) -> Mapping[str, Any]:
     if not isinstance(dist, Mapping) or "name" not in dist:
         raise ValueError(f"demand_distribution must be a dict with a 'name', got {dist!r}")
-    name = _check_choice("demand_distribution['name']", dist["name"], _LOADABLE_DEMAND)
+    name = check_choice("demand_distribution['name']", dist["name"], _LOADABLE_DEMAND)
     required = {
         "binomial": ("n", "p"),
         "poisson": ("mu",),
@@ -542,35 +531,25 @@ def _check_demand(dist: Mapping[str, Any], n_items: int) -> Mapping[str, Any]:
         raise ValueError(f"demand_distribution {name!r} needs keys {list(required)}, missing {missing}")
     out: dict[str, Any] = {"name": name}
     if name in ("binomial", "seasonal"):
-        out["n"] = _check_int("demand_n (binomial n)", dist["n"], 0)
-        p = float(dist["p"])
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"demand_p (binomial p) must be in [0, 1], got {dist['p']!r}")
-        out["p"] = p
+        out["n"] = check_int("demand_n (binomial n)", dist["n"], 0)
+        out["p"] = check_range("demand_p (binomial p)", dist["p"], 0.0, 1.0)
     if name == "seasonal":
-        amplitude, period = float(dist["amplitude"]), float(dist["period"])
-        if not 0.0 <= amplitude or not out["p"] * (1.0 + amplitude) <= 1.0:
-            raise ValueError(
-                f"seasonal_amplitude must be in [0, 1/p - 1] = [0, {1.0 / out['p'] - 1.0:.4g}] so that the "
-                f"seasonal binomial p stays in [0, 1], got {amplitude!r}"
-            )
-        if not (period > 0.0 and math.isfinite(period)):
-            raise ValueError(f"seasonal_period must be > 0, got {dist['period']!r}")
+        amplitude = check_range("seasonal_amplitude", dist["amplitude"], 0.0)
+        check("seasonal_amplitude", amplitude, out["p"] * (1.0 + amplitude) <= 1.0,
+              f"[0, 1/p - 1] = [0, {1.0 / out['p'] - 1.0:.4g}], so that the seasonal binomial p stays in [0, 1]")
+        period = check_range("seasonal_period", dist["period"], 0.0, open_low=True)
         phase = tuple(float(v) for v in dist["phase"])
         if len(phase) != n_items:
             raise ValueError(f"seasonal phase must have one entry per item ({n_items}), got {len(phase)}")
         out.update(amplitude=amplitude, period=period, phase=phase)
     elif name == "poisson":
-        mu = float(dist["mu"])
-        if not (mu >= 0.0 and math.isfinite(mu)):
-            raise ValueError(f"poisson mean mu must be >= 0, got {dist['mu']!r}")
-        out["mu"] = mu
+        out["mu"] = check_range("poisson mean mu", dist["mu"], 0.0)
     elif name == "discrete_uniform":
-        low = _check_int("demand_distribution['low']", dist["low"], 0)
-        high = _check_int("demand_distribution['high']", dist["high"], low + 1)
+        low = check_int("demand_distribution['low']", dist["low"], 0)
+        high = check_int("demand_distribution['high']", dist["high"], low + 1)
         out.update(low=low, high=high)
     elif name == "probability_mass_function":
-        vals = tuple(_check_int("demand_distribution['vals'] entry", v, 0) for v in dist["vals"])
+        vals = tuple(check_int("demand_distribution['vals'] entry", v, 0) for v in dist["vals"])
         probs = tuple(float(v) for v in dist["probs"])
         if len(vals) != len(probs) or not vals or min(probs) < 0 or not math.isclose(sum(probs), 1.0):
             raise ValueError(f"probability_mass_function needs equally long 'vals' and 'probs' with probs >= 0 summing to 1, got {dist!r}")
@@ -956,7 +935,7 @@ def _render_text(t: int, horizon: int, inventory: np.ndarray, setup: np.ndarray,
 class LotSizingEnv(gym.Env):
     """Stochastic capacitated multi-item lot-sizing (PDPPO). See the module docstring."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -986,11 +965,9 @@ class LotSizingEnv(gym.Env):
         self.overflow, self.overflow_cost = _check_overflow(overflow, overflow_cost)
         self.idle_keeps_setup = bool(idle_keeps_setup)
         self.random_initial_state = bool(random_initial_state)
-        self.forecast_horizon = _check_int("forecast_horizon", forecast_horizon, 0)
+        self.forecast_horizon = check_int("forecast_horizon", forecast_horizon, 0)
         self.observe_time = bool(observe_time)
-        if render_mode is not None:
-            _check_choice("render_mode", render_mode, self.metadata["render_modes"])
-        self.render_mode = render_mode
+        self.render_mode = check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
 
         inst = self.instance
         self.horizon = inst.horizon
@@ -1010,6 +987,10 @@ class LotSizingEnv(gym.Env):
         self._scenario.setflags(write=False)
         self._demand = self._scenario.astype(np.float64)
         self._last_cost: dict[str, float] | None = None
+        # The last step's transition entries and starting stock, kept (by reference, at no cost)
+        # so that render() can draw what the period made.
+        self._last_k: np.ndarray | None = None
+        self._start_inventory = self._inventory
 
     def _set_setup(self, setup: np.ndarray) -> None:
         self._row = self._tables.row(setup)
@@ -1057,6 +1038,7 @@ class LotSizingEnv(gym.Env):
         self._demand = scenario.astype(np.float64)
         self.t = 0
         self._last_cost = None
+        self._last_k = None
         obs = self._templates[0].copy()
         _encode_prefix(obs, self._inventory, self._onehot, self._tables)
         return obs, {"action_mask": self._tables.mask_flat.copy()}
@@ -1075,7 +1057,9 @@ class LotSizingEnv(gym.Env):
             _raise_invalid(act, tables)
         post, setup_cost, setups = _deterministic_step(tables, self._inventory, k)
         end, lost, costs, overflow = _stochastic_step(tables, post, self._demand[t], self._overflow_cost)
+        self._start_inventory = self._inventory
         self._inventory = end
+        self._last_k = k
         self._row = tables.next_row.take(k)
         self._onehot = onehot = tables.next_onehot.take(k)
         self.t = t + 1
@@ -1103,19 +1087,30 @@ class LotSizingEnv(gym.Env):
         reward = -(cost["setup"] + lost_cost + holding + cost["overflow"])
         return obs, reward, t + 1 == self.horizon, False, info
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
+    def render(self) -> str | np.ndarray | None:
+        """``"ansi"``: a text summary; ``"rgb_array"``: the picture of
+        :mod:`gauntlet.envs.lot_sizing.render` (stock per item against the storage limit, machine
+        setups with the ones changed this period, the period's cost split, t/T)."""
+        if self.render_mode == "ansi":
+            return _render_text(self.t, self.horizon, self.inventory, self.setup, self._last_cost)
+        if self.render_mode == "rgb_array":
+            from gauntlet.envs.lot_sizing import render
+
+            return render.draw(self.instance, self.t, self.horizon, self._inventory, self.setup, self._last_period())
+        return None
+
+    def _last_period(self) -> Any:
+        """The period just played as a :class:`gauntlet.envs.lot_sizing.render.Period` (None after reset)."""
+        if self._last_k is None:
             return None
-        return _render_text(self.t, self.horizon, self.inventory, self.setup, self._last_cost)
+        from gauntlet.envs.lot_sizing.render import period_from_transition
+
+        return period_from_transition(self._tables, self._last_k, self._start_inventory, self._demand[self.t - 1],
+                                      self._last_cost)
 
 
 def _check_overflow(overflow: str, overflow_cost: float) -> tuple[str, float]:
-    _check_choice("overflow", overflow, _OVERFLOW_MODES)
-    if isinstance(overflow_cost, bool) or not isinstance(overflow_cost, (int, float)) or not (
-        math.isfinite(overflow_cost) and overflow_cost >= 0
-    ):
-        raise ValueError(f"overflow_cost must be a finite number >= 0, got {overflow_cost!r}")
-    return overflow, float(overflow_cost)
+    return check_choice("overflow", overflow, _OVERFLOW_MODES), check_range("overflow_cost", overflow_cost, 0.0)
 
 
 def _build_instance(
@@ -1132,18 +1127,17 @@ def _build_instance(
     max_inventory: int,
 ) -> LotSizingInstance:
     if horizon is not None:
-        _check_int("horizon", horizon, 1)
+        check_int("horizon", horizon, 1)
     if instance is not None:
         inst = load_instance(instance)
         return inst if horizon is None or horizon == inst.horizon else replace(inst, horizon=horizon)
-    _check_int("n_items", n_items, 1)
-    _check_int("n_machines", n_machines, 1)
-    _check_int("instance_seed", instance_seed, 0)
-    _check_int("max_inventory", max_inventory, 1)
-    _check_choice("demand", demand, DEMAND_MODELS)
-    _check_int("demand_n", demand_n, 0)
-    if isinstance(demand_p, bool) or not isinstance(demand_p, (int, float)) or not 0.0 <= demand_p <= 1.0:
-        raise ValueError(f"demand_p must be a probability in [0, 1], got {demand_p!r}")
+    check_int("n_items", n_items, 1)
+    check_int("n_machines", n_machines, 1)
+    check_int("instance_seed", instance_seed, 0)
+    check_int("max_inventory", max_inventory, 1)
+    check_choice("demand", demand, DEMAND_MODELS)
+    check_int("demand_n", demand_n, 0)
+    check_range("demand_p", demand_p, 0.0, 1.0)
     return LotSizingInstance.generate(
         n_items,
         n_machines,

@@ -58,7 +58,7 @@ _STEP_KEYS = ("cost", "demand", "lost_sales_units", "setups", "post_decision_sta
 class LotSizingVectorEnv(VectorEnv):
     """``num_envs`` copies of :class:`LotSizingEnv` (same keyword arguments) as one batched env."""
 
-    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": ["ansi"]}
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": ["ansi", "rgb_array"]}
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
@@ -103,6 +103,9 @@ class LotSizingVectorEnv(VectorEnv):
         self._demand = np.zeros((n, self.horizon, n_items))
         self._autoreset = np.zeros(n, dtype=bool)
         self._last_cost: dict[str, np.ndarray] | None = None
+        # Kept by reference for render(): the last step's transition entries and starting stock.
+        self._last_k: np.ndarray | None = None
+        self._start_inventory = self._inventory
 
     # ------------------------------------------------------------------ public state
     @property
@@ -215,7 +218,9 @@ class LotSizingVectorEnv(VectorEnv):
         end, lost, costs, overflow = _stochastic_step(
             tables, post, self._demand[self._rows, t], self._overflow_cost
         )
+        self._start_inventory = self._inventory
         self._inventory = end
+        self._last_k = k
         self._row = tables.next_row.take(k)
         self._onehot = onehot = tables.next_onehot.take(k)
         self._t = t + 1
@@ -261,12 +266,25 @@ class LotSizingVectorEnv(VectorEnv):
         self._autoreset = terminated.copy()
         return obs, rewards, terminated, np.zeros(self.num_envs, dtype=bool), infos
 
-    def render(self) -> tuple[str, ...] | None:
-        if self.render_mode != "ansi":
+    def render(self) -> tuple[str, ...] | tuple[np.ndarray, ...] | None:
+        """One text or picture per copy, as :meth:`LotSizingEnv.render` draws it (a tuple, like
+        Gymnasium's ``SyncVectorEnv``)."""
+        if self.render_mode not in ("ansi", "rgb_array"):
             return None
         inventory, setup = self.inventory, self.setup
-        texts = []
+        costs = [None if self._last_cost is None else {k: float(v[i]) for k, v in self._last_cost.items()}
+                 for i in range(self.num_envs)]
+        if self.render_mode == "ansi":
+            return tuple(_render_text(int(self._t[i]), self.horizon, inventory[i], setup[i], costs[i])
+                         for i in range(self.num_envs))
+        from gauntlet.envs.lot_sizing import render
+
+        frames = []
         for i in range(self.num_envs):
-            cost = None if self._last_cost is None else {k: float(v[i]) for k, v in self._last_cost.items()}
-            texts.append(_render_text(int(self._t[i]), self.horizon, inventory[i], setup[i], cost))
-        return tuple(texts)
+            t = int(self._t[i])
+            period = None
+            if self._last_k is not None and t > 0:
+                period = render.period_from_transition(self._tables, self._last_k[i], self._start_inventory[i],
+                                                       self._demand[i, t - 1], costs[i])
+            frames.append(render.draw(self.instance, t, self.horizon, self._inventory[i], setup[i], period))
+        return tuple(frames)
