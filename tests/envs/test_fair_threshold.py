@@ -181,13 +181,16 @@ def test_continuous_threshold_equals_grid_threshold():
         ({"rho": -0.2}, r"rho=-0.2 is out of range"),
         ({"rho": 1.01}, r"rho=1.01"),
         ({"n_thresholds": 1}, r"n_thresholds=1 is out of range; allowed: integers >= 2"),
-        ({"dataset": "adult"}, r"dataset='adult' is unknown; allowed: synthetic, german, compas"),
+        ({"dataset": "adult"}, r"dataset='adult' is not supported; allowed: 'synthetic', 'german', 'compas'"),
         ({"eta": 1.0}, r"eta=1.0 is out of range; allowed: \(0.0, 1.0\)"),
-        ({"default_cost": 0.0}, r"default_cost=0.0"),
+        ({"default_cost": 0.0}, r"default_cost=0.0 is out of range; allowed: finite numbers > 0.0"),
+        ({"beta": math.inf}, r"beta=inf is out of range; allowed: finite numbers >= 0.0"),
+        ({"eps": "0.1"}, r"eps='0.1' is not a number; allowed: \[0.0, 1.0\]"),
+        ({"horizon": 2.0}, r"horizon=2.0 is not an integer; allowed: integers >= 1"),
         ({"impact_rate": 2.0}, r"impact_rate=2.0"),
         ({"initial_share": 1.0}, r"initial_share=1.0"),
         ({"batch_size": 0}, r"batch_size=0"),
-        ({"render_mode": "human"}, r"render_mode='human'"),
+        ({"render_mode": "human"}, r"render_mode='human' is not supported; allowed: None, 'ansi', 'rgb_array'"),
     ],
 )
 def test_bad_arguments(kwargs, match):
@@ -234,3 +237,48 @@ def test_ansi_render():
     assert env.render().startswith("t=0")
     env.step(10)
     assert "tau=0.200" in env.render() and "dp=" in env.render()
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"rho": 0.3, "continuous": True}])
+def test_rgb_array_render(kwargs):
+    env = FairThresholdEnv(render_mode="rgb_array", **kwargs)
+    env.reset(seed=0)
+    first = env.render()
+    assert first.shape == (520, 900, 3) and first.dtype == np.uint8 and first.std() > 0
+    env.step(np.array([0.4], dtype=np.float32) if kwargs else 20)
+    after = env.render()
+    assert after.shape == first.shape and not np.array_equal(after, first)
+    assert FairThresholdEnv.metadata["render_modes"] == ["ansi", "rgb_array"]
+
+
+def test_rendering_does_not_change_the_trajectory():
+    actions = [int(a) for a in np.random.default_rng(1).integers(0, 51, size=6)]
+
+    def drawn(env, seed):
+        obs, _ = env.reset(seed=seed)
+        env.render()
+        trace = [obs.tobytes()]
+        for a in actions:
+            obs, reward, terminated, truncated, info = env.step(a)
+            env.render()
+            trace.append((obs.tobytes(), reward, tuple(info["cost"].values()), info["group_share"]))
+        return trace
+
+    kwargs = {"impact_rate": 0.1, "rho": 0.2}
+    plain = FairThresholdEnv(**kwargs)
+    expected = rollout(plain, actions, seed=5)
+    for mode in ("rgb_array", "ansi"):
+        env = FairThresholdEnv(render_mode=mode, **kwargs)
+        assert drawn(env, 5) == expected
+        assert env.np_random.bit_generator.state == plain.np_random.bit_generator.state
+
+
+@pytest.mark.parametrize("dataset, names", [("synthetic", ("group 0", "group 1")),
+                                            ("german", ("age >= 25", "age < 25")),
+                                            ("compas", ("Caucasian", "African-American"))])
+def test_group_names_label_the_picture(dataset, names):
+    env = FairThresholdEnv(dataset=dataset, render_mode="rgb_array")
+    assert env.group_names == names
+    env.reset(seed=0)
+    env.step(25)
+    assert env.render().shape == (520, 900, 3)

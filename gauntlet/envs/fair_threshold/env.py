@@ -122,11 +122,20 @@ Never terminates; truncates after ``horizon`` rounds.
 (minimum service rate in [0, 1] or None), ``default_cost`` (c > 0), ``eta`` (in (0, 1)),
 ``beta`` (feedback strength >= 0), ``initial_share`` (in (0, 1) or None), ``impact_rate``
 (lambda in [0, 1]), ``n_score_bins`` (M >= 2), ``data_home`` (where the German/COMPAS files are;
-None = ``gauntlet.data.fetch.data_home()``), ``render_mode`` (None | "ansi").
+None = ``gauntlet.data.fetch.data_home()``), ``render_mode`` (None | "ansi" | "rgb_array").
+
+## Rendering
+
+``"ansi"`` returns one line of text. ``"rgb_array"`` returns a (520, 900, 3) uint8 picture: the
+two groups' score distributions (the population the next batch is drawn from, named by
+``env.group_names``) with the last threshold and the accepted region; each group's acceptance
+rate in the last batch next to its population rate; the constraint residuals of ``info["cost"]``
+(batch) and ``info["expected_cost"]`` (population) and whether the round was feasible. Rendering
+reads the state only: trajectories are the same with or without it.
 
 ## Version History
 
-- v0: initial release.
+- v0: initial release. Later, without changing dynamics, spaces or rewards: ``render_mode="rgb_array"``.
 """
 
 from __future__ import annotations
@@ -139,6 +148,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from gauntlet.envs.validation import check_choice, check_int, check_range
+
 DATASETS = ("synthetic", "german", "compas")
 _SYNTHETIC_BETA = ((6.0, 4.0), (5.0, 5.0))
 _SYNTHETIC_BASE_SHARE = 0.5
@@ -147,8 +158,9 @@ _SHRINK = 2.0
 
 
 @functools.lru_cache(maxsize=16)
-def _population(dataset: str, n_bins: int, data_home: str | None) -> tuple[np.ndarray, np.ndarray, float]:
-    """(pi_0 (2, M), r (2, M), p_bar) for a dataset; cached because fitting the score model is slow."""
+def _population(dataset: str, n_bins: int, data_home: str | None) -> tuple[np.ndarray, np.ndarray, float, tuple[str, str]]:
+    """(pi_0 (2, M), r (2, M), p_bar, group names) for a dataset; cached because fitting the
+    score model is slow."""
     centres = (np.arange(n_bins) + 0.5) / n_bins
     if dataset == "synthetic":
         from scipy.stats import beta as beta_dist
@@ -157,6 +169,7 @@ def _population(dataset: str, n_bins: int, data_home: str | None) -> tuple[np.nd
         pi = np.stack([np.diff(beta_dist.cdf(edges, a, b)) for a, b in _SYNTHETIC_BETA])
         r = np.stack([centres, centres])
         base = _SYNTHETIC_BASE_SHARE
+        names = ("group 0", "group 1")
     else:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
@@ -177,23 +190,17 @@ def _population(dataset: str, n_bins: int, data_home: str | None) -> tuple[np.nd
             pi[g] = counts / counts.sum()
             r[g] = (positives + _SHRINK * centres) / (counts + _SHRINK)
         base = float(data.group.mean())
+        names = data.group_names
     pi /= pi.sum(axis=1, keepdims=True)
     pi.setflags(write=False)
     r.setflags(write=False)
-    return pi, r, base
-
-
-def _check_range(name: str, value: float, low: float, high: float, *, open_low: bool = False, open_high: bool = False) -> None:
-    ok = math.isfinite(value) and (value > low if open_low else value >= low) and (value < high if open_high else value <= high)
-    if not ok:
-        lo, hi = ("(" if open_low else "["), (")" if open_high else "]")
-        raise ValueError(f"{name}={value!r} is out of range; allowed: {lo}{low}, {high}{hi}")
+    return pi, r, base, names
 
 
 class FairThresholdEnv(gym.Env):
     """Closed-loop fair threshold selection under demographic parity (see the module docstring)."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -213,41 +220,24 @@ class FairThresholdEnv(gym.Env):
         data_home: str | None = None,
         render_mode: str | None = None,
     ) -> None:
-        if dataset not in DATASETS:
-            raise ValueError(f"dataset={dataset!r} is unknown; allowed: {', '.join(DATASETS)}")
-        for name, value, low in (("n_thresholds", n_thresholds, 2), ("batch_size", batch_size, 1),
-                                 ("horizon", horizon, 1), ("n_score_bins", n_score_bins, 2)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name}={value!r} is out of range; allowed: integers >= {low}")
-        _check_range("eps", float(eps), 0.0, 1.0)
-        if rho is not None:
-            _check_range("rho", float(rho), 0.0, 1.0)
-        _check_range("default_cost", float(default_cost), 0.0, math.inf, open_low=True, open_high=True)
-        _check_range("eta", float(eta), 0.0, 1.0, open_low=True, open_high=True)
-        _check_range("beta", float(beta), 0.0, math.inf, open_high=True)
-        if initial_share is not None:
-            _check_range("initial_share", float(initial_share), 0.0, 1.0, open_low=True, open_high=True)
-        _check_range("impact_rate", float(impact_rate), 0.0, 1.0)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r} is not supported; allowed: None, 'ansi'")
-
-        self.dataset = dataset
-        self.n_thresholds = int(n_thresholds)
+        self.dataset = check_choice("dataset", dataset, DATASETS)
+        self.n_thresholds = check_int("n_thresholds", n_thresholds, 2)
         self.continuous = bool(continuous)
-        self.batch_size = int(batch_size)
-        self.horizon = int(horizon)
-        self.eps = float(eps)
-        self.rho = None if rho is None else float(rho)
-        self.default_cost = float(default_cost)
-        self.eta = float(eta)
-        self.beta = float(beta)
-        self.initial_share = None if initial_share is None else float(initial_share)
-        self.impact_rate = float(impact_rate)
-        self.n_score_bins = int(n_score_bins)
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.horizon = check_int("horizon", horizon, 1)
+        self.eps = check_range("eps", eps, 0.0, 1.0)
+        self.rho = None if rho is None else check_range("rho", rho, 0.0, 1.0)
+        self.default_cost = check_range("default_cost", default_cost, 0.0, open_low=True)
+        self.eta = check_range("eta", eta, 0.0, 1.0, open_low=True, open_high=True)
+        self.beta = check_range("beta", beta, 0.0)
+        self.initial_share = (None if initial_share is None
+                              else check_range("initial_share", initial_share, 0.0, 1.0, open_low=True, open_high=True))
+        self.impact_rate = check_range("impact_rate", impact_rate, 0.0, 1.0)
+        self.n_score_bins = check_int("n_score_bins", n_score_bins, 2)
         self.data_home = data_home
-        self.render_mode = render_mode
+        self.render_mode = check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
 
-        self._pi0, self._r, self.base_share = _population(dataset, self.n_score_bins, data_home)
+        self._pi0, self._r, self.base_share, self.group_names = _population(dataset, self.n_score_bins, data_home)
         self.scores = (np.arange(self.n_score_bins) + 0.5) / self.n_score_bins
         self.thresholds = np.linspace(0.0, 1.0, self.n_thresholds)
         cuts = np.searchsorted(self.scores, self.thresholds, side="left")
@@ -347,7 +337,16 @@ class FairThresholdEnv(gym.Env):
         self._last = info
         return obs, reward, False, self._t >= self.horizon, info
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        """``"ansi"``: one line of text; ``"rgb_array"``: the picture of
+        :mod:`gauntlet.envs.fair_threshold.render` (score distributions per group, the threshold,
+        acceptance rates per group, the constraint residuals and the round's feasibility)."""
+        if self.render_mode == "rgb_array":
+            from gauntlet.envs.fair_threshold.render import Round, draw
+
+            last = None if self._last.get("threshold") is None else self._last
+            return draw(Round(self.dataset, self.group_names, self._t, self.horizon, self.scores, self._pi,
+                              self._share, self.base_share, self.eps, last))
         if self.render_mode != "ansi":
             return None
         last = self._last
