@@ -70,6 +70,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gauntlet.agents.progress import TrainingProgress
+from gauntlet.agents.tensorboard import ScalarLog
 from gauntlet.envs.mec_offloading.env import N_OBJECTIVES, N_SERVER_FEATURES
 from gauntlet.envs.mec_offloading.vector import MECOffloadingVectorEnv
 
@@ -173,7 +174,7 @@ class GMORL:
         self.row_features = base.core.row_features if base is not None else 0
         self.num_timesteps = 0
         self.reward_scale: np.ndarray | None = None
-        self._writer = None
+        self._tensorboard = ScalarLog(tensorboard_log, "GMORL")
         if base is not None:
             self._build()
 
@@ -249,7 +250,6 @@ class GMORL:
         skip = np.zeros(n_envs, dtype=bool)
         ep_ret = np.zeros((n_envs, N_OBJECTIVES))
         with TrainingProgress(progress_bar, total_timesteps, "GMORL") as progress:
-            self._open_writer()
             collected = 0
             while collected < total_timesteps:
                 if self.num_timesteps < hp["learning_starts"]:
@@ -287,15 +287,12 @@ class GMORL:
                         stats = self._update(torch.from_numpy(buf_obs[j]), torch.from_numpy(buf_act[j]),
                                              torch.from_numpy(buf_rew[j]), torch.from_numpy(buf_next[j]),
                                              torch.from_numpy(buf_term[j]))
-                    if self._writer is not None and (self.num_timesteps // n_envs) % 50 == 0:
-                        for k, v in stats.items():
-                            self._writer.add_scalar(f"train/{k}", v, self.num_timesteps)
+                    if self._tensorboard.enabled and (self.num_timesteps // n_envs) % 50 == 0:
+                        self._tensorboard.write({f"train/{k}": v for k, v in stats.items()}, self.num_timesteps)
                 progress.update(collected)
                 if callback is not None and callback(locals()) is False:
                     break
         venv.close()
-        if self._writer is not None:
-            self._writer.flush()
         return self
 
     @staticmethod
@@ -312,20 +309,8 @@ class GMORL:
         return np.stack([w0, 1.0 - w0], axis=1).astype(np.float32)
 
     def _log_episode(self, ret: np.ndarray, w: np.ndarray) -> None:
-        if self._writer is None:
-            return
-        self._writer.add_scalar("rollout/return_delay", float(ret[0]), self.num_timesteps)
-        self._writer.add_scalar("rollout/return_energy", float(ret[1]), self.num_timesteps)
-        self._writer.add_scalar("rollout/return_scalarized", float(w @ ret), self.num_timesteps)
-
-    def _open_writer(self) -> None:
-        if self.tensorboard_log is None or self._writer is not None:
-            return
-        from torch.utils.tensorboard import SummaryWriter
-
-        os.makedirs(self.tensorboard_log, exist_ok=True)
-        run = 1 + sum(1 for d in os.listdir(self.tensorboard_log) if d.startswith("GMORL_"))
-        self._writer = SummaryWriter(os.path.join(self.tensorboard_log, f"GMORL_{run}"))
+        self._tensorboard.write({"rollout/return_delay": float(ret[0]), "rollout/return_energy": float(ret[1]),
+                                 "rollout/return_scalarized": float(w @ ret)}, self.num_timesteps)
 
     # ------------------------------------------------------------------ inference
     def _act(self, obs: np.ndarray, deterministic: bool, action_masks: np.ndarray | None = None) -> np.ndarray:
@@ -358,16 +343,17 @@ class GMORL:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
+        """One file of tensors and Python builtins, so :meth:`load` reads it with ``weights_only=True``."""
         torch.save({
-            "format": _FORMAT, "seed": self.seed, "hp": self.hp, "env_kwargs": self.env_kwargs,
+            "format": _FORMAT, "seed": self.seed, "hp": _builtins(self.hp), "env_kwargs": _builtins(self.env_kwargs),
             "n_servers": self.n_servers, "row_features": self.row_features, "num_timesteps": self.num_timesteps,
-            "reward_scale": self.reward_scale,
+            "reward_scale": _builtins(self.reward_scale),
             "actor": self.actor.state_dict(), "critics": self.critics.state_dict(), "targets": self.targets.state_dict(),
         }, Path(path))
 
     @classmethod
     def load(cls, path: str | os.PathLike, env: gym.Env | None = None) -> "GMORL":
-        data = torch.load(Path(path), weights_only=False)
+        data = torch.load(Path(path), weights_only=True)
         if data.get("format") != _FORMAT:
             raise ValueError(f"{path} is not a GMORL checkpoint (format {data.get('format')!r})")
         agent = cls(None, seed=data["seed"], **data["hp"])  # type: ignore[arg-type]
@@ -375,9 +361,20 @@ class GMORL:
         agent.env_kwargs = data["env_kwargs"]
         agent.n_servers, agent.row_features = data["n_servers"], data["row_features"]
         agent.num_timesteps = data["num_timesteps"]
-        agent.reward_scale = data["reward_scale"]
+        agent.reward_scale = None if data["reward_scale"] is None else np.asarray(data["reward_scale"])
         agent._build()
         agent.actor.load_state_dict(data["actor"])
         agent.critics.load_state_dict(data["critics"])
         agent.targets.load_state_dict(data["targets"])
         return agent
+
+
+def _builtins(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays turned into Python numbers and lists."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _builtins(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_builtins(v) for v in value)
+    return value

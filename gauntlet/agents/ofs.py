@@ -38,6 +38,7 @@ import gymnasium as gym
 import numpy as np
 
 from gauntlet.agents.progress import TrainingProgress
+from gauntlet.agents.tensorboard import ScalarLog
 
 
 def cost_vector(cost: Any) -> np.ndarray:
@@ -108,8 +109,10 @@ class ThresholdBandit(ABC):
         self.cost_sum = np.zeros((k, j))
         self.cost_sq = np.zeros((k, j))
         self.t = 0
+        self.num_timesteps = 0
+        """Rounds played by ``learn`` (``t`` also counts the rounds credited during evaluation)."""
         self.last_arm: int | None = None
-        self._writer: Any = None
+        self._tensorboard = ScalarLog(tensorboard_log, type(self).__name__)
 
     # ----------------------------------------------------------- statistics
     def _pooled_std(self, total: np.ndarray, squares: np.ndarray) -> np.ndarray:
@@ -202,27 +205,18 @@ class ThresholdBandit(ABC):
                 obs, reward, terminated, truncated, info = env.step(action)
                 self.on_step(obs, reward, terminated, truncated, info)
                 done = terminated or truncated
+                self.num_timesteps += 1
                 total_reward += float(reward)
                 total_violation += float(np.maximum(cost_vector(info["cost"]), 0.0).sum())
-                if self.tensorboard_log is not None and (step + 1) % self.log_interval == 0:
-                    self._log(step + 1, total_reward, total_violation, float(self.thresholds[int(np.argmax(self.counts))]))
+                if self._tensorboard.enabled and (step + 1) % self.log_interval == 0:
+                    self._tensorboard.write({
+                        "rollout/cumulative_reward": total_reward, "rollout/cumulative_violation": total_violation,
+                        "bandit/most_played_threshold": float(self.thresholds[int(np.argmax(self.counts))]),
+                    }, self.num_timesteps)
                 progress.update(step + 1)
                 if callback is not None and callback(locals(), globals()) is False:
                     break
         return self
-
-    def _log(self, step: int, total_reward: float, total_violation: float, modal_threshold: float) -> None:
-        if self._writer is None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            os.makedirs(self.tensorboard_log, exist_ok=True)
-            name = type(self).__name__
-            run = 1 + sum(1 for d in os.listdir(self.tensorboard_log) if d.startswith(f"{name}_"))
-            self._writer = SummaryWriter(os.path.join(self.tensorboard_log, f"{name}_{run}"))
-        self._writer.add_scalar("rollout/cumulative_reward", total_reward, step)
-        self._writer.add_scalar("rollout/cumulative_violation", total_violation, step)
-        self._writer.add_scalar("bandit/most_played_threshold", modal_threshold, step)
-        self._writer.flush()
 
     # ----------------------------------------------------------- persistence
     def _hyperparameters(self) -> dict[str, Any]:
@@ -231,7 +225,7 @@ class ThresholdBandit(ABC):
 
     def _state(self) -> dict[str, Any]:
         return {"counts": self.counts, "reward_sum": self.reward_sum, "reward_sq": self.reward_sq,
-                "cost_sum": self.cost_sum, "cost_sq": self.cost_sq, "t": self.t,
+                "cost_sum": self.cost_sum, "cost_sq": self.cost_sq, "t": self.t, "num_timesteps": self.num_timesteps,
                 "rng": self.rng.bit_generator.state}
 
     def save(self, path: str | os.PathLike[str]) -> None:

@@ -76,6 +76,7 @@ from torch import nn
 from torch.distributions import Categorical
 
 from gauntlet.agents.progress import TrainingProgress
+from gauntlet.agents.tensorboard import ScalarLog
 
 _FORMAT = "gauntlet-pdppo/1"
 # Effectively -inf (softmax gives exactly 0 in float32) but keeps p * log p and its gradient
@@ -290,7 +291,7 @@ class PDPPO:
         self.env: gym.Env | None = None
         self._vec: Any = None
         self._eval_mask: np.ndarray | None = None
-        self._writer: Any = None
+        self._tensorboard = ScalarLog(self.tensorboard_log, "PDPPO" if self.dual_critic else "PDPPO-1critic")
 
     def _attach_env(self, env: gym.Env | None) -> None:
         self.env = env
@@ -527,7 +528,8 @@ class PDPPO:
         callback: Callable[[dict[str, Any]], bool | None] | None = None,
         progress_bar: bool = False,
     ) -> "PDPPO":
-        """Train for ``total_timesteps`` more env steps (rounded up to whole rollouts).
+        """Train for ``total_timesteps`` more env steps, rounded up to whole rollouts: the
+        progress bar stops at ``total_timesteps``, ``num_timesteps`` counts every step done.
 
         ``callback(stats)`` is called after every update with the rollout statistics
         (``num_timesteps``, ``episode_cost_mean``, losses, entropy, ...); returning ``False``
@@ -546,12 +548,11 @@ class PDPPO:
             self._vec = self._make_vec()
         if self._last_obs is None:
             self._start_episodes()
-        self._open_writer()
-        target = self.num_timesteps + int(total_timesteps)
+        start = self.num_timesteps
+        target = start + int(total_timesteps)
         progress = TrainingProgress(progress_bar, int(total_timesteps), "PDPPO")
         with progress:
             while self.num_timesteps < target:
-                start = self.num_timesteps
                 rollout, finished = self._collect()
                 stats = self._update(rollout)
                 stats["num_timesteps"] = self.num_timesteps
@@ -559,11 +560,9 @@ class PDPPO:
                     stats["episode_cost_mean"] = -float(np.mean(finished))
                     stats["episode_return_mean"] = float(np.mean(finished))
                 self._log(stats)
-                progress.advance(self.num_timesteps - start)
+                progress.update(self.num_timesteps - start)
                 if callback is not None and callback(stats) is False:
                     break
-        if self._writer is not None:
-            self._writer.flush()
         return self
 
     def _start_episodes(self) -> None:
@@ -577,22 +576,9 @@ class PDPPO:
         self._next_step_autoreset = not isinstance(self._vec, _SingleEnv)
         self.env.action_space.seed(self.seed)
 
-    def _open_writer(self) -> None:
-        if self.tensorboard_log is None or self._writer is not None:
-            return
-        from torch.utils.tensorboard import SummaryWriter
-
-        os.makedirs(self.tensorboard_log, exist_ok=True)
-        name = "PDPPO" if self.dual_critic else "PDPPO-1critic"
-        run = 1 + sum(1 for d in os.listdir(self.tensorboard_log) if d.startswith(name + "_"))
-        self._writer = SummaryWriter(os.path.join(self.tensorboard_log, f"{name}_{run}"))
-
     def _log(self, stats: dict[str, float]) -> None:
-        if self._writer is not None:
-            for key, value in stats.items():
-                if key != "num_timesteps":
-                    prefix = "rollout" if key.startswith("episode") else "train"
-                    self._writer.add_scalar(f"{prefix}/{key}", value, self.num_timesteps)
+        self._tensorboard.write({f"{'rollout' if key.startswith('episode') else 'train'}/{key}": value
+                                 for key, value in stats.items() if key != "num_timesteps"}, self.num_timesteps)
         if self.verbose:
             cost = stats.get("episode_cost_mean", float("nan"))
             print(f"[PDPPO] steps={self.num_timesteps} episode_cost={cost:.1f} actor_loss={stats['actor_loss']:.4f} "

@@ -38,6 +38,8 @@ from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
+from gauntlet.agents.sb3 import BudgetProgressBar
+
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
     layers: list[nn.Module] = []
@@ -81,12 +83,13 @@ class _NextObservations(BaseCallback):
         return True
 
 
-class PPORND(PPO):
+class PPORND(BudgetProgressBar, PPO):
     """SB3 PPO whose advantages get the RND intrinsic bonus (see the module docstring).
 
     ``PPORND(env, seed=0, tensorboard_log=None, int_coef=1.0, ext_coef=2.0, rnd_lr=1e-4, ...,
     **ppo_kwargs)``; everything else (``learn``, ``predict``, ``save``, ``load``, callbacks,
-    TensorBoard scalars under ``rnd/``) is SB3's.
+    TensorBoard scalars under ``rnd/``) is SB3's, except the progress bar, which ends at the
+    budget (:class:`~gauntlet.agents.sb3.BudgetProgressBar`).
     """
 
     def __init__(

@@ -71,3 +71,16 @@ def test_training_is_deterministic_for_a_seed():
         agent = GMORL(make_env(), seed=3, **TINY).learn(60)
         params.append(torch.cat([p.detach().flatten() for p in agent.actor.parameters()]))
     assert torch.equal(params[0], params[1])
+
+
+def test_progress_bar_ends_at_the_budget_and_num_timesteps_counts_the_transitions(progress_bars, tmp_path):
+    from gauntlet.agents import gmorl
+
+    bars = progress_bars(gmorl)
+    agent = GMORL(make_env(), seed=0, **{**TINY, "n_envs": 3}).learn(80, progress_bar=True)
+    # Whole vector steps of 3 copies: the last one passes the budget; the bar stops at it.
+    assert 80 <= agent.num_timesteps < 83
+    assert [(bar.completed, bar._total) for bar in bars] == [(80, 80)]
+    path = tmp_path / "gmorl.pt"
+    agent.save(path)
+    assert torch.load(path, weights_only=True)["num_timesteps"] == agent.num_timesteps

@@ -147,3 +147,22 @@ def test_tensorboard_logging(tmp_path):
     env = FairThresholdEnv(n_thresholds=5)
     OFS(env, seed=0, tensorboard_log=str(tmp_path), log_interval=10).learn(20)
     assert any(p.name.startswith("events.out.tfevents") for p in (tmp_path / "OFS_1").iterdir())
+
+
+def test_num_timesteps_counts_learning_rounds_and_the_bar_ends_there(progress_bars):
+    from gauntlet.agents import ofs
+
+    bars = progress_bars(ofs)
+    env = FairThresholdEnv(n_thresholds=5, horizon=20)
+    agent = OFS(env, seed=0).learn(37, progress_bar=True)
+    assert agent.num_timesteps == 37 and (bars[0].completed, bars[0]._total) == (37, 37)
+    agent.learn(50, progress_bar=True, callback=lambda local, glob: local["step"] < 9)
+    assert agent.num_timesteps == 47 and bars[1].completed == 10
+    play(agent, env, 5, seed=1)  # evaluation rounds are credited (t) but are not training steps
+    assert agent.t == 52 and agent.num_timesteps == 47
+
+
+def test_num_timesteps_survives_save_and_load(tmp_path):
+    env = FairThresholdEnv(n_thresholds=5, horizon=20)
+    OFS(env, seed=0).learn(25).save(tmp_path / "ofs.json")
+    assert OFS.load(tmp_path / "ofs.json", env=env).num_timesteps == 25

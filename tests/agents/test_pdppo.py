@@ -228,3 +228,20 @@ def test_pdppo_advantage_on_a_hand_computed_batch():
     assert returns is None
     np.testing.assert_allclose(adv, [[4.25], [3.5], [1.0]])
     np.testing.assert_allclose(post_returns, [[1.25], [2.5], [1.0]])
+
+
+def test_progress_bar_ends_at_the_budget_and_num_timesteps_counts_the_steps_done(env, progress_bars):
+    from gauntlet.agents import pdppo
+
+    bars = progress_bars(pdppo)
+    agent = PDPPO(env, seed=0, **FAST).learn(150, progress_bar=True)
+    assert agent.num_timesteps == 200  # two whole rollouts of 100 steps
+    assert [(bar.completed, bar._total) for bar in bars] == [(150, 150)]
+    agent.learn(30, progress_bar=True)  # a second call continues the count
+    assert agent.num_timesteps == 300 and bars[1].completed == 30
+
+
+def test_saved_file_loads_with_torch_weights_only(env, tmp_path):
+    path = tmp_path / "agent.pt"
+    PDPPO(env, seed=0, **FAST).save(path)
+    assert torch.load(path, weights_only=True)["format"] == "gauntlet-pdppo/1"

@@ -111,3 +111,12 @@ def test_user_callbacks_still_run():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         PPORND(gym.make("gauntlet/AGVWarehouse-v0"), **kwargs)
+
+
+def test_progress_bar_ends_at_the_budget_and_num_timesteps_counts_whole_rollouts(progress_bars):
+    from gauntlet.agents import sb3
+
+    bars = progress_bars(sb3)
+    model = PPORND(gym.make("gauntlet/AGVWarehouse-v0"), seed=0, **SMALL).learn(100, progress_bar=True)
+    assert model.num_timesteps == 128
+    assert [(bar.completed, bar._total) for bar in bars] == [(100, 100)]

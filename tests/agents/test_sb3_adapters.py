@@ -53,7 +53,8 @@ def test_registry_hyperparameters_are_accepted():
 
 def test_make_ppo_uses_plain_ppo_without_masks_and_sets_the_seed():
     model = make_ppo(gym.make("CartPole-v1"), seed=4, n_steps=32, batch_size=32)
-    assert type(model) is PPO and model.seed == 4 and model.n_steps == 32
+    assert isinstance(model, PPO) and not isinstance(model, MaskablePPO)
+    assert model.seed == 4 and model.n_steps == 32
 
 
 def test_dict_observations_get_the_multi_input_policy():
@@ -63,12 +64,40 @@ def test_dict_observations_get_the_multi_input_policy():
 
 def test_make_a2c_learns(tmp_path):
     model = make_a2c(gym.make("CartPole-v1"), seed=0, tensorboard_log=str(tmp_path), n_steps=5)
-    assert type(model) is A2C
+    assert isinstance(model, A2C)
     model.learn(50)
     assert model.num_timesteps == 50
     assert any(tmp_path.iterdir())
 
 
-def test_unknown_hyperparameters_are_rejected():
-    with pytest.raises(TypeError, match="not_a_parameter"):
+def test_unknown_hyperparameters_are_rejected_with_the_accepted_ones():
+    with pytest.raises(ValueError, match=r"PPO: unknown hyperparameter\(s\) \['not_a_parameter'\]; accepted: "
+                                         r"tensorboard_log, verbose, n_envs, learning_rate, n_steps, .*target_kl"):
         make_ppo(gym.make("CartPole-v1"), not_a_parameter=1)
+    with pytest.raises(ValueError, match=r"MaskablePPO: unknown hyperparameter\(s\) \['use_sde'\]"):
+        make_ppo(gym.make(LOT), use_sde=True)  # PPO has it, MaskablePPO does not
+    with pytest.raises(ValueError, match=r"A2C: unknown .*\['batch_size'\]; accepted: .*use_rms_prop"):
+        make_a2c(gym.make("CartPole-v1"), batch_size=8)
+    with pytest.raises(ValueError, match="policy"):
+        make_ppo(gym.make("CartPole-v1"), policy="MlpPolicy")  # chosen by the adapter
+
+
+@pytest.mark.parametrize("factory, env_id", [(make_ppo, "CartPole-v1"), (make_ppo, LOT), (make_a2c, "CartPole-v1")])
+def test_progress_bar_ends_at_the_budget_and_num_timesteps_counts_the_steps_done(factory, env_id, progress_bars):
+    from gauntlet.agents import sb3
+
+    bars = progress_bars(sb3)
+    model = factory(gym.make(env_id), seed=0, n_steps=64, **({"batch_size": 32} if factory is make_ppo else {}))
+    model.learn(100, progress_bar=True)
+    assert model.num_timesteps == 128  # SB3 trains in whole rollouts
+    assert [(bar.completed, bar._total) for bar in bars] == [(100, 100)]
+    calls = []
+    model.learn(64, progress_bar=True, callback=lambda _locals, _globals: calls.append(1) or True)
+    assert len(calls) == 64 and bars[1].completed == 64  # the user's callback still runs
+
+
+def test_models_save_and_load_with_the_sb3_classes(tmp_path):
+    model = make_ppo(gym.make("CartPole-v1"), seed=0, n_steps=32, batch_size=32)
+    model.save(tmp_path / "ppo.zip")
+    obs = np.zeros(4, np.float32)
+    assert np.array_equal(PPO.load(tmp_path / "ppo.zip").predict(obs)[0], model.predict(obs)[0])
