@@ -46,9 +46,11 @@ def check_range(
     *,
     open_low: bool = False,
     open_high: bool = False,
+    unit: str | None = None,
 ) -> float:
-    """A finite real number between ``low`` and ``high``, each end closed unless ``open_*``."""
-    allowed = _interval(low, high, open_low, open_high)
+    """A finite real number between ``low`` and ``high``, each end closed unless ``open_*``;
+    ``unit`` (e.g. ``"metres"``) is named after the allowed range."""
+    allowed = _interval(low, high, open_low, open_high) + ("" if unit is None else f" ({unit})")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{name}={show(value)} is not a number; allowed: {allowed}")
     x = float(value)

@@ -356,12 +356,15 @@ def test_vector_env_validates_actions_and_arguments():
     (dict(layout="#.\n#"), "row 1 has 1 cells"),
     (dict(layout="#x."), r"contains \['x'\]"),
     (dict(layout="S.S"), "2 'S' cells"),
-    (dict(n_beams=0), "n_beams=0 must be an integer >= 1"),
-    (dict(lidar_range=-1.0), "lidar_range"),
-    (dict(scene="maze"), "scene='maze'"),
-    (dict(reward="shaped"), "reward='shaped'"),
-    (dict(max_steps=0), "max_steps=0"),
-    (dict(render_mode="human"), "render_mode"),
+    (dict(n_beams=0), r"n_beams=0 is out of range; allowed: integers >= 1"),
+    (dict(n_beams=8.0), r"n_beams=8.0 is not an integer; allowed: integers >= 1"),
+    (dict(lidar_range=-1.0), r"lidar_range=-1.0 is out of range; allowed: finite numbers > 0.0 \(metres\)"),
+    (dict(min_goal_distance=float("nan")), r"min_goal_distance=nan is out of range; allowed: finite numbers >= 0.0 \(metres\)"),
+    (dict(step_cost=-0.1), r"step_cost=-0.1 is out of range; allowed: finite numbers >= 0.0"),
+    (dict(scene="maze"), r"scene='maze' is not supported; allowed: 'simple-static', 'simple-dynamic', 'complex-static', 'complex-dynamic'"),
+    (dict(reward="shaped"), r"reward='shaped' is not supported; allowed: 'sparse', 'dense'"),
+    (dict(max_steps=0), r"max_steps=0 is out of range; allowed: integers >= 1"),
+    (dict(render_mode="human"), r"render_mode='human' is not supported; allowed: None, 'rgb_array'"),
 ])
 def test_bad_constructor_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -200,7 +200,8 @@ def test_stepping_after_the_end_needs_a_reset():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"regulation": "carbon"}, r"regulation='carbon'.*\['esg', 'none'\]"),
+    ({"regulation": "carbon"}, r"regulation='carbon' is not supported; allowed: 'esg', 'none'"),
+    ({"render_mode": "human"}, r"render_mode='human' is not supported; allowed: None, 'rgb_array'"),
     ({"transaction_cost": 0.5}, r"transaction_cost=0.5.*\[0.0, 0.1\]"),
     ({"lookback": 0}, r"lookback=0"),
     ({"episode_length": 10_000}, r"episode_length=10000"),
@@ -277,9 +278,41 @@ def test_episode_metrics_on_a_hand_made_episode():
     assert m["portfolio_esg"] == pytest.approx(50.0)
 
 
-def test_render_draws_the_wealth_curve():
-    env = synthetic(render_mode="rgb_array")
+def test_render_draws_the_wealth_curve_and_holdings():
+    env = synthetic(render_mode="rgb_array", cash=True)
+    env.reset(seed=0)
+    first = env.render()
+    assert first.shape == (480, 900, 3) and first.dtype == np.uint8 and first.std() > 0
     rollout(env, seed=0, n_steps=30)
     frame = env.render()
-    assert frame.ndim == 3 and frame.shape[2] == 3 and frame.dtype == np.uint8
+    assert frame.shape == first.shape and not np.array_equal(frame, first)
     assert synthetic().render() is None
+
+
+def test_rendering_does_not_change_the_trajectory():
+    plain = rollout(synthetic(episode_length=20), seed=4)
+    env = synthetic(episode_length=20, render_mode="rgb_array")
+    obs, _ = env.reset(seed=4)
+    env.render()
+    rng = np.random.default_rng(0)  # rollout()'s action stream
+    for expected_obs, expected_reward in zip(plain[0][1:], plain[1]):
+        obs, reward, *_ = env.step(rng.uniform(-1, 1, env.action_space.shape).astype(np.float32))
+        env.render()
+        np.testing.assert_array_equal(obs, expected_obs)
+        assert reward == expected_reward
+
+
+def test_render_leaves_pyplot_and_the_backend_alone():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, matplotlib\n"
+        "matplotlib.use('svg')\n"
+        "from gauntlet.envs.esg_portfolio.env import ESGPortfolioEnv\n"
+        "env = ESGPortfolioEnv(data='synthetic', synthetic_assets=3, synthetic_days=200, lookback=3, render_mode='rgb_array')\n"
+        "env.reset(seed=0)\n"
+        "env.render()\n"
+        "assert matplotlib.get_backend() == 'svg' and 'matplotlib.pyplot' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -47,6 +47,11 @@ def test_check_range_errors(value, message):
         check_range("x", value, 0.0, 1.0)
 
 
+def test_check_range_names_the_unit():
+    with pytest.raises(ValueError, match=r"^lidar_range=-1.0 is out of range; allowed: finite numbers > 0.0 \(metres\)$"):
+        check_range("lidar_range", -1.0, 0.0, open_low=True, unit="metres")
+
+
 def test_check_range_unbounded_wording():
     with pytest.raises(ValueError, match=r"allowed: finite numbers$"):
         check_range("x", math.nan)

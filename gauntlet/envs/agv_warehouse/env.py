@@ -89,6 +89,7 @@ import gymnasium as gym
 import numpy as np
 
 from gauntlet.envs.agv_warehouse import geometry as geo
+from gauntlet.envs.validation import check_choice, check_int, check_range
 
 REWARDS = ("sparse", "dense")
 _PIXELS_PER_M = 20
@@ -107,22 +108,14 @@ def validate_kwargs(
 ) -> geo.Layout | None:
     """Check the constructor arguments shared by the single and the vector env; return the
     parsed layout (``None`` for procedural layouts)."""
-    if scene not in geo.SCENES:
-        raise ValueError(f"scene={scene!r} is not one of {geo.SCENES}")
-    if isinstance(n_beams, bool) or not isinstance(n_beams, (int, np.integer)) or n_beams < 1:
-        raise ValueError(f"n_beams={n_beams!r} must be an integer >= 1")
-    if not (math.isfinite(lidar_range) and lidar_range > 0):
-        raise ValueError(f"lidar_range={lidar_range!r} must be a finite number > 0 (metres)")
-    if reward not in REWARDS:
-        raise ValueError(f"reward={reward!r} is not one of {REWARDS}")
-    if not (math.isfinite(step_cost) and step_cost >= 0):
-        raise ValueError(f"step_cost={step_cost!r} must be a finite number >= 0")
-    if not (math.isfinite(progress_coef) and progress_coef >= 0):
-        raise ValueError(f"progress_coef={progress_coef!r} must be a finite number >= 0")
-    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
-        raise ValueError(f"max_steps={max_steps!r} must be an integer >= 1")
-    if not (math.isfinite(min_goal_distance) and min_goal_distance >= 0):
-        raise ValueError(f"min_goal_distance={min_goal_distance!r} must be a finite number >= 0 (metres)")
+    check_choice("scene", scene, geo.SCENES)
+    check_int("n_beams", n_beams, 1)
+    check_range("lidar_range", lidar_range, 0.0, open_low=True, unit="metres")
+    check_choice("reward", reward, REWARDS)
+    check_range("step_cost", step_cost, 0.0)
+    check_range("progress_coef", progress_coef, 0.0)
+    check_int("max_steps", max_steps, 1)
+    check_range("min_goal_distance", min_goal_distance, 0.0, unit="metres")
     if layout is None:
         return None
     if not isinstance(layout, str):
@@ -215,8 +208,7 @@ class AGVWarehouseEnv(gym.Env):
         self.fixed_layout = validate_kwargs(
             scene, layout, n_beams, lidar_range, reward, step_cost, progress_coef, max_steps, min_goal_distance
         )
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode={render_mode!r} is not one of (None, 'rgb_array')")
+        check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
         self.scene = scene
         self.n_beams = int(n_beams)
         self.lidar_range = float(lidar_range)

@@ -88,11 +88,15 @@ same wealth, weight and ESG keys.
   ``regulation`` (``"esg"`` | ``"none"``), ``grant_rate`` (0.05), ``tax_rate`` (0.05),
   ``flat_tax`` (0.0 per day), ``esg_in_state`` (True), ``action_scale`` (5.0),
   ``episode_length`` (None = whole period), ``synthetic_assets`` / ``synthetic_days`` /
-  ``synthetic_seed`` (10 / 1500 / 0), ``render_mode`` (``"rgb_array"`` draws the wealth curve).
+  ``synthetic_seed`` (10 / 1500 / 0), ``render_mode`` (None | ``"rgb_array"``: a (480, 900, 3)
+  uint8 picture of the episode's wealth curve and the current holdings, each asset coloured by
+  whether its ESG score is above the universe mean, with the portfolio's ESG score; rendering
+  reads the state only).
 
 ## Version History
 
-- v0: initial version.
+- v0: initial version. Later, without changing dynamics, spaces or rewards: the rgb_array
+  picture gained the holdings panel and is drawn without pyplot.
 
 ## Paper
 
@@ -110,6 +114,7 @@ import numpy as np
 from gymnasium import spaces
 
 from gauntlet.envs.esg_portfolio.market import Market, esg_vector, load_csv, load_sp500, synthetic_market
+from gauntlet.envs.validation import check_choice, check_int, check_range
 
 TRADING_DAYS = 252
 OBS_CLIP = 10.0
@@ -149,23 +154,23 @@ class ESGPortfolioEnv(gym.Env):
         synthetic_seed: int = 0,
         render_mode: str | None = None,
     ) -> None:
-        _check_choice("data", data, ("sp500", "synthetic", "csv"))
-        _check_choice("period", period, ("train", "test"))
-        _check_choice("regulation", regulation, ("esg", "none"))
-        _check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
-        _check_int("lookback", lookback, 1, 252)
-        _check_range("transaction_cost", transaction_cost, 0.0, 0.1)
-        _check_range("grant_rate", grant_rate, 0.0, 1.0)
-        _check_range("tax_rate", tax_rate, 0.0, 1.0)
-        _check_range("flat_tax", flat_tax, 0.0, 0.01)
-        _check_range("action_scale", action_scale, 0.1, 20.0)
+        check_choice("data", data, ("sp500", "synthetic", "csv"))
+        check_choice("period", period, ("train", "test"))
+        check_choice("regulation", regulation, ("esg", "none"))
+        check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
+        check_int("lookback", lookback, 1, 252)
+        check_range("transaction_cost", transaction_cost, 0.0, 0.1)
+        check_range("grant_rate", grant_rate, 0.0, 1.0)
+        check_range("tax_rate", tax_rate, 0.0, 1.0)
+        check_range("flat_tax", flat_tax, 0.0, 0.01)
+        check_range("action_scale", action_scale, 0.1, 20.0)
         if data == "csv" and prices_csv is None:
             raise ValueError('data="csv" needs prices_csv= (a date x ticker CSV of daily close prices)')
         if data != "csv" and (prices_csv is not None or esg_csv is not None):
             raise ValueError(f'prices_csv/esg_csv are only read with data="csv", got data={data!r}')
         if data == "synthetic":
-            _check_int("synthetic_assets", synthetic_assets, 2, 500)
-            _check_int("synthetic_days", synthetic_days, 100, 100_000)
+            check_int("synthetic_assets", synthetic_assets, 2, 500)
+            check_int("synthetic_days", synthetic_days, 100, 100_000)
 
         if data == "sp500":
             market = load_sp500()
@@ -201,7 +206,7 @@ class ESGPortfolioEnv(gym.Env):
             raise ValueError(f"the {period} period {dates[first]}..{dates[last]} has no trading day with "
                              f"lookback={self.lookback} earlier returns and a next-day return; widen it")
         if episode_length is not None:
-            _check_int("episode_length", episode_length, 1, n_days)
+            check_int("episode_length", episode_length, 1, n_days)
         self.episode_length = None if episode_length is None else int(episode_length)
 
         prices = market.prices
@@ -356,26 +361,18 @@ class ESGPortfolioEnv(gym.Env):
         }
         return self._observation(float(self._weights @ self._esg_ext)), math.log(growth), terminated, truncated, info
 
-    def render(self):
+    def render(self) -> np.ndarray | None:
+        """``"rgb_array"``: the picture of :mod:`gauntlet.envs.esg_portfolio.render` (the episode's
+        wealth curve and the current holdings coloured by ESG score against the mean)."""
         if self.render_mode != "rgb_array":
             return None
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from gauntlet.envs.esg_portfolio.render import Snapshot, draw
 
         start = self._t - (len(self._wealth) - 1)
-        dates = np.array(self.market.dates[start : self._t + 1], dtype="datetime64[D]")
-        fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=80)
-        ax.plot(dates, self._wealth, color="tab:green" if self.regulation == "esg" else "tab:blue")
-        ax.set_title(f"{self.period} wealth ({self.regulation} regulation): {self._value:.3f}")
-        ax.set_ylabel("wealth")
-        fig.autofmt_xdate()
-        fig.tight_layout()
-        fig.canvas.draw()
-        frame = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-        plt.close(fig)
-        return frame
+        labels = (*self.tickers, "cash") if self.cash else tuple(self.tickers)
+        return draw(Snapshot(self.period, self.regulation,
+                             np.array(self.market.dates[start : self._t + 1], dtype="datetime64[D]"),
+                             np.array(self._wealth), labels, self._weights.copy(), self._esg_ext, self.esg_mean))
 
     # ---------------------------------------------------------------------- internals
     def _observation(self, esg_p: float) -> np.ndarray:
@@ -433,17 +430,3 @@ def episode_metrics(rewards: np.ndarray, infos: list[dict]) -> dict[str, float]:
         "final_wealth": final,
     }
 
-
-def _check_choice(name: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not allowed; choose one of {list(allowed)}")
-
-
-def _check_range(name: str, value: Any, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not low <= value <= high:
-        raise ValueError(f"{name}={value!r} is out of range; expected a number in [{low}, {high}]")
-
-
-def _check_int(name: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ValueError(f"{name}={value!r} is out of range; expected an integer in [{low}, {high}]")
