@@ -1,7 +1,11 @@
 import json
+import warnings
 
+import gymnasium as gym
 import numpy as np
 import pytest
+
+import gauntlet  # noqa: F401  (registers the ids)
 
 from gauntlet.bench.multi_objective import (
     cardinality,
@@ -12,6 +16,9 @@ from gauntlet.bench.multi_objective import (
     pareto_mask,
     plot_front,
 )
+from gauntlet.registry import TASKS
+
+MO_IDS = sorted(t for t in TASKS if t.partition("/")[2].startswith("mo-"))
 
 
 def test_pareto_front_keeps_non_dominated_points_once():
@@ -119,3 +126,32 @@ def test_mo_leaderboard_entry_validates(tmp_path):
     assert entry["results"]["hypervolume"]["mean"] == pytest.approx(run.mo_metrics["hypervolume"])
     assert entry["results"]["cardinality"]["mean"] == run.mo_metrics["cardinality"]
     assert entry["front"] == pareto_front(mean).tolist()
+
+
+# ------------------------------------------------------------------ MO-Gymnasium conventions of mo- ids
+def test_only_mo_ids_skip_the_passive_checker():
+    assert MO_IDS
+    for task_id in TASKS:
+        assert gym.spec(task_id).disable_env_checker == (task_id in MO_IDS), task_id
+
+
+@pytest.mark.parametrize("task_id", MO_IDS)
+def test_mo_id_steps_without_warnings_and_returns_a_float32_vector(task_id):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        env = gym.make(task_id)
+        env.reset(seed=0)
+        _, reward, _, _, _ = env.step(env.action_space.sample())
+    reward_dim = env.unwrapped.reward_dim
+    assert reward.shape == (reward_dim,) and reward.dtype == np.float32
+    assert env.unwrapped.reward_space.shape == (reward_dim,)
+
+
+@pytest.mark.parametrize("task_id", MO_IDS)
+def test_mo_id_native_vector_env_returns_one_reward_vector_per_copy(task_id):
+    envs = gym.make_vec(task_id, num_envs=2)
+    envs.reset(seed=0)
+    masks = envs.unwrapped.action_masks()
+    actions = np.array([np.flatnonzero(m)[0] for m in masks])
+    _, rewards, _, _, _ = envs.step(actions)
+    assert rewards.shape == (2, envs.unwrapped.reward_dim) and rewards.dtype == np.float32

@@ -45,7 +45,7 @@ What differs from the paper:
   with the physically correct uplink rates, offloading to the cloud costs thousands of
   reward units per task; clipping keeps it the worst action without dominating the scale.
 - Experience is collected from ``n_envs`` copies of the native vector env
-  (:class:`~gauntlet.envs.mec_offloading.vector.MECOffloadingVectorEnv`) built with the
+  (:class:`~gauntlet.envs.mec_offloading.vector.MOMECOffloadingVectorEnv`) built with the
   training env's arguments; ``gradient_steps`` updates follow every vector step.
 - ``predict(deterministic=True)`` takes ``argmax_a min_k w' . Q_k(s, w, a)`` by default
   (``greedy_critic=True``): the mode of the soft-optimal policy ``softmax(w' . Q / alpha)``
@@ -72,7 +72,7 @@ from torch import nn
 from gauntlet.agents.progress import TrainingProgress
 from gauntlet.agents.tensorboard import ScalarLog
 from gauntlet.envs.mec_offloading.env import N_OBJECTIVES, N_SERVER_FEATURES
-from gauntlet.envs.mec_offloading.vector import MECOffloadingVectorEnv
+from gauntlet.envs.mec_offloading.vector import MOMECOffloadingVectorEnv
 
 _FORMAT = "gauntlet-gmorl/1"
 _MASKED_LOGIT = -1e8
@@ -234,7 +234,7 @@ class GMORL:
         ``False`` stops training."""
         hp = self.hp
         n_envs = hp["n_envs"]
-        venv = MECOffloadingVectorEnv(num_envs=n_envs, **{**self.env_kwargs, "preference_in_obs": True})
+        venv = MOMECOffloadingVectorEnv(num_envs=n_envs, **{**self.env_kwargs, "preference_in_obs": True})
         rng = np.random.default_rng(self.seed)
         dim = venv.single_observation_space.shape[0]
         size = hp["buffer_size"]
@@ -257,8 +257,7 @@ class GMORL:
                     actions = np.array([rng.choice(np.flatnonzero(m)) for m in mask])
                 else:
                     actions = self._act(obs, deterministic=False)
-                next_obs, _, terminated, truncated, info = venv.step(actions)
-                rvec = info["reward_vector"]
+                next_obs, rvec, terminated, truncated, info = venv.step(actions)
                 next_obs[:, -N_OBJECTIVES:] = w
                 keep = ~skip
                 idx = (pos + np.arange(keep.sum())) % size

@@ -37,7 +37,7 @@ def _mec_tasks() -> list[TaskSpec]:
     )
     common = dict(
         entry_point="gauntlet.envs.mec_offloading.env:MOMECOffloadingEnv",
-        vector_entry_point="gauntlet.envs.mec_offloading.vector:MECOffloadingVectorEnv",
+        vector_entry_point="gauntlet.envs.mec_offloading.vector:MOMECOffloadingVectorEnv",
         family="MECOffloading",
         paper=_MEC_PAPER,
     )
@@ -46,10 +46,11 @@ def _mec_tasks() -> list[TaskSpec]:
                  benchmark=benchmark, **common),
         TaskSpec(
             id="gauntlet/MECOffloading-v0",
-            # Every edge present so that unmasked checkers (check_env) only take valid actions;
-            # pass n_edges=None (and max_edges=10) for the randomized number of edges.
+            # Every edge present (the v0 defaults: the id's trajectories depend on them); pass
+            # n_edges=None (and max_edges=10) for the randomized number of edges.
             kwargs={"context": "train", "n_edges": 8, "max_edges": 8, "preference_in_obs": True},
-            **{**common, "entry_point": "gauntlet.envs.mec_offloading.env:MECOffloadingEnv"},
+            **{**common, "entry_point": "gauntlet.envs.mec_offloading.env:MECOffloadingEnv",
+               "vector_entry_point": "gauntlet.envs.mec_offloading.vector:MECOffloadingVectorEnv"},
         ),
     ]
 

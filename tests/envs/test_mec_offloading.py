@@ -15,7 +15,7 @@ from gauntlet.envs.mec_offloading.env import (
     uplink_rate,
 )
 from gauntlet.envs.mec_offloading.kernels import arrival_steps, extra_sharing
-from gauntlet.envs.mec_offloading.vector import MECOffloadingVectorEnv
+from gauntlet.envs.mec_offloading.vector import MECOffloadingVectorEnv, MOMECOffloadingVectorEnv
 
 SHORT = {"episode_steps": 12}
 
@@ -47,24 +47,26 @@ def test_scalar_env_passes_gymnasium_and_sb3_checkers():
     sb3_check_env(MECOffloadingEnv(context="train", max_edges=4, n_edges=4, **SHORT))
 
 
-def test_mo_env_wrapped_in_linear_reward_passes_checker_and_scalarizes():
+@pytest.mark.parametrize("weight", [None, np.array([0.3, 0.7])], ids=["default", "float64"])
+def test_linear_reward_of_the_registered_mo_env_passes_sb3_checker_and_scalarizes(weight):
     from mo_gymnasium.wrappers import LinearReward
-
-    env = gym.make("gauntlet/mo-MECOffloading-v0", **SHORT)
-    assert env.unwrapped.reward_dim == 2
-    assert env.unwrapped.reward_space.shape == (2,)
-    w = np.array([0.3, 0.7])
-    wrapped = LinearReward(env, weight=w)
-    # Gymnasium's checker rejects LinearReward itself (it puts its own weight array in every
-    # info), so the wrapped mo- env goes through SB3's checker.
     from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-    sb3_check_env(LinearReward(MOMECOffloadingEnv(n_edges=10, **SHORT), weight=w))
+    # The registered kwargs have 6 of 10 edges: the checker samples the masked action space.
+    # (Gymnasium's checker rejects LinearReward itself: it puts its weight array in every info.
+    # With float32 weights LinearReward returns np.float32, np.dot of two float32 arrays,
+    # which SB3's checker rejects: pass float64 weights.)
+    env = gym.make("gauntlet/mo-MECOffloading-v0")
+    assert env.unwrapped.core.n_edges == 6 and env.action_space.n == 11
+    assert env.unwrapped.reward_dim == 2
+    assert env.unwrapped.reward_space.shape == (2,)
+    wrapped = LinearReward(env) if weight is None else LinearReward(env, weight=weight)
+    sb3_check_env(wrapped)
+    w = np.ones(2) if weight is None else weight
     wrapped.reset(seed=4)
     for _ in range(5):
-        action = int(np.flatnonzero(env.unwrapped.action_masks())[-1])
-        _, reward, _, _, info = wrapped.step(action)
-        assert np.isscalar(reward) or np.ndim(reward) == 0
+        _, reward, _, _, info = wrapped.step(wrapped.action_space.sample())
+        assert isinstance(reward, float)
         assert reward == pytest.approx(float(w @ info["vector_reward"]))
 
 
@@ -181,6 +183,37 @@ def test_single_and_vector_env_agree_with_slow_uploads_over_full_episodes():
     assert slow_uploads_done > 0
 
 
+def test_mo_native_vector_env_returns_float32_reward_vectors_like_mo_sync_vector_env():
+    from mo_gymnasium.wrappers.vector import MOSyncVectorEnv
+
+    kwargs = dict(context="test", n_edges=None, **SHORT)
+    native = gym.make_vec("gauntlet/mo-MECOffloading-v0", num_envs=3, **kwargs)
+    assert isinstance(native.unwrapped, MOMECOffloadingVectorEnv)
+    sync = MOSyncVectorEnv([lambda: gym.make("gauntlet/mo-MECOffloading-v0", **kwargs) for _ in range(3)])
+    assert native.unwrapped.reward_space == sync.reward_space
+    _, i1 = native.reset(seed=5)
+    sync.reset(seed=5)
+    rng = np.random.default_rng(0)
+    for _ in range(30):  # crosses two episode ends (NEXT_STEP autoreset)
+        actions = np.array([rng.choice(np.flatnonzero(m)) for m in i1["action_mask"]])
+        o1, r1, te1, tr1, i1 = native.step(actions)
+        o2, r2, te2, tr2, _ = sync.step(actions)
+        assert r1.shape == (3, 2) and r1.dtype == np.float32
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(r1, i1["reward_vector"])
+        np.testing.assert_array_equal(o1, o2)
+        np.testing.assert_array_equal(tr1, tr2)
+
+
+def test_scalar_native_vector_env_keeps_one_float_per_copy():
+    envs = gym.make_vec("gauntlet/MECOffloading-v0", num_envs=2, weights=(0.2, 0.8))
+    assert type(envs.unwrapped) is MECOffloadingVectorEnv
+    envs.reset(seed=0)
+    _, rewards, _, _, infos = envs.step(np.array([1, 2]))
+    assert rewards.shape == (2,) and rewards.dtype == np.float64
+    np.testing.assert_allclose(rewards, infos["reward_vector"].astype(np.float64) @ [0.2, 0.8])
+
+
 def test_vector_env_rejects_masked_and_malformed_actions():
     envs = MECOffloadingVectorEnv(num_envs=2, n_edges=2, **SHORT)
     envs.reset(seed=0)
@@ -211,6 +244,17 @@ def test_mask_and_padding_follow_the_number_of_edges():
             with pytest.raises(ValueError, match=f"action {e + 1} is masked"):
                 env.step(e + 1)
     assert len(seen) > 3
+
+
+def test_action_space_samples_only_present_servers_and_follows_resets():
+    env = MOMECOffloadingEnv(context="test", **SHORT)
+    env.action_space.seed(0)
+    for seed in range(6):
+        _, info = env.reset(seed=seed)
+        drawn = {int(env.action_space.sample()) for _ in range(200)}
+        assert drawn == set(np.flatnonzero(info["action_mask"]).tolist())
+        env.step(env.action_space.sample())
+    assert env.action_space.contains(10) and env.action_space == gym.spaces.Discrete(11)
 
 
 def test_invalid_actions_raise_clear_errors():
@@ -399,3 +443,79 @@ def test_compiled_water_level_equals_task_delay_bit_for_bit():
         padded = np.zeros((1, m + 3))
         padded[0, 3:] = running[::-1]
         assert delay == task_delay(np.array([size]), np.array([rate]), np.array([capacity]), padded)[0]
+
+
+# ----------------------------------------------------------------------------- rendering
+def state_arrays(env):
+    core = env.unwrapped.core
+    return {k: v.copy() for k, v in vars(core).items() if isinstance(v, np.ndarray)}
+
+
+def test_rgb_array_render_is_an_image_and_reads_the_state_only():
+    env = gym.make("gauntlet/mo-MECOffloading-v0", render_mode="rgb_array", **SHORT)
+    twin = gym.make("gauntlet/mo-MECOffloading-v0", **SHORT)
+    env.reset(seed=3)
+    twin.reset(seed=3)
+    first = env.render()
+    assert first.ndim == 3 and first.shape[2] == 3 and first.dtype == np.uint8
+    for step in range(SHORT["episode_steps"]):
+        mask = env.unwrapped.action_masks()
+        action = int(np.flatnonzero(mask)[-1 - step % 3])
+        if step % 4 == 3:  # a picture costs a few tenths of a second
+            rng_state = env.unwrapped.np_random.bit_generator.state
+            before = state_arrays(env)
+            frame = env.render()
+            assert env.unwrapped.np_random.bit_generator.state == rng_state
+            for name, array in state_arrays(env).items():
+                np.testing.assert_array_equal(array, before[name], err_msg=name)
+            assert frame.shape == first.shape
+        o1, r1, _, _, _ = env.step(action)
+        o2, r2, _, _, _ = twin.step(action)
+        np.testing.assert_array_equal(o1, o2)
+        np.testing.assert_array_equal(r1, r2)
+    # A loaded system, the masked rows and the last decision change the picture.
+    assert not np.array_equal(frame, first)
+    assert len(np.unique(frame.reshape(-1, 3), axis=0)) > 10
+
+
+def test_unsupported_render_mode_names_the_allowed_ones():
+    with pytest.raises(ValueError, match=r"render_mode must be None or one of \['rgb_array', 'ansi'\], got 'human'"):
+        MOMECOffloadingEnv(render_mode="human")
+    with pytest.raises(ValueError, match=r"render_mode must be None or one of \['rgb_array'\], got 'ansi'"):
+        MECOffloadingVectorEnv(num_envs=2, render_mode="ansi")
+
+
+def test_native_vector_env_draws_each_copy_as_the_single_env_does():
+    kwargs = dict(context="test", n_edges=None, render_mode="rgb_array", episode_steps=3)
+    envs = gym.make_vec("gauntlet/mo-MECOffloading-v0", num_envs=2, **kwargs)
+    singles = [gym.make("gauntlet/mo-MECOffloading-v0", **kwargs) for _ in range(2)]
+    envs.reset(seed=8)
+    for i, env in enumerate(singles):
+        env.reset(seed=8 + i)
+    for step in range(4):  # the fourth step autoresets both copies
+        actions = np.array([np.flatnonzero(env.unwrapped.action_masks())[-1] for env in singles])
+        envs.step(actions)
+        for env, a in zip(singles, actions):
+            if step < 3:
+                env.step(int(a))
+            else:
+                env.reset()
+        if step in (1, 3):  # mid-episode with a last decision, then fresh copies without one
+            frames = envs.render()
+            assert len(frames) == 2
+            for frame, env in zip(frames, singles):
+                np.testing.assert_array_equal(frame, env.render())
+
+
+def test_sb3_one_liners_run_on_the_scalar_id():
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    # SB3 asks every env for render_mode="rgb_array".
+    envs = make_vec_env("gauntlet/MECOffloading-v0", n_envs=2, env_kwargs=SHORT)
+    assert envs.get_attr("render_mode") == ["rgb_array", "rgb_array"]
+    envs.reset()
+    assert envs.render().dtype == np.uint8
+    model = PPO("MlpPolicy", "gauntlet/MECOffloading-v0", n_steps=16, batch_size=16, n_epochs=1, seed=0)
+    model.learn(16)
+    assert model.num_timesteps == 16

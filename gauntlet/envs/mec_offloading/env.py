@@ -64,7 +64,11 @@ numpy/Python implementation in the same order, so v0 trajectories are unchanged.
 
 ``Discrete(max_edges + 1)``: 0 = cloud, ``e`` = edge ``e``. Actions of absent edges
 (``e > E``) are masked: ``info["action_mask"]`` and ``action_masks()`` (sb3-contrib layout);
-choosing one raises ``ValueError``.
+choosing one raises ``ValueError``. The space is a
+:class:`~gauntlet.envs.masked_spaces.MaskedDiscrete` whose ``sample()`` draws among the
+present servers of the current system (its mask is set at every reset), so tools that act
+through ``action_space.sample()`` (Gymnasium's and SB3's env checkers) take valid actions;
+``contains`` and equality are plain ``Discrete``.
 
 ## Observation Space
 
@@ -109,22 +113,35 @@ running then have been charged already (their rewards are estimates at offloadin
 ``n_users`` (10), ``arrival_rate`` (0.1 per user per step), ``episode_steps`` (100),
 ``hist_bins`` (60), ``hist_bin_mbit`` (1.0), ``tx_power_w`` (0.01), ``bandwidth_hz``
 (16.6e6), ``weights`` ((0.5, 0.5): non-negative, summing to 1), ``preference_in_obs``
-(False), ``render_mode`` (None | "ansi").
+(False), ``render_mode`` (None | "rgb_array" | "ansi").
 ``reset(options={"weights": w})`` sets the preference until the next such option.
+
+## Rendering
+
+``"rgb_array"`` returns an (H, W, 3) uint8 picture
+(:func:`gauntlet.envs.mec_offloading.render.draw`): per server (cloud and edges, absent
+edges greyed out as masked) the remaining work of its executing tasks and the tasks still
+uploading to it, its CPU frequency and load; the uplink rate of the current task's user to
+every server; the task being placed; and the last decision with its delay and energy.
+``"ansi"`` returns a text summary (step, task, and per server its frequency, running tasks
+and uplink rate). The native vector env draws one picture per copy. Rendering reads the
+state only: it draws no random number and changes nothing.
 
 ## Version History
 
-* v0: initial version.
+* v0: initial version. Later additions that leave trajectories unchanged: ``"rgb_array"``
+  rendering, the masked ``sample()`` of the action space.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from gauntlet.envs.masked_spaces import MaskedDiscrete
 from gauntlet.envs.mec_offloading.kernels import (
     DT,
     ETA,
@@ -430,11 +447,23 @@ class MECCore:
         return out
 
 
+class LastDecision(NamedTuple):
+    """The most recent step, for rendering: the server chosen, the task it received (size in
+    bits, 0 for a dummy task, and its user) and what it cost."""
+
+    action: int
+    size_bits: float
+    user: int
+    delay_s: float
+    energy_j: float
+    reward: np.ndarray
+
+
 class MOMECOffloadingEnv(gym.Env):
     """Multi-objective MEC offloading: float32 reward vector ``[-0.01 * delay, -50 * energy]``.
     See the module docstring for the model, spaces and arguments."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 1}
 
     def __init__(
         self,
@@ -473,10 +502,11 @@ class MOMECOffloadingEnv(gym.Env):
         }
         """The constructor's arguments (without ``render_mode``), e.g. to build the native vector env."""
         self.reward_dim = N_OBJECTIVES
-        self.action_space = spaces.Discrete(self.core.n_servers)
+        self.action_space = MaskedDiscrete(self.core.n_servers)
         dim = self.core.n_servers * self.core.row_features + (N_OBJECTIVES if self.preference_in_obs else 0)
         self.observation_space = spaces.Box(-1.0, self.core.obs_high, shape=(dim,), dtype=np.float32)
         self.reward_space = spaces.Box(-np.inf, 0.0, shape=(N_OBJECTIVES,), dtype=np.float32)
+        self._last: LastDecision | None = None
         # The core writes the observation rows of every step here, the preference follows them.
         self._obs_width = self.core.n_servers * self.core.row_features
         self._obs_buffer = np.zeros((1, self._obs_width + N_OBJECTIVES), dtype=np.float32)
@@ -490,7 +520,9 @@ class MOMECOffloadingEnv(gym.Env):
         self.core.reset_rows(np.array([0]), [self.np_random])
         self.core.observe(self._obs_buffer)
         self._obs_buffer[0, -N_OBJECTIVES:] = self.weights
+        self.action_space.mask = self.core.present[0]
         self._needs_reset = False
+        self._last = None
         return self._obs(), self._info(np.zeros(N_OBJECTIVES, np.float32), 0.0, 0.0, 0.0)
 
     def step(self, action: Any):
@@ -502,9 +534,10 @@ class MOMECOffloadingEnv(gym.Env):
             a = int(action)
         else:
             a = self._check_action(action)
-        size = core.head_size.item()
+        size, user = core.head_size.item(), core.head_user.item()
         delay, energy = core.step_single(a, self._obs_buffer)
         reward = np.array([-ALPHA_T * delay, -ALPHA_E * energy], dtype=np.float32)
+        self._last = LastDecision(a, size, user, delay, energy, reward)
         truncated = bool(core.t[0] >= core.episode_steps)
         self._needs_reset = truncated
         return self._obs(), self._reward(reward), False, truncated, self._info(reward, delay, energy, size)
@@ -518,7 +551,11 @@ class MOMECOffloadingEnv(gym.Env):
         delay, energy = self.core.all_estimates()
         return delay[0], energy[0]
 
-    def render(self) -> str | None:
+    def render(self) -> np.ndarray | str | None:
+        if self.render_mode == "rgb_array":
+            from gauntlet.envs.mec_offloading.render import draw
+
+            return draw(self.core, self.weights, self._last)
         if self.render_mode != "ansi":
             return None
         core = self.core

@@ -1,16 +1,17 @@
 """Native batched MEC offloading: ``num_envs`` systems stepped in one call of the compiled step
 (:func:`gauntlet.envs.mec_offloading.kernels.step_rows`, the kernel the single env runs on a batch of one).
 
-Registered as the ``vector_entry_point`` of both ``gauntlet/mo-MECOffloading-v0`` and
-``gauntlet/MECOffloading-v0``::
+Registered as the ``vector_entry_point`` of both ids, ``MOMECOffloadingVectorEnv`` for
+``gauntlet/mo-MECOffloading-v0`` and ``MECOffloadingVectorEnv`` for ``gauntlet/MECOffloading-v0``::
 
     envs = gym.make_vec("gauntlet/mo-MECOffloading-v0", num_envs=1024, vectorization_mode="vector_entry_point")
 
-Rewards: Gymnasium's ``VectorEnv`` contract is one float per copy, so ``rewards`` is the
-scalarized ``w . r`` (float64, shape ``(num_envs,)``, identical to ``SyncVectorEnv`` over
-``gauntlet/MECOffloading-v0``) and the float32 reward vectors are in
-``infos["reward_vector"]`` (shape ``(num_envs, 2)``), for both ids. ``reward_space`` and
-``reward_dim`` describe the vector. Multi-objective learners read the vectors from infos.
+Rewards, as the single envs of the same id: ``MOMECOffloadingVectorEnv`` returns the float32
+reward vectors, shape ``(num_envs, 2)`` (what MO-Gymnasium's ``MOSyncVectorEnv`` returns over
+``gauntlet/mo-MECOffloading-v0``); ``MECOffloadingVectorEnv`` returns the scalarized ``w . r``
+(float64, shape ``(num_envs,)``, identical to ``SyncVectorEnv`` over ``gauntlet/MECOffloading-v0``).
+Both put the vectors in ``infos["reward_vector"]``; ``reward_space`` and ``reward_dim``
+describe one copy's vector.
 
 Seeding and autoreset follow ``SyncVectorEnv``: ``reset(seed=s)`` seeds copy ``i`` with
 ``s + i``; a copy whose episode ended is reset on the *next* ``step`` call (its action is
@@ -18,6 +19,8 @@ ignored, its reward is 0) (``AutoresetMode.NEXT_STEP``). ``reset(options={"weigh
 takes one preference ``(2,)`` for all copies or one per copy ``(num_envs, 2)``.
 ``infos`` holds ``action_mask`` (num_envs, servers), ``reward_vector``, ``delay``,
 ``energy``, ``task_size`` and ``weights``, each with its ``_key`` mask as Gymnasium does.
+With ``render_mode="rgb_array"``, ``render()`` returns one picture per copy (the single
+env's picture; a copy reset at this step shows no last decision).
 """
 
 from __future__ import annotations
@@ -30,15 +33,16 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from gauntlet.envs.mec_offloading.env import N_OBJECTIVES, MECCore, scalarize, validate_weights
+from gauntlet.envs.mec_offloading.env import N_OBJECTIVES, LastDecision, MECCore, scalarize, validate_weights
 from gauntlet.envs.vector_seeding import per_copy_seeds
 
 
-class MECOffloadingVectorEnv(VectorEnv):
+class MOMECOffloadingVectorEnv(VectorEnv):
     """``num_envs`` copies of :class:`~gauntlet.envs.mec_offloading.env.MOMECOffloadingEnv` in
-    one :class:`~gauntlet.envs.mec_offloading.env.MECCore`; same keyword arguments."""
+    one :class:`~gauntlet.envs.mec_offloading.env.MECCore`; same keyword arguments. Rewards are
+    the float32 reward vectors, shape ``(num_envs, 2)``."""
 
-    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": ["rgb_array"]}
 
     def __init__(
         self,
@@ -63,8 +67,8 @@ class MECOffloadingVectorEnv(VectorEnv):
     ) -> None:
         if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if render_mode is not None:
-            raise ValueError(f"the native vector env does not render; render_mode must be None, got {render_mode!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         if max_episode_steps is not None and max_episode_steps != episode_steps:
             raise ValueError(
                 f"max_episode_steps={max_episode_steps} differs from episode_steps={episode_steps}; set episode_steps instead"
@@ -84,7 +88,10 @@ class MECOffloadingVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.reward_space = spaces.Box(-np.inf, 0.0, shape=(N_OBJECTIVES,), dtype=np.float32)
-        self.render_mode = None
+        self.render_mode = render_mode
+        # The last step's (actions, task sizes, users, delays, energies, reward vectors, reset
+        # copies) by reference, for render(); None right after reset().
+        self._last: tuple[np.ndarray, ...] | None = None
         self._rngs: list[np.random.Generator] = [seeding.np_random(None)[0] for _ in range(self.num_envs)]
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         self._started = False
@@ -100,6 +107,7 @@ class MECOffloadingVectorEnv(VectorEnv):
         self.core.reset_rows(rows, self._rngs)
         self._autoreset[:] = False
         self._started = True
+        self._last = None
         zeros = np.zeros((self.num_envs, N_OBJECTIVES), dtype=np.float32)
         return self._obs(), self._infos(zeros, np.zeros(self.num_envs), np.zeros(self.num_envs), np.zeros(self.num_envs))
 
@@ -120,7 +128,7 @@ class MECOffloadingVectorEnv(VectorEnv):
         core = self.core
         done_rows = np.flatnonzero(self._autoreset)
         a[done_rows] = 0
-        size = core.head_size.copy()
+        size, user = core.head_size.copy(), core.head_user.copy()
         obs = self._obs_array()
         reward, delay, energy = core.step(a, obs)
         if len(done_rows):
@@ -133,12 +141,30 @@ class MECOffloadingVectorEnv(VectorEnv):
         truncated = core.t >= core.episode_steps
         truncated[done_rows] = False
         self._autoreset = truncated.copy()
+        self._last = (a, size, user, delay, energy, reward, done_rows)
         terminated = np.zeros(self.num_envs, dtype=bool)
-        rewards = scalarize(reward, self.weights)
-        return obs, rewards, terminated, truncated, self._infos(reward, delay, energy, size)
+        return obs, self._reward(reward), terminated, truncated, self._infos(reward, delay, energy, size)
 
     def action_masks(self) -> np.ndarray:
         return self.core.present.copy()
+
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        """One picture per copy, as the single env draws it (a tuple, like ``SyncVectorEnv``);
+        ``None`` without ``render_mode="rgb_array"``."""
+        if self.render_mode != "rgb_array":
+            return None
+        from gauntlet.envs.mec_offloading.render import draw
+
+        return tuple(draw(self.core, self.weights[i], self._last_decision(i), row=i) for i in range(self.num_envs))
+
+    def _last_decision(self, i: int) -> LastDecision | None:
+        if self._last is None or i in self._last[-1]:
+            return None
+        action, size, user, delay, energy, reward, _ = self._last
+        return LastDecision(int(action[i]), float(size[i]), int(user[i]), float(delay[i]), float(energy[i]), reward[i])
+
+    def _reward(self, vectors: np.ndarray) -> np.ndarray:
+        return vectors.copy()
 
     def _check_actions(self, actions: Any) -> np.ndarray:
         arr = np.asarray(actions)
@@ -184,3 +210,11 @@ class MECOffloadingVectorEnv(VectorEnv):
         for key in list(infos):
             infos[f"_{key}"] = ones
         return infos
+
+
+class MECOffloadingVectorEnv(MOMECOffloadingVectorEnv):
+    """``num_envs`` copies of :class:`~gauntlet.envs.mec_offloading.env.MECOffloadingEnv`:
+    rewards are ``w . r`` per copy (float64, shape ``(num_envs,)``)."""
+
+    def _reward(self, vectors: np.ndarray) -> np.ndarray:
+        return scalarize(vectors, self.weights)
