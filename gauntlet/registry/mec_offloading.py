@@ -34,6 +34,11 @@ def _mec_tasks() -> list[TaskSpec]:
         hv_ref_point=(-100.0, -500.0),
         gamma=1.0,
         preference_weights=_simplex_2d(11),
+        # The paper's generalization protocol: learners train on the training context
+        # distribution (E in 1..8, narrower frequency ranges) and every agent is evaluated on
+        # the E = 6 test contexts, whatever kwargs it trained with.
+        train_env_kwargs={"context": "train", "n_edges": None},
+        eval_env_kwargs={"context": "test", "n_edges": 6},
     )
     common = dict(
         entry_point="gauntlet.envs.mec_offloading.env:MOMECOffloadingEnv",
