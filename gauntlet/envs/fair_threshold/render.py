@@ -43,7 +43,7 @@ def draw(r: Round) -> np.ndarray:
     """The (HEIGHT, WIDTH, 3) uint8 picture of round ``r``."""
     fig = new_figure(WIDTH, HEIGHT)
     grid = fig.add_gridspec(2, 2, width_ratios=(1.75, 1.0), height_ratios=(1.0, 1.0),
-                            left=0.07, right=0.975, top=0.83, bottom=0.1, wspace=0.3, hspace=0.55)
+                            left=0.07, right=0.975, top=0.83, bottom=0.1, wspace=0.3, hspace=0.8)
     _scores(fig.add_subplot(grid[:, 0]), r)
     _acceptance(fig.add_subplot(grid[0, 1]), r)
     _constraints(fig.add_subplot(grid[1, 1]), r)
@@ -101,7 +101,7 @@ def _acceptance(ax, r: Round) -> None:
         ax.text(min(max(realized[g], expected[g]), 0.8) + 0.02, y, f"{realized[g]:.2f}", va="center", fontsize=8,
                 color="white" if realized[g] > 0.8 else "black")
     gap = abs(realized[0] - realized[1])
-    ax.set_xlabel(f"bars: last batch, ticks: population; |a0 - a1| = {gap:.3f} (eps {r.eps:g})", fontsize=8)
+    ax.set_xlabel(f"bars: last batch, ticks: population\n|a0 - a1| = {gap:.3f}, tolerance eps = {r.eps:g}", fontsize=8)
 
 
 def _constraints(ax, r: Round) -> None:

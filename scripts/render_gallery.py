@@ -1,0 +1,116 @@
+"""One ``render_mode="rgb_array"`` picture per env family, for the README and docs.
+
+For each family this makes one registered id with ``render_mode="rgb_array"``, resets it with a
+fixed seed, plays a few steps with a simple policy (a Gauntlet baseline, or a fixed threshold)
+and writes the frame ``env.render()`` returns to ``<out>/render_<family>.png``. Frames narrower
+than 600 px are enlarged by a whole factor (nearest neighbour) so that they read at the size of
+the others; nothing else is changed.
+
+A family whose env cannot draw yet (or whose extra is not installed) fails with the env's own
+error; the other families are still written, and the script exits with status 1 naming the ones
+that failed.
+
+    python scripts/render_gallery.py                      # all families into docs/img
+    python scripts/render_gallery.py lot_sizing esg_portfolio --out /tmp/gallery
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+from PIL import Image
+
+import gauntlet  # noqa: F401  (registers the ids)
+
+MIN_WIDTH = 600
+
+
+@dataclass(frozen=True)
+class Shot:
+    env_id: str
+    steps: int
+    policy: str
+    """``"module:Class"`` of a baseline taking ``(env, seed=...)`` with SB3's ``predict``, or
+    ``"threshold:<k>"`` for a fixed discrete action."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+GALLERY = {
+    "lot_sizing": Shot("gauntlet/LotSizing-15x5-v0", 6, "gauntlet.baselines.lot_sizing:NewsvendorAgent"),
+    "fair_threshold": Shot("gauntlet/FairThreshold-Synthetic-v0", 12, "threshold:27", {"rho": 0.3}),
+    "agv_warehouse": Shot("gauntlet/AGVWarehouse-ComplexDynamic-v0", 30, "gauntlet.baselines.agv_warehouse:StraightToGoalAgent"),
+    "esg_portfolio": Shot("gauntlet/ESGPortfolio-Regulated-v0", 250, "gauntlet.baselines.esg_portfolio:ESGTiltedAgent"),
+    "mec_offloading": Shot("gauntlet/MECOffloading-v0", 12, "gauntlet.baselines.mec_offloading:LeastLoadedAgent"),
+    "milp_branching": Shot("gauntlet/MILPBranching-SetCover-v0", 8, "gauntlet.baselines.milp_branching:PseudocostAgent",
+                           {"size": "small"}),
+}
+
+
+def _policy(spec: str, env: gym.Env, seed: int) -> Callable[[Any], Any]:
+    kind, _, target = spec.partition(":")
+    if kind == "threshold":
+        return lambda obs: int(target)
+    agent = getattr(importlib.import_module(kind), target)(env, seed=seed)
+    return lambda obs: agent.predict(obs, deterministic=True)[0]
+
+
+def frame(shot: Shot, seed: int) -> np.ndarray:
+    """The picture after ``shot.steps`` steps (fewer if the episode ends first)."""
+    env = gym.make(shot.env_id, render_mode="rgb_array", **shot.kwargs)
+    try:
+        act = _policy(shot.policy, env, seed)
+        obs, _ = env.reset(seed=seed)
+        for _ in range(shot.steps):
+            obs, _, terminated, truncated, _ = env.step(act(obs))
+            if terminated or truncated:
+                break
+        image = env.render()
+    finally:
+        env.close()
+    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
+        raise TypeError(f"{shot.env_id}: render() returned {type(image).__name__}, not an (H, W, 3) uint8 array")
+    scale = math.ceil(MIN_WIDTH / image.shape[1])
+    return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1) if scale > 1 else image
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("families", nargs="*", metavar="family",
+                        help=f"families to draw (default: all of {', '.join(GALLERY)})")
+    parser.add_argument("--out", type=Path, default=Path("docs/img"), help="output folder (default: docs/img)")
+    parser.add_argument("--seed", type=int, default=0, help="reset seed (default: 0)")
+    args = parser.parse_args(argv)
+    unknown = [f for f in args.families if f not in GALLERY]
+    if unknown:
+        parser.error(f"unknown families {unknown}; allowed: {', '.join(GALLERY)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for family in args.families or list(GALLERY):
+        shot = GALLERY[family]
+        try:
+            image = frame(shot, args.seed)
+        except Exception:
+            failed.append(family)
+            print(f"{family}: {shot.env_id} could not be drawn:\n{traceback.format_exc()}", file=sys.stderr)
+            continue
+        path = args.out / f"render_{family}.png"
+        Image.fromarray(image).save(path)
+        print(f"{family}: {shot.env_id}, {shot.steps} steps of {shot.policy}, seed {args.seed} -> {path} "
+              f"({image.shape[1]}x{image.shape[0]})")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "render_gallery.py"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_writes_one_png_per_family_asked_for(tmp_path):
+    done = run("lot_sizing", "fair_threshold", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    for family, size in (("lot_sizing", (900, 600)), ("fair_threshold", (900, 520))):
+        image = Image.open(tmp_path / f"render_{family}.png")
+        assert image.size == size and image.mode == "RGB"
+        assert len(np.unique(np.asarray(image).reshape(-1, 3), axis=0)) > 10
+        assert f"{family}: gauntlet/" in done.stdout
+
+
+def test_unknown_family_is_an_error_naming_the_allowed_ones(tmp_path):
+    done = run("chess", "--out", str(tmp_path))
+    assert done.returncode == 2
+    assert "unknown families ['chess']; allowed: lot_sizing, fair_threshold" in done.stderr
+    assert not list(tmp_path.iterdir())
