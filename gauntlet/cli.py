@@ -15,7 +15,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gauntlet.registry import AGENTS, TASKS, get_agent, get_task
+from gauntlet.data.fetch import DataChecksumError
+from gauntlet.registry import AGENTS, TASKS, UnknownNameError, get_agent, get_task
 
 # Piped output (files, CI logs) gets wide tables instead of rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -24,28 +25,37 @@ DEMO_TASK = "gauntlet/LotSizing-15x5-v0"
 DEMO_BASELINES = ("random", "newsvendor", "base-stock")
 
 
+_JSON_EXAMPLE = """'{"learning_rate": 0.001, "n_steps": 256}'"""
+
+
 def _json_arg(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({exc}): {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"not valid JSON ({exc}): {text!r}; expected a JSON object such as {_JSON_EXAMPLE}"
+        ) from None
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a JSON object such as {_JSON_EXAMPLE}, got {text!r}")
+    return value
+
+
+def _integer(text: str, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
     return value
 
 
 def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+    return _integer(text, 1)
 
 
 def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+    return _integer(text, 0)
 
 
 def _resolve_tasks(patterns: str) -> list[str]:
@@ -55,7 +65,8 @@ def _resolve_tasks(patterns: str) -> list[str]:
         if any(ch in pattern for ch in "*?["):
             matches = [t for t in TASKS if fnmatch.fnmatchcase(t, pattern) and TASKS[t].benchmark]
             if not matches:
-                raise KeyError(f"no benchmarked task matches {pattern!r}")
+                known = ", ".join(t for t in TASKS if TASKS[t].benchmark)
+                raise ValueError(f"no benchmarked task matches {pattern!r}; benchmarked tasks: {known}")
             out += matches
         else:
             get_task(pattern)
@@ -81,7 +92,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             table.add_column(col)
         for t in TASKS.values():
             bench = f"{t.benchmark.primary_metric} ({t.benchmark.train_timesteps:,} steps)" if t.benchmark else "–"
-            extra = f"[{t.extra[0]}]" if t.extra else ""
+            extra = escape(f"[{t.extra[0]}]") if t.extra else ""  # unescaped, rich reads [scip] as a style
             table.add_row(t.id, t.family, bench, "yes" if t.vector_entry_point else "", extra)
         console.print(table)
     if not args.tasks_only:
@@ -90,7 +101,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         for col in ("kind", "learns", "tasks", "description"):
             table.add_column(col)
         for a in AGENTS.values():
-            table.add_row(a.name, a.kind, "yes" if a.learns else "", ", ".join(a.tasks), a.description)
+            table.add_row(a.name, a.kind, "yes" if a.learns else "", ", ".join(a.tasks), escape(a.description))
         console.print(table)
     return 0
 
@@ -377,6 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_USER_ERRORS = (UnknownNameError, ValueError, FileNotFoundError, DataChecksumError, ImportError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # The agents' small networks train fastest on one thread, and sweep workers must not
     # oversubscribe the cores; torch reads this when it is first imported. Set it to override.
@@ -386,9 +400,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.paths = [args.task, *args.paths]
     try:
         return args.fn(args)
-    except (KeyError, ValueError, FileNotFoundError, ImportError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        console.print(f"[red]error:[/] {escape(message)}", highlight=False)
+    except _USER_ERRORS as exc:
+        # What the user can fix (a name, a value, a missing or corrupt file, an extra to install)
+        # is one line; anything else is a bug and keeps its traceback.
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc  # str(KeyError) is its repr
+        print(f"error: {message}", file=sys.stderr)
         return 2
 
 

@@ -23,6 +23,7 @@ import gymnasium as gym
 import numpy as np
 
 import gauntlet
+from gauntlet.agents.hyperparameters import check_hyperparameters, hyperparameter_names
 from gauntlet.registry import AgentSpec, BenchmarkSpec, get_agent, get_task, load_object, require_extra
 
 EpisodeMetricsFn = Callable[[np.ndarray, list], dict]
@@ -93,7 +94,9 @@ def make_agent(spec: AgentSpec, env: gym.Env, task_id: str, seed: int, agent_kwa
     kwargs = {**spec.hyperparameters_for(task_id), **(agent_kwargs or {})}
     if spec.learns and tensorboard_log is not None:
         kwargs["tensorboard_log"] = tensorboard_log
-    return load_object(spec.factory)(env, seed=seed, **kwargs)
+    factory = load_object(spec.factory)
+    check_hyperparameters(f"agent {spec.name!r}", kwargs, hyperparameter_names(factory))
+    return factory(env, seed=seed, **kwargs)
 
 
 def evaluate(

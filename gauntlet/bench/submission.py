@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import inspect
+import os
 import re
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import gymnasium as gym
 
@@ -18,21 +21,47 @@ from gauntlet.registry import get_task, load_object
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
 
+_ALLOWED = ("an object with predict(observation, state=None, episode_start=None, deterministic=True), "
+            "or a callable taking the env that returns one (e.g. a class whose __init__(self, env) builds the policy)")
+
+
+@contextlib.contextmanager
+def importable_cwd() -> Iterator[None]:
+    """Let ``import`` find modules in the current directory, as ``python -m`` does (the
+    ``gauntlet`` command's own ``sys.path`` starts with its script directory instead); the
+    previous ``sys.path`` comes back on exit."""
+    saved = list(sys.path)
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
 def load_policy(target: str, env: gym.Env) -> Any:
     """Resolve ``"module:attr"`` to a policy: an object with ``predict``, or a callable that
     takes the env and returns one (a class such as an SB3 algorithm's ``load`` result factory)."""
     try:
         obj = load_object(target)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise ValueError(f"cannot load the agent {target!r}: {exc}") from None
+        raise ValueError(f"cannot load the agent {target!r} (from the current directory {os.getcwd()} or the "
+                         f"installed packages): {exc}") from None
     if hasattr(obj, "predict") and not inspect.isclass(obj):
         return obj
     if callable(obj):
+        try:
+            inspect.signature(obj).bind(env)
+        except TypeError as exc:
+            raise ValueError(f"{target!r} cannot be called with the env ({exc}); --agent must name {_ALLOWED}") from None
+        except ValueError:
+            pass  # no signature to inspect (a builtin): let the call decide
         policy = obj(env)
         if hasattr(policy, "predict"):
             return policy
-        raise ValueError(f"{target!r} returned {type(policy).__name__}, which has no predict(observation, ...) method")
-    raise ValueError(f"{target!r} is neither a policy with predict() nor a callable returning one")
+        raise ValueError(f"{target!r} returned {type(policy).__name__}, which has no predict() method; "
+                         f"--agent must name {_ALLOWED}")
+    raise ValueError(f"{target!r} (type {type(obj).__name__}) is neither a policy nor callable; --agent must name {_ALLOWED}")
 
 
 def artifact_hash(target: str, artifact: str | Path | None = None) -> str:
@@ -64,11 +93,12 @@ def submit(
         raise ValueError("submitter must be a non-empty name")
     if train_timesteps < 0:
         raise ValueError(f"train_timesteps must be >= 0, got {train_timesteps}")
-    env = gym.make(task_id)
-    policy = load_policy(target, env)
-    env.close()
-    record = evaluate_run(task_id, agent_name, policy, train_timesteps=train_timesteps, command=command)
+    with importable_cwd():  # the policy's module, and whatever it imports while it plays
+        env = gym.make(task_id)
+        policy = load_policy(target, env)
+        env.close()
+        record = evaluate_run(task_id, agent_name, policy, train_timesteps=train_timesteps, command=command)
+        sha256 = artifact_hash(target, artifact)
     return leaderboard.record(
-        [record], kind="submission", submitter=submitter, directory=directory,
-        artifact_sha256=artifact_hash(target, artifact),
+        [record], kind="submission", submitter=submitter, directory=directory, artifact_sha256=sha256,
     )

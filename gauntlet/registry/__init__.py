@@ -27,7 +27,8 @@ from gauntlet.registry.specs import (
 
 __all__ = [
     "AGENTS", "DEV_EVAL_SEED_START", "OFFICIAL_EVAL_SEED_START", "TASKS", "AgentSpec", "BenchmarkSpec", "EntryPoint",
-    "Metric", "TaskSpec", "agents_for", "get_agent", "get_task", "load_object", "register_envs", "require_extra",
+    "Metric", "TaskSpec", "UnknownNameError", "agents_for", "get_agent", "get_task", "load_object", "register_envs",
+    "require_extra",
 ]
 
 _FAMILIES = (lot_sizing, fair_threshold, agv_warehouse, mec_offloading, esg_portfolio, milp_branching)
@@ -53,13 +54,20 @@ AGENTS: dict[str, AgentSpec] = {
 
 
 # ------------------------------------------------------------------------------ lookup
+class UnknownNameError(KeyError):
+    """A task id or agent name that is not in the tables; the message lists the known ones.
+
+    A ``KeyError`` (a failed lookup), distinct from the ``KeyError`` of a bug, so the CLI can
+    report it in one line."""
+
+
 def get_task(task_id: str) -> TaskSpec:
     """The task with this id; the error lists the known ids."""
     try:
         return TASKS[task_id]
     except KeyError:
         known = "\n  ".join(sorted(TASKS))
-        raise KeyError(f"unknown task {task_id!r}; known tasks:\n  {known}") from None
+        raise UnknownNameError(f"unknown task {task_id!r}; known tasks:\n  {known}") from None
 
 
 def get_agent(name: str) -> AgentSpec:
@@ -68,7 +76,7 @@ def get_agent(name: str) -> AgentSpec:
         return AGENTS[name]
     except KeyError:
         known = ", ".join(sorted(AGENTS))
-        raise KeyError(f"unknown agent {name!r}; known agents: {known}") from None
+        raise UnknownNameError(f"unknown agent {name!r}; known agents: {known}") from None
 
 
 def agents_for(task_id: str) -> list[AgentSpec]:
