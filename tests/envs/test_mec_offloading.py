@@ -1,3 +1,5 @@
+import re
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -269,23 +271,27 @@ def test_invalid_actions_raise_clear_errors():
 
 
 def test_bad_constructor_arguments_and_weights_raise():
-    with pytest.raises(ValueError, match=r"n_edges must be an integer in \[0, max_edges=10\]"):
+    with pytest.raises(ValueError, match=r"n_edges=11 is out of range; allowed: integers in \[0, 10\]"):
         MOMECOffloadingEnv(n_edges=11)
-    with pytest.raises(ValueError, match="max_edges=5"):
+    with pytest.raises(ValueError, match=r"max_edges=5 is invalid; allowed: integers >= 10, the most edges context='test'"):
         MOMECOffloadingEnv(context="test", max_edges=5)
-    with pytest.raises(ValueError, match="context"):
+    with pytest.raises(ValueError, match="context='mars' is not supported; allowed: 'fixed', 'test', 'train'"):
         MOMECOffloadingEnv(context="mars")
-    with pytest.raises(ValueError, match="length 2"):
-        MECOffloadingEnv(weights=(0.2, 0.3, 0.5))
-    with pytest.raises(ValueError, match="non-negative"):
-        MECOffloadingEnv(weights=(-0.5, 1.5))
-    with pytest.raises(ValueError, match="sum to 1"):
-        MECOffloadingEnv(weights=(0.5, 0.6))
+    with pytest.raises(ValueError, match=r"cloud_freq_ghz='4' is not a number; allowed: finite numbers > 0.0 \(GHz\)"):
+        MOMECOffloadingEnv(cloud_freq_ghz="4")
+    weights_rule = r"allowed: 2 finite non-negative numbers \(delay, energy\) summing to 1"
+    for bad in ((0.2, 0.3, 0.5), (-0.5, 1.5), (0.5, 0.6), "ab"):
+        with pytest.raises(ValueError, match=rf"weights={re.escape(repr(bad))} is invalid; {weights_rule}"):
+            MECOffloadingEnv(weights=bad)
     env = MECOffloadingEnv(**SHORT)
-    with pytest.raises(ValueError, match="sum to 1"):
+    with pytest.raises(ValueError, match=rf"options\['weights'\]=\[0.1, 0.1\] is invalid; {weights_rule}"):
         env.reset(seed=0, options={"weights": [0.1, 0.1]})
-    with pytest.raises(ValueError, match="arrival_rate"):
+    with pytest.raises(ValueError, match="arrival_rate=0.0 is out of range"):
         MECOffloadingEnv(arrival_rate=0.0)
+    with pytest.raises(ValueError, match="num_envs=0 is out of range"):
+        MECOffloadingVectorEnv(num_envs=0)
+    with pytest.raises(ValueError, match="max_episode_steps=50 is invalid; allowed: None or episode_steps=100"):
+        MECOffloadingVectorEnv(num_envs=1, max_episode_steps=50)
     with pytest.raises(gym.error.ResetNeeded):
         MECOffloadingEnv().step(0)
 
@@ -480,9 +486,9 @@ def test_rgb_array_render_is_an_image_and_reads_the_state_only():
 
 
 def test_unsupported_render_mode_names_the_allowed_ones():
-    with pytest.raises(ValueError, match=r"render_mode must be None or one of \['rgb_array', 'ansi'\], got 'human'"):
+    with pytest.raises(ValueError, match="render_mode='human' is not supported; allowed: None, 'rgb_array', 'ansi'"):
         MOMECOffloadingEnv(render_mode="human")
-    with pytest.raises(ValueError, match=r"render_mode must be None or one of \['rgb_array'\], got 'ansi'"):
+    with pytest.raises(ValueError, match="render_mode='ansi' is not supported; allowed: None, 'rgb_array'"):
         MECOffloadingVectorEnv(num_envs=2, render_mode="ansi")
 
 

@@ -142,6 +142,7 @@ import numpy as np
 from gymnasium import spaces
 
 from gauntlet.envs.masked_spaces import MaskedDiscrete
+from gauntlet.envs.validation import check, check_choice, check_int, check_range
 from gauntlet.envs.mec_offloading.kernels import (
     DT,
     ETA,
@@ -170,13 +171,12 @@ CONTEXTS: dict[str, dict[str, tuple[float, float]]] = {
 
 def validate_weights(weights: Any, name: str = "weights") -> np.ndarray:
     """A preference vector as float64 of length 2, non-negative and summing to 1."""
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != (N_OBJECTIVES,):
-        raise ValueError(f"{name} must have length {N_OBJECTIVES} (delay, energy), got shape {w.shape}: {weights!r}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError(f"{name} must be finite and non-negative, got {weights!r}")
-    if abs(w.sum() - 1.0) > 1e-6:
-        raise ValueError(f"{name} must sum to 1, got {weights!r} (sum {w.sum()!r})")
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        w = np.empty(0)
+    ok = w.shape == (N_OBJECTIVES,) and np.all(np.isfinite(w)) and np.all(w >= 0) and abs(w.sum() - 1.0) <= 1e-6
+    check(name, weights, bool(ok), f"{N_OBJECTIVES} finite non-negative numbers (delay, energy) summing to 1")
     return w
 
 
@@ -249,44 +249,32 @@ class MECCore:
         tx_power_w: float,
         bandwidth_hz: float,
     ) -> None:
-        if context not in CONTEXTS:
-            raise ValueError(f"context must be one of {sorted(CONTEXTS)}, got {context!r}")
-        if not (isinstance(max_edges, (int, np.integer)) and max_edges >= 1):
-            raise ValueError(f"max_edges must be an integer >= 1, got {max_edges!r}")
-        if n_edges is not None and not (isinstance(n_edges, (int, np.integer)) and 0 <= n_edges <= max_edges):
-            raise ValueError(f"n_edges must be an integer in [0, max_edges={max_edges}], got {n_edges!r}")
-        if context != "fixed" and n_edges is None and CONTEXTS[context]["edges"][1] > max_edges:
-            raise ValueError(
-                f"context {context!r} draws up to {CONTEXTS[context]['edges'][1]} edges, above max_edges={max_edges}; "
-                "raise max_edges or fix n_edges"
-            )
-        for name, value in (("cloud_freq_ghz", cloud_freq_ghz), ("edge_freq_ghz", edge_freq_ghz)):
-            if value is not None and not (np.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive finite number of GHz or None, got {value!r}")
-        for name, value, lo in (("n_users", n_users, 1), ("episode_steps", episode_steps, 1), ("hist_bins", hist_bins, 1)):
-            if not (isinstance(value, (int, np.integer)) and value >= lo):
-                raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-        for name, value in (("arrival_rate", arrival_rate), ("hist_bin_mbit", hist_bin_mbit),
-                            ("tx_power_w", tx_power_w), ("bandwidth_hz", bandwidth_hz)):
-            if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        check_choice("context", context, sorted(CONTEXTS))
+        self.max_edges = check_int("max_edges", max_edges, 1)
+        if n_edges is not None:
+            check_int("n_edges", n_edges, 0, self.max_edges)
+        most = CONTEXTS[context]["edges"][1]
+        check("max_edges", max_edges, context == "fixed" or n_edges is not None or most <= max_edges,
+              f"integers >= {most}, the most edges context={context!r} draws (or fix n_edges)")
         self.n = n
         self.context = context
         self.n_edges = n_edges
-        self.cloud_freq_ghz = cloud_freq_ghz
-        self.edge_freq_ghz = edge_freq_ghz
-        self.max_edges = int(max_edges)
+        self.cloud_freq_ghz = (None if cloud_freq_ghz is None
+                               else check_range("cloud_freq_ghz", cloud_freq_ghz, 0.0, open_low=True, unit="GHz"))
+        self.edge_freq_ghz = (None if edge_freq_ghz is None
+                              else check_range("edge_freq_ghz", edge_freq_ghz, 0.0, open_low=True, unit="GHz"))
         self.n_servers = self.max_edges + 1
-        self.n_users = int(n_users)
-        self.arrival_rate = float(arrival_rate)
-        self.episode_steps = int(episode_steps)
-        self.hist_bins = int(hist_bins)
-        self.hist_bin_bits = float(hist_bin_mbit) * 1e6
-        self.tx_power_w = float(tx_power_w)
-        self.bandwidth_hz = float(bandwidth_hz)
+        self.n_users = check_int("n_users", n_users, 1)
+        self.arrival_rate = check_range("arrival_rate", arrival_rate, 0.0, open_low=True, unit="tasks per user and step")
+        self.episode_steps = check_int("episode_steps", episode_steps, 1)
+        self.hist_bins = check_int("hist_bins", hist_bins, 1)
+        self.hist_bin_bits = check_range("hist_bin_mbit", hist_bin_mbit, 0.0, open_low=True, unit="Mbit") * 1e6
+        self.tx_power_w = check_range("tx_power_w", tx_power_w, 0.0, open_low=True, unit="W")
+        self.bandwidth_hz = check_range("bandwidth_hz", bandwidth_hz, 0.0, open_low=True, unit="Hz")
         self.row_features = N_SERVER_FEATURES + self.hist_bins
         # Every feature is bounded by the largest task (100 Mbit), count, edge number or frequency.
-        self.obs_high = float(max(100.0, self.episode_steps, self.max_edges, cloud_freq_ghz or 0.0, edge_freq_ghz or 0.0))
+        self.obs_high = float(max(100.0, self.episode_steps, self.max_edges, self.cloud_freq_ghz or 0.0,
+                                  self.edge_freq_ghz or 0.0))
 
         s, t, u = self.n_servers, self.episode_steps, self.n_users
         self.edges = np.zeros(n, dtype=np.int64)
@@ -484,8 +472,7 @@ class MOMECOffloadingEnv(gym.Env):
         preference_in_obs: bool = False,
         render_mode: str | None = None,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
         self.core = MECCore(
             1, context=context, n_edges=n_edges, cloud_freq_ghz=cloud_freq_ghz, edge_freq_ghz=edge_freq_ghz,
             max_edges=max_edges, n_users=n_users, arrival_rate=arrival_rate, episode_steps=episode_steps,
@@ -516,7 +503,7 @@ class MOMECOffloadingEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         if options and "weights" in options:
-            self.weights = validate_weights(options["weights"], 'options["weights"]')
+            self.weights = validate_weights(options["weights"], "options['weights']")
         self.core.reset_rows(np.array([0]), [self.np_random])
         self.core.observe(self._obs_buffer)
         self._obs_buffer[0, -N_OBJECTIVES:] = self.weights

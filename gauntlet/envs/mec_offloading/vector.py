@@ -34,6 +34,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gauntlet.envs.mec_offloading.env import N_OBJECTIVES, LastDecision, MECCore, scalarize, validate_weights
+from gauntlet.envs.validation import check, check_choice, check_int
 from gauntlet.envs.vector_seeding import per_copy_seeds
 
 
@@ -65,14 +66,10 @@ class MOMECOffloadingVectorEnv(VectorEnv):
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
     ) -> None:
-        if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
-        if max_episode_steps is not None and max_episode_steps != episode_steps:
-            raise ValueError(
-                f"max_episode_steps={max_episode_steps} differs from episode_steps={episode_steps}; set episode_steps instead"
-            )
+        check_int("num_envs", num_envs, 1)
+        check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
+        check("max_episode_steps", max_episode_steps, max_episode_steps in (None, episode_steps),
+              f"None or episode_steps={episode_steps} (set episode_steps instead)")
         self.core = MECCore(
             int(num_envs), context=context, n_edges=n_edges, cloud_freq_ghz=cloud_freq_ghz, edge_freq_ghz=edge_freq_ghz,
             max_edges=max_edges, n_users=n_users, arrival_rate=arrival_rate, episode_steps=episode_steps,
