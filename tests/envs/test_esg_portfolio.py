@@ -289,6 +289,12 @@ def test_render_draws_the_wealth_curve_and_holdings():
     assert synthetic().render() is None
 
 
+def test_gymnasium_render_check_passes():
+    env = gym.make("gauntlet/ESGPortfolio-v0", data="synthetic", synthetic_assets=4, synthetic_days=300, lookback=5,
+                   episode_length=5, render_mode="rgb_array")
+    check_env(env.unwrapped)
+
+
 def test_rendering_does_not_change_the_trajectory():
     plain = rollout(synthetic(episode_length=20), seed=4)
     env = synthetic(episode_length=20, render_mode="rgb_array")

@@ -251,6 +251,12 @@ def test_rgb_array_render(kwargs):
     assert FairThresholdEnv.metadata["render_modes"] == ["ansi", "rgb_array"]
 
 
+@pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
+def test_gymnasium_render_check_passes(mode):
+    # Made through the registry, so the checker also builds the env in the other render modes.
+    check_env(gym.make("gauntlet/FairThreshold-Synthetic-v0", render_mode=mode, horizon=5).unwrapped)
+
+
 def test_rendering_does_not_change_the_trajectory():
     actions = [int(a) for a in np.random.default_rng(1).integers(0, 51, size=6)]
 

@@ -159,6 +159,12 @@ def test_rendered_period_is_the_hand_computed_one():
     assert env.render().shape == (600, 900, 3)
 
 
+@pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
+def test_gymnasium_render_check_passes(mode):
+    # Made through the registry, so the checker also builds the env in the other render modes.
+    gym_check_env(gym.make("gauntlet/LotSizing-v0", n_items=4, n_machines=2, horizon=5, render_mode=mode).unwrapped)
+
+
 def test_unsupported_render_mode_names_the_allowed_ones():
     for make in (LotSizingEnv, lambda **kw: LotSizingVectorEnv(num_envs=2, **kw)):
         with pytest.raises(ValueError, match=r"render_mode='human' is not supported; allowed: None, 'ansi', 'rgb_array'"):

@@ -23,6 +23,9 @@ single space into an int ``Box`` of the same shape and bounds).
 Reset options are those of the single env (``demand`` (T, I), ``inventory`` (I,), ``setup``
 (M,)), each either shared by all copies or with a leading ``num_envs`` axis, plus Gymnasium's
 ``reset_mask`` (bool (num_envs,)) to reset only some copies.
+
+``render()`` returns one text (``render_mode="ansi"``) or one picture (``"rgb_array"``) per copy,
+a tuple as ``SyncVectorEnv`` returns it, each the same as the single env's in the same state.
 """
 
 from __future__ import annotations
