@@ -49,8 +49,8 @@ GALLERY = {
     "fair_threshold": Shot("gauntlet/FairThreshold-Synthetic-v0", 12, "threshold:27", {"rho": 0.3}),
     "agv_warehouse": Shot("gauntlet/AGVWarehouse-ComplexDynamic-v0", 30, "gauntlet.baselines.agv_warehouse:StraightToGoalAgent"),
     "esg_portfolio": Shot("gauntlet/ESGPortfolio-Regulated-v0", 250, "gauntlet.baselines.esg_portfolio:ESGTiltedAgent"),
-    "mec_offloading": Shot("gauntlet/MECOffloading-v0", 12, "gauntlet.baselines.mec_offloading:LeastLoadedAgent"),
-    "milp_branching": Shot("gauntlet/MILPBranching-SetCover-v0", 8, "gauntlet.baselines.milp_branching:PseudocostAgent",
+    "mec_offloading": Shot("gauntlet/MECOffloading-v0", 12, "gauntlet.baselines.mec_offloading:GreedyScalarizedAgent"),
+    "milp_branching": Shot("gauntlet/MILPBranching-SetCover-v0", 2, "gauntlet.baselines.milp_branching:PseudocostAgent",
                            {"size": "small"}),
 }
 
