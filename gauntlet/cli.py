@@ -123,15 +123,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"[bold]{args.agent}[/] on {args.task}, train seed {seed}")
         rec = runner.run(
             args.task, args.agent, train_seed=seed, total_timesteps=args.timesteps, eval_seeds=eval_seeds,
-            env_kwargs=args.env_kwargs, agent_kwargs=args.agent_kwargs, out_dir=args.out,
+            env_kwargs=args.env_kwargs, agent_kwargs=args.agent_kwargs, out_dir=args.out, save_dir=args.save,
             progress_bar=not args.no_progress, tensorboard_log=args.tensorboard_log,
         )
         records.append(rec)
+        if rec.artifact_path:
+            console.print(f"weights: {rec.artifact_path} (sha256 {rec.artifact_sha256})")
     _print_runs(records, task.benchmark)
     if args.leaderboard:
         path = leaderboard.record(records, kind=args.kind or agent.kind, submitter=args.submitter,
-                                  directory=args.leaderboard)
+                                  directory=args.leaderboard, replace=args.replace)
         console.print(f"leaderboard entry written to {path}")
+    elif args.replace:
+        raise ValueError("--replace replaces a leaderboard entry: it needs --leaderboard DIR")
     return 0
 
 
@@ -148,19 +152,22 @@ def _eval_seeds(spec, which: str, episodes: int | None) -> list[int]:
 def _print_runs(records, spec) -> None:
     import numpy as np
 
+    from gauntlet.bench.formatting import format_number
+
     table = Table(title=f"{records[0].agent} on {records[0].task}")
     names = [m.name for m in spec.metrics]
-    for col in ("train seed", *names, "train steps", "wall s"):
+    for col in ("train seed", *names, "train steps", "trained", "wall s"):
         table.add_column(col, justify="right")
     for rec in records:
         cells = []
         for name in names:
             if rec.mo_metrics is not None and name in rec.mo_metrics:
-                cells.append(f"{rec.mo_metrics[name]:.4g}")
+                cells.append(format_number(rec.mo_metrics[name]))
                 continue
             values = [m.get(name) for m in rec.episode_metrics if m.get(name) is not None]
-            cells.append(f"{np.nanmean(values):.4g}" if values else "–")
-        table.add_row(str(rec.train_seed), *cells, f"{rec.train_timesteps:,}", f"{rec.wall_time_s:.1f}")
+            cells.append(format_number(np.nanmean(values)) if values else "–")
+        table.add_row(str(rec.train_seed), *cells, format_number(rec.train_timesteps),
+                      format_number(rec.trained_timesteps), f"{rec.wall_time_s:.1f}")
     console.print(table)
 
 
@@ -172,8 +179,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     agents = _resolve_agents(args.agents, tasks)
     seeds = range(args.seeds)
     jobs = sweep.plan(tasks, agents, seeds, args.out, total_timesteps=args.timesteps,
-                      command=" ".join(["gauntlet", *sys.argv[1:]]))
+                      command=" ".join(["gauntlet", *sys.argv[1:]]), save_dir=args.save)
+    if args.replace and not args.leaderboard:
+        raise ValueError("--replace replaces leaderboard entries: it needs --leaderboard DIR")
     executor = _executor(args.executor, args.workers)
+    sweep.check_resumable(jobs)
     todo = [j for j in jobs if not sweep.is_done(j)]
     console.print(f"{len(jobs)} jobs: {len(jobs) - len(todo)} already done, {len(todo)} to run "
                   f"on {args.executor} x{args.workers}")
@@ -192,7 +202,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.leaderboard:
         for (task_id, agent), records in sweep.load_runs(jobs).items():
             path = leaderboard.record(records, kind=get_agent(agent).kind, submitter=args.submitter,
-                                      directory=args.leaderboard)
+                                      directory=args.leaderboard, replace=args.replace)
             console.print(f"{agent} on {task_id}: {len(records)} runs -> {path}")
     return 1 if outcome["failed"] else 0
 
@@ -225,29 +235,20 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from gauntlet.bench import leaderboard
 
-    if args.action == "validate":
-        paths = [Path(p) for p in args.paths] or sorted(
-            p for p in Path(args.dir).glob("*.json") if p.name != "schema.json"
-        )
-        if not paths:
-            raise ValueError(f"no leaderboard files in {args.dir}")
-        for path in paths:
-            board = leaderboard.load(path)
-            console.print(f"ok  {path}  ({len(board['entries'])} entries)")
-        return 0
+    if args.action in ("validate", "refresh"):
+        return _validate_or_refresh(args)
     if not args.task:
         raise ValueError(f"leaderboard {args.action} needs a task id or a board file")
-    if args.task.endswith(".json"):
-        path = Path(args.task)
-        if not path.is_file():
-            raise FileNotFoundError(f"no leaderboard file {path}")
-    else:
-        path = leaderboard.board_path(args.dir, args.task)
-        if not path.exists():
-            raise FileNotFoundError(f"no leaderboard for {args.task} at {path}")
+    if args.action == "evaluate":
+        return _evaluate_weights(args)
+    path = _board_file(args.task, args.dir)
     board = leaderboard.load(path)
     if args.action == "show":
         console.print(_board_table(board))
+        if leaderboard.bounds(board):
+            console.print(_bounds_table(board))
+        for problem in leaderboard.registry_problems(board, path):
+            console.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
         return 0
     if args.format == "markdown":
         text = leaderboard.to_markdown(board)
@@ -263,36 +264,115 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _board_file(task_or_file: str, directory: str) -> Path:
+    from gauntlet.bench import leaderboard
+
+    if task_or_file.endswith(".json"):
+        path = Path(task_or_file)
+        if not path.is_file():
+            raise FileNotFoundError(f"no leaderboard file {path}")
+        return path
+    get_task(task_or_file)
+    path = leaderboard.board_path(directory, task_or_file)
+    if not path.exists():
+        raise FileNotFoundError(f"no leaderboard for {task_or_file} at {path}")
+    return path
+
+
+def _validate_or_refresh(args: argparse.Namespace) -> int:
+    """``validate``: every check, every board (all of ``--dir`` by default), each problem
+    printed; ``refresh``: rewrite boards under the registry's current metrics, reference scores
+    and constraints."""
+    from gauntlet.bench import leaderboard
+
+    paths = [Path(p) for p in args.paths] or sorted(
+        p for p in Path(args.dir).glob("*.json") if p.name != "schema.json"
+    )
+    if not paths:
+        raise ValueError(f"no leaderboard files in {args.dir}")
+    failed = 0
+    for path in paths:
+        try:
+            if args.action == "refresh":
+                board = leaderboard.load(path)
+                refreshed = leaderboard.refresh(board, path)
+                if refreshed != board:
+                    leaderboard.save(refreshed, path)
+                console.print(f"{'refreshed' if refreshed != board else 'unchanged'}  {path}")
+                continue
+            board = leaderboard.read(path)
+            leaderboard.validate(board, path)
+        except (OSError, leaderboard.LeaderboardError) as exc:
+            failed += 1
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        console.print(f"ok  {path}  ({len(board['entries'])} entries)")
+    if failed:
+        print(f"error: {failed} of {len(paths)} boards failed", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def _evaluate_weights(args: argparse.Namespace) -> int:
+    """Re-evaluate saved weights on the official seeds and compare with the board's entry."""
+    from gauntlet.bench import reevaluation
+
+    if not args.weights:
+        raise ValueError("leaderboard evaluate needs --weights FILE (written by gauntlet run --save)")
+    if not args.agent_name:
+        raise ValueError("leaderboard evaluate needs the agent: gauntlet leaderboard evaluate TASK AGENT --weights FILE")
+    report = reevaluation.reevaluate(args.task, args.agent_name, args.weights, directory=args.dir,
+                                     submitter=args.submitter)
+    for line in report.lines:
+        console.print(escape(line), highlight=False)
+    return 0 if report.matches is not False else 1
+
+
 def _board_table(board: dict) -> Table:
-    """The primary metric of every entry, best first (``export`` gives every metric)."""
-    from gauntlet.bench.leaderboard import ranked, ranking_statistic
+    """The ranked policies with the primary metric (``export`` gives every metric)."""
+    from gauntlet.bench.formatting import format_interval, format_mean_std, format_number
+    from gauntlet.bench.ranking import feasibility, interval, is_constrained, ranked, ranking_statistic
 
     primary = board["protocol"]["primary_metric"]
-    table = Table(title=f"{board['task']} ({primary})")
+    metric = next(m for m in board["protocol"]["metrics"] if m["name"] == primary)
+    table = Table(title=f"{board['task']} ({primary}, {'higher' if metric['direction'] == 'max' else 'lower'} is better)")
     table.add_column("#", justify="right")
     table.add_column("agent", no_wrap=True)
     # Solver statistics (metrics with a shift) rank on their shifted geometric mean: show it.
     sgm = ranking_statistic(board) == "sgm"
-    columns = ("kind", "submitter", *(("shifted geo. mean",) if sgm else ()), "mean ± std", "IQM [95% CI]",
-               "normalized", "train steps", "runs")
+    constrained = is_constrained(board)
+    label = "mean [95% CI]" if metric.get("unit") == "fraction" else "IQM [95% CI]"
+    columns = ("kind", "submitter", *(("feasible",) if constrained else ()), *(("shifted geo. mean",) if sgm else ()),
+               "mean ± std", label, "normalized", "train steps", "runs")
     for col in columns:
-        table.add_column(col, justify="left" if col in ("kind", "submitter") else "right")
+        table.add_column(col, justify="left" if col in ("kind", "submitter", "feasible") else "right")
     for rank, entry in enumerate(ranked(board), 1):
         stat = entry["results"].get(primary, {})
-        low, high = stat.get("ci95", [None, None])
-        norm = entry.get("normalized_score")
         table.add_row(
             str(rank), entry["agent"], entry["kind"], entry["submitter"],
-            *((_num(stat.get("sgm")),) if sgm else ()),
-            f"{_num(stat.get('mean'))} ± {_num(stat.get('std'))}",
-            f"{_num(stat.get('iqm'))} [{_num(low)}, {_num(high)}]",
-            "–" if norm is None else f"{norm:.2f}", f"{entry['train_timesteps']:,}", str(len(entry["runs"])),
+            *((feasibility(board, entry),) if constrained else ()),
+            *((format_number(stat.get("sgm")),) if sgm else ()),
+            format_mean_std(stat.get("mean"), stat.get("std")),
+            format_interval(*interval(stat, metric)),
+            format_number(entry.get("normalized_score")), format_number(entry["config"]["train_timesteps"]),
+            str(len(entry["runs"])),
         )
     return table
 
 
-def _num(x: float | None) -> str:
-    return "–" if x is None else f"{x:.4g}"
+def _bounds_table(board: dict) -> Table:
+    """Bounds beside the board: their own figures, never a rank."""
+    from gauntlet.bench.formatting import format_mean_std
+    from gauntlet.bench.ranking import bound_metrics, bounds
+
+    names = bound_metrics(board)
+    table = Table(title="bounds (not policies, not ranked)")
+    for col in ("agent", "submitter", *names, "runs"):
+        table.add_column(col, justify="left" if col in ("agent", "submitter") else "right")
+    for entry in bounds(board):
+        table.add_row(entry["agent"], entry["submitter"],
+                      *[format_mean_std(entry["results"].get(n, {}).get("mean"), entry["results"].get(n, {}).get("std"))
+                        for n in names], str(len(entry["runs"])))
+    return table
 
 
 # ----------------------------------------------------------------------------- demo
@@ -341,9 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env-kwargs", type=_json_arg, default=None, help="JSON object of env kwargs")
     p.add_argument("--agent-kwargs", type=_json_arg, default=None, help="JSON object of agent hyperparameters")
     p.add_argument("--tensorboard-log", default=None)
+    p.add_argument("--save", default=None, metavar="DIR",
+                   help="write each learned agent's weights (its save()) under DIR and record their sha256")
     p.add_argument("--leaderboard", default=None, help="also merge an entry into this leaderboard directory")
-    p.add_argument("--kind", choices=("reference", "baseline", "submission"), default=None)
+    p.add_argument("--kind", choices=("reference", "baseline", "submission", "bound"), default=None)
     p.add_argument("--submitter", default="gauntlet")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the board's entry of this (agent, kind, submitter) even if its config differs")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(fn=cmd_run)
 
@@ -355,8 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs")
     p.add_argument("--workers", type=_positive, default=2)
     p.add_argument("--executor", choices=("local", "serial"), default="local")
+    p.add_argument("--save", default=None, metavar="DIR",
+                   help="write each learned agent's weights (its save()) under DIR and record their sha256")
     p.add_argument("--leaderboard", default=None, help="merge one entry per (task, agent) into this directory")
     p.add_argument("--submitter", default="gauntlet")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the boards' entries of these (agent, kind, submitter) even if their config differs")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(fn=cmd_sweep)
 
@@ -370,14 +458,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--artifact", default=None, help="file to hash for provenance (e.g. saved weights)")
     p.set_defaults(fn=cmd_submit)
 
-    p = sub.add_parser("leaderboard", help="show, validate or export leaderboards")
-    p.add_argument("action", choices=("show", "validate", "export"))
-    p.add_argument("task", nargs="?", default=None, help="task id or board file (show/export); a file to validate")
-    p.add_argument("paths", nargs="*", default=[], help="files to validate (default: every board in --dir)")
+    p = sub.add_parser("leaderboard", help="show, validate, refresh, export leaderboards, or re-evaluate saved weights")
+    p.add_argument("action", choices=("show", "validate", "refresh", "export", "evaluate"))
+    p.add_argument("task", nargs="?", default=None,
+                   help="task id or board file (show/export/evaluate); a board file (validate/refresh)")
+    p.add_argument("paths", nargs="*", default=[],
+                   help="more board files (validate/refresh; default: every board in --dir); evaluate: the agent")
     p.add_argument("--dir", default="leaderboards")
     p.add_argument("--format", choices=("markdown", "model-index"), default="markdown")
     p.add_argument("--agent", default=None, help="agent for model-index export")
     p.add_argument("--output", default=None)
+    p.add_argument("--weights", default=None, help="evaluate: the weights file (gauntlet run --save)")
+    p.add_argument("--submitter", default=None, help="evaluate: compare with this submitter's entry")
     p.set_defaults(fn=cmd_leaderboard)
 
     p = sub.add_parser("demo", help="baselines + a short PDPPO run on LotSizing-15x5, then the leaderboard")
@@ -396,8 +488,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # oversubscribe the cores; torch reads this when it is first imported. Set it to override.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     args = build_parser().parse_args(argv)
-    if args.command == "leaderboard" and args.action == "validate" and args.task:
+    if args.command == "leaderboard" and args.action in ("validate", "refresh") and args.task:
         args.paths = [args.task, *args.paths]
+    if args.command == "leaderboard" and args.action == "evaluate":
+        args.agent_name = args.paths[0] if len(args.paths) == 1 else None
     try:
         return args.fn(args)
     except _USER_ERRORS as exc:

@@ -119,6 +119,8 @@ def test_mo_leaderboard_entry_validates(tmp_path):
         episode_metrics=metrics, train_time_s=0.0, eval_time_s=1.0, wall_time_s=1.0, steps_per_s=None,
         weights=weights.tolist(), mo_metrics=mo_metrics(mean, weights, spec.hv_ref_point),
         versions={"gauntlet": "test"}, command="pytest",
+        train_env_kwargs={**get_task(task).kwargs, **spec.train_env_kwargs},
+        eval_env_kwargs={**get_task(task).kwargs, **spec.eval_env_kwargs},
     )
     path = leaderboard.record([run], kind="baseline", directory=tmp_path)
     board = leaderboard.load(path)

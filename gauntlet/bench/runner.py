@@ -7,6 +7,7 @@ as JSON. Everything the runner needs comes from :mod:`gauntlet.registry`.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import os
@@ -24,6 +25,7 @@ import numpy as np
 
 import gauntlet
 from gauntlet.agents.hyperparameters import check_hyperparameters, hyperparameter_names
+from gauntlet.bench.artifacts import save_weights
 from gauntlet.registry import AgentSpec, BenchmarkSpec, get_agent, get_task, load_object, require_extra
 
 EpisodeMetricsFn = Callable[[np.ndarray, list], dict]
@@ -40,7 +42,12 @@ class EpisodeResult:
 
 @dataclass
 class RunRecord:
-    """Everything measured in one (task, agent, train seed) run."""
+    """Everything measured in one (task, agent, train seed) run.
+
+    ``train_timesteps`` is the requested training budget (0 for agents that do not learn) and
+    ``trained_timesteps`` the steps the agent reports having trained (its ``num_timesteps``
+    after ``learn``, as SB3 counts them; ``None`` when the agent does not expose it).
+    """
 
     task: str
     agent: str
@@ -56,16 +63,30 @@ class RunRecord:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     """The user's kwargs, common to training and evaluation."""
     train_env_kwargs: dict[str, Any] | None = None
-    """The kwargs the training env was made with (``None``: not recorded, files of older runs)."""
+    """Every kwarg of the env the agent was built and trained on, the task's defaults included
+    (``None``: not recorded, run files of older versions)."""
     eval_env_kwargs: dict[str, Any] | None = None
-    """The kwargs the evaluation env was made with (``None``: not recorded)."""
+    """Every kwarg of the evaluation env (``None``: not recorded)."""
     agent_kwargs: dict[str, Any] = field(default_factory=dict)
+    """The hyperparameters given on top of the registry's defaults for the task."""
+    trained_timesteps: int | None = None
+    artifact_path: str | None = None
+    """The trained agent's weights, written by its ``save`` (``gauntlet run --save``)."""
+    artifact_sha256: str | None = None
     weights: list[list[float]] | None = None
     mo_metrics: dict[str, Any] | None = None
     versions: dict[str, str] = field(default_factory=dict)
     command: str = ""
     git_commit: str | None = None
     agent_obj: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The part of the run that identifies a board entry (see :mod:`gauntlet.bench.identity`)."""
+        return jsonable({
+            "train_timesteps": self.train_timesteps, "agent_kwargs": self.agent_kwargs,
+            "train_env_kwargs": self.train_env_kwargs, "eval_env_kwargs": self.eval_env_kwargs,
+        })
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it would deep-copy the trained agent, which may not be copyable.
@@ -82,7 +103,29 @@ class RunRecord:
     @classmethod
     def load(cls, path: str | Path) -> "RunRecord":
         data = json.loads(Path(path).read_text())
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{path}: not a run record of this gauntlet version (unknown fields {unknown})")
         return cls(**data)
+
+
+def run_config(task_id: str, agent: str, *, total_timesteps: int | None = None,
+               agent_kwargs: dict[str, Any] | None = None, env_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The config a :func:`run` with these arguments records (``RunRecord.config``): what a
+    sweep compares with an existing run file before skipping it."""
+    task = get_task(task_id)
+    spec = task.benchmark
+    if spec is None:
+        raise ValueError(f"task {task_id!r} has no benchmark spec")
+    budget = spec.train_timesteps if total_timesteps is None else int(total_timesteps)
+    env_kwargs = {**task.kwargs, **(env_kwargs or {})}
+    return jsonable({
+        "train_timesteps": budget if get_agent(agent).learns else 0,
+        "agent_kwargs": dict(agent_kwargs or {}),
+        "train_env_kwargs": {**env_kwargs, **spec.train_env_kwargs},
+        "eval_env_kwargs": {**env_kwargs, **spec.eval_env_kwargs},
+    })
 
 
 def make_agent(spec: AgentSpec, env: gym.Env, task_id: str, seed: int, agent_kwargs: dict | None = None,
@@ -165,16 +208,19 @@ def run(
     agent_kwargs: dict[str, Any] | None = None,
     env_kwargs: dict[str, Any] | None = None,
     out_dir: str | Path | None = None,
+    save_dir: str | Path | None = None,
     progress_bar: bool = False,
     tensorboard_log: str | None = None,
     command: str | None = None,
 ) -> RunRecord:
     """Train ``agent`` on ``task_id`` with ``train_seed`` (if it learns) and evaluate it.
 
-    ``total_timesteps`` defaults to the task's budget; ``eval_seeds`` to the official
-    leaderboard seeds. With ``out_dir`` the record is written to
+    Training uses the env kwargs plus the protocol's ``train_env_kwargs``, evaluation the env
+    kwargs plus its ``eval_env_kwargs``. ``total_timesteps`` defaults to the task's budget;
+    ``eval_seeds`` to the official leaderboard seeds. With ``out_dir`` the record is written to
     ``out_dir/<task>/<agent>/seed<k>.json`` (and, for multi-objective tasks, its Pareto front
-    to ``seed<k>.png``).
+    to ``seed<k>.png``); with ``save_dir`` a learning agent's weights are written by its
+    ``save`` to the same relative path under ``save_dir`` and their sha256 recorded.
     """
     task = get_task(task_id)
     if task.benchmark is None:
@@ -191,23 +237,33 @@ def run(
     seeds = list(spec.eval_seeds(official=True) if eval_seeds is None else eval_seeds)
     if not seeds:
         raise ValueError("eval_seeds is empty; give at least one evaluation seed")
+    config = run_config(task_id, agent, total_timesteps=budget, agent_kwargs=agent_kwargs, env_kwargs=env_kwargs)
 
+    train_kwargs = {**task.kwargs, **env_kwargs, **spec.train_env_kwargs}
     start = time.perf_counter()
-    train_env = gym.make(task_id, **{**env_kwargs, **spec.train_env_kwargs})
+    train_env = gym.make(task_id, **train_kwargs)
     train_env.reset(seed=train_seed)
     train_env.action_space.seed(train_seed)
     model = make_agent(agent_spec, train_env, task_id, train_seed, agent_kwargs, tensorboard_log)
-    trained = 0
+    trained: int | None = 0
     if agent_spec.learns and budget > 0:
         model.learn(total_timesteps=budget, progress_bar=progress_bar)
-        trained = budget
+        steps = getattr(model, "num_timesteps", None)
+        trained = None if steps is None else int(steps)
     train_time = time.perf_counter() - start
     train_env.close()
+    # Saved before evaluation: agents that keep learning online while evaluated (bandits)
+    # must be re-evaluated from the state training left them in.
+    weights = None
+    if save_dir is not None and agent_spec.learns:
+        weights = save_weights(model, run_path(save_dir, task_id, agent, train_seed).with_suffix(""))
     record = evaluate_run(
-        task_id, agent, model, train_seed=train_seed, train_timesteps=trained, train_time_s=train_time,
-        eval_seeds=seeds, env_kwargs=env_kwargs, train_env_kwargs={**env_kwargs, **spec.train_env_kwargs},
-        agent_kwargs=agent_kwargs, command=command,
+        task_id, agent, model, train_seed=train_seed, train_timesteps=config["train_timesteps"],
+        trained_timesteps=trained, train_time_s=train_time, eval_seeds=seeds, env_kwargs=env_kwargs,
+        train_env_kwargs=train_kwargs, agent_kwargs=agent_kwargs, command=command,
     )
+    if weights is not None:
+        record.artifact_path, record.artifact_sha256 = str(weights), file_sha256(weights)
     if out_dir is not None:
         path = record.save(run_path(out_dir, task_id, agent, train_seed))
         if record.mo_metrics is not None:
@@ -225,6 +281,7 @@ def evaluate_run(
     *,
     train_seed: int = 0,
     train_timesteps: int = 0,
+    trained_timesteps: int | None = None,
     train_time_s: float = 0.0,
     eval_seeds: Sequence[int] | None = None,
     env_kwargs: dict[str, Any] | None = None,
@@ -236,20 +293,29 @@ def evaluate_run(
 
     The evaluation env is ``gym.make(task_id, **env_kwargs, **spec.eval_env_kwargs)``: pass the
     user's kwargs; the protocol's evaluation-only kwargs are added here. ``train_env_kwargs``
-    are recorded as the kwargs the model was trained with; ``None`` states that it was trained
-    under the task's protocol, ``{**env_kwargs, **spec.train_env_kwargs}``: a caller that
-    trained on anything else must say so here, and validate then rejects the entry.
+    are recorded as the kwargs of the env the model was built and trained on; ``None`` states
+    that this was the task's protocol, ``{**env_kwargs, **spec.train_env_kwargs}``: a caller
+    that trained on anything else must say so here, and a board then refuses the entry.
+    ``trained_timesteps`` defaults to the model's ``num_timesteps`` when ``train_timesteps > 0``.
 
     Multi-objective tasks are evaluated once per preference weight of the benchmark spec, with
     discount ``gamma``, and the record carries hypervolume, EUM, cardinality and the front.
     """
-    spec = get_task(task_id).benchmark
+    task = get_task(task_id)
+    spec = task.benchmark
     if spec is None:
         raise ValueError(f"task {task_id!r} has no benchmark spec")
     env_kwargs = dict(env_kwargs or {})
     seeds = list(spec.eval_seeds(official=True) if eval_seeds is None else eval_seeds)
+    if trained_timesteps is None and train_timesteps > 0:
+        steps = getattr(model, "num_timesteps", None)
+        trained_timesteps = None if steps is None else int(steps)
+    elif trained_timesteps is None:
+        trained_timesteps = 0
+    if train_env_kwargs is None:
+        train_env_kwargs = {**task.kwargs, **env_kwargs, **spec.train_env_kwargs}
     start = time.perf_counter()
-    eval_kwargs = {**env_kwargs, **spec.eval_env_kwargs}
+    eval_kwargs = {**task.kwargs, **env_kwargs, **spec.eval_env_kwargs}
     eval_env = gym.make(task_id, **eval_kwargs)
     metrics_fn = load_object(spec.episode_metrics) if spec.episode_metrics else None
     weight_set = spec.preference_weights if spec.is_multi_objective else [None]
@@ -270,11 +336,12 @@ def evaluate_run(
         train_time_s=train_time_s,
         eval_time_s=eval_time,
         wall_time_s=train_time_s + eval_time,
-        steps_per_s=(train_timesteps / train_time_s) if train_timesteps and train_time_s > 0 else None,
+        steps_per_s=(trained_timesteps / train_time_s) if trained_timesteps and train_time_s > 0 else None,
         env_kwargs=env_kwargs,
-        train_env_kwargs=dict({**env_kwargs, **spec.train_env_kwargs} if train_env_kwargs is None else train_env_kwargs),
+        train_env_kwargs={**task.kwargs, **train_env_kwargs},
         eval_env_kwargs=eval_kwargs,
         agent_kwargs=dict(agent_kwargs or {}),
+        trained_timesteps=trained_timesteps,
         weights=[list(w) for w in weight_set] if spec.is_multi_objective else None,
         mo_metrics=_mo_metrics(spec, episodes, len(seeds)) if spec.is_multi_objective else None,
         versions=versions(),
@@ -288,12 +355,27 @@ def run_path(out_dir: str | Path, task_id: str, agent: str, train_seed: int) -> 
     return Path(out_dir) / task_id.replace("/", "__") / agent / f"seed{train_seed}.json"
 
 
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _mo_metrics(spec: BenchmarkSpec, episodes: list[EpisodeResult], n_seeds: int) -> dict[str, Any]:
+    return front_metrics([e.episode_return for e in episodes], spec.preference_weights, spec.hv_ref_point, n_seeds)
+
+
+def front_metrics(episode_returns: Sequence[Any], preference_weights: Sequence[Sequence[float]],
+                  ref_point: Sequence[float], n_seeds: int) -> dict[str, Any]:
+    """Hypervolume, EUM, cardinality and front of one run's vector returns, ordered weight by
+    weight with ``n_seeds`` episodes each (the order :func:`evaluate_run` records them in)."""
     from gauntlet.bench.multi_objective import mo_metrics
 
-    returns = np.asarray([e.episode_return for e in episodes], dtype=np.float64)
-    mean_per_weight = returns.reshape(len(spec.preference_weights), n_seeds, -1).mean(axis=1)
-    return jsonable(mo_metrics(mean_per_weight, np.asarray(spec.preference_weights), spec.hv_ref_point))
+    returns = np.asarray(episode_returns, dtype=np.float64)
+    mean_per_weight = returns.reshape(len(preference_weights), n_seeds, -1).mean(axis=1)
+    return jsonable(mo_metrics(mean_per_weight, np.asarray(preference_weights, dtype=np.float64), tuple(ref_point)))
 
 
 def _family_benchmarks(family: str) -> list:

@@ -1,9 +1,12 @@
 """Sweeps: agents x tasks x seeds, each a :func:`gauntlet.bench.runner.run` writing one run file.
 
-A sweep is resumable: a job whose run file already exists (and parses) is skipped, and run
-files are written atomically, so an interrupted sweep continues where it stopped. Where the
-jobs execute is an :class:`Executor`: a local process pool here; a cluster backend (Ray) only
-has to implement the same ``map``.
+A sweep is resumable: run files are written atomically, and a job whose run file exists is
+skipped when the file was made with the job's config (training budget, agent kwargs, training
+and evaluation env kwargs, evaluation seeds). A run file made with another config is never
+taken for the job's: the sweep refuses to start and names the file and the fields that differ
+(use another ``--out``, or delete those files to rerun them). An unreadable file is rerun.
+Where the jobs execute is an :class:`Executor`: a local process pool here; a cluster backend
+(Ray) only has to implement the same ``map``.
 """
 
 from __future__ import annotations
@@ -17,8 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
-from gauntlet.bench.runner import RunRecord, run, run_path
+from gauntlet.bench.identity import differences, shown
+from gauntlet.bench.runner import RunRecord, jsonable, run, run_config, run_path
 from gauntlet.registry import get_agent, get_task
+
+
+class SweepConfigError(ValueError):
+    """Run files in a sweep's output directory were made with another config than its jobs."""
 
 
 @dataclass(frozen=True)
@@ -32,10 +40,19 @@ class Job:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     agent_kwargs: dict[str, Any] = field(default_factory=dict)
     command: str = ""
+    save_dir: str | None = None
 
     @property
     def path(self) -> Path:
         return run_path(self.out_dir, self.task, self.agent, self.train_seed)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """What the job's run file must record to count as this job's run."""
+        config = run_config(self.task, self.agent, total_timesteps=self.total_timesteps,
+                            agent_kwargs=self.agent_kwargs, env_kwargs=self.env_kwargs)
+        seeds = get_task(self.task).benchmark.eval_seeds(official=True) if self.eval_seeds is None else self.eval_seeds
+        return {**config, "eval_seeds": jsonable(list(seeds))}
 
 
 class Executor(Protocol):
@@ -88,6 +105,7 @@ def plan(
     eval_seeds: Sequence[int] | None = None,
     env_kwargs: dict[str, Any] | None = None,
     command: str = "",
+    save_dir: str | Path | None = None,
 ) -> list[Job]:
     """The jobs of a sweep; raises on unknown names and unsupported (agent, task) pairs."""
     tasks, agents, seeds = list(tasks), list(agents), list(seeds)
@@ -100,23 +118,53 @@ def plan(
             raise ValueError(f"agent {agent!r} does not support task {task_id!r} (it supports {list(spec.tasks)})")
         for seed in seeds:
             jobs.append(Job(task_id, agent, int(seed), str(out_dir), total_timesteps,
-                            None if eval_seeds is None else tuple(eval_seeds), dict(env_kwargs or {}), {}, command))
+                            None if eval_seeds is None else tuple(eval_seeds), dict(env_kwargs or {}), {}, command,
+                            None if save_dir is None else str(save_dir)))
     return jobs
 
 
-def is_done(job: Job) -> bool:
+def mismatch(job: Job) -> list[tuple[str, Any, Any]]:
+    """The fields in which the job's existing run file differs from the job's config
+    (``[]`` when there is no readable run file, or when it matches)."""
     try:
-        json.loads(job.path.read_text())
+        data = json.loads(job.path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return []
+    recorded = {key: data.get(key) for key in job.config}
+    return differences(recorded, job.config)
+
+
+def is_done(job: Job) -> bool:
+    """The job's run file exists, parses and was made with the job's config (and, when the job
+    saves weights of a learning agent, records them); raises :class:`SweepConfigError` when it
+    was made with another config."""
+    check_resumable([job])
+    try:
+        data = json.loads(job.path.read_text())
     except (OSError, json.JSONDecodeError):
         return False
-    return True
+    return not (job.save_dir is not None and get_agent(job.agent).learns and data.get("artifact_sha256") is None)
+
+
+def check_resumable(jobs: Sequence[Job]) -> None:
+    """Raise :class:`SweepConfigError` naming every run file made with another config than its job."""
+    problems = [
+        f"  {job.path}: {field}: {shown(old)} in the file, the job has {shown(new)}"
+        for job in jobs for field, old, new in mismatch(job)
+    ]
+    if problems:
+        raise SweepConfigError(
+            "run files in the sweep's output directory were made with another config than this sweep's jobs:\n"
+            + "\n".join(problems)
+            + "\nnothing was run; use another --out, or delete those files to rerun them"
+        )
 
 
 def execute(job: Job) -> str:
     record = run(
         job.task, job.agent, train_seed=job.train_seed, total_timesteps=job.total_timesteps,
         eval_seeds=job.eval_seeds, env_kwargs=job.env_kwargs, agent_kwargs=job.agent_kwargs,
-        out_dir=job.out_dir, command=job.command,
+        out_dir=job.out_dir, save_dir=job.save_dir, command=job.command,
     )
     return str(run_path(job.out_dir, record.task, record.agent, record.train_seed))
 
@@ -126,8 +174,10 @@ def sweep(
     executor: Executor | None = None,
     on_done: Callable[[Job, Any], None] | None = None,
 ) -> dict[str, list]:
-    """Run the jobs not already done. Returns {"done": [...], "skipped": [...], "failed": [(job, error)]}."""
+    """Run the jobs not already done. Returns {"done": [...], "skipped": [...], "failed": [(job, error)]};
+    raises :class:`SweepConfigError` before running anything when a run file has another config."""
     executor = executor or LocalPoolExecutor()
+    check_resumable(jobs)
     todo = [j for j in jobs if not is_done(j)]
     outcome: dict[str, list] = {"done": [], "skipped": [j for j in jobs if j not in todo], "failed": []}
     for job, result in executor.map(execute, todo):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gauntlet.registry.specs import AgentSpec, BenchmarkSpec, Metric, TaskSpec
+from gauntlet.registry.specs import AgentSpec, BenchmarkSpec, Constraint, Metric, TaskSpec
 
 # ----------------------------------------------------------------------- FairThreshold
 _FAIR_PAPER = "Optimistic Feasible Search for Closed-Loop Fair Threshold Decision-Making (arXiv 2512.22313)"
@@ -12,6 +12,15 @@ _FAIR_METRICS = (
     Metric("feasible", "max", "fraction", "fraction of rounds whose chosen threshold was feasible"),
     Metric("final_disparity", "min", "", "final drift of the protected group's share from its base share |p_T - p_bar|"),
 )
+
+# The constraint is demographic parity within eps (and the service rate when rho is set), and
+# "violation" sums the positive population-level residuals over the 2,000-round episode. The
+# budget allows an average excess of 0.01 per round, a tenth of the default tolerance eps = 0.1:
+# a policy that keeps the constraint apart from its exploration stays within it (OFS: 5.5, 15.6
+# and 7.8 on the three boards), one that ignores it does not (UCB: 258, 70, 266; random: 84,
+# 53, 95). The fraction of feasible rounds is no budget: it counts a round with a tiny excess
+# like one with a large one.
+_FAIR_VIOLATION_BUDGET = Constraint("violation", 20.0)
 
 
 def _fair_tasks() -> list[TaskSpec]:
@@ -46,6 +55,7 @@ def _fair_tasks() -> list[TaskSpec]:
                     eval_episodes=1,
                     episode_metrics="gauntlet.envs.fair_threshold.env:episode_metrics",
                     reference_scores=reference,
+                    constraints=(_FAIR_VIOLATION_BUDGET,),
                 ),
             )
         )

@@ -24,6 +24,16 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """A budget on a metric of a constrained task: an entry is feasible when the mean of
+    ``metric`` over its runs is within ``budget`` (<= for a "min" metric, >= for a "max" one).
+    Feasible entries rank first; the others after them by how far they exceed their budgets."""
+
+    metric: str
+    budget: float
+
+
+@dataclass(frozen=True)
 class BenchmarkSpec:
     """How a task is benchmarked.
 
@@ -51,6 +61,13 @@ class BenchmarkSpec:
     preference_weights: tuple[tuple[float, ...], ...] | None = None
     train_env_kwargs: dict[str, Any] = field(default_factory=dict)
     eval_env_kwargs: dict[str, Any] = field(default_factory=dict)
+    constraints: tuple[Constraint, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [m.name for m in self.metrics]
+        for name in (self.primary_metric, *(c.metric for c in self.constraints)):
+            if name not in names:
+                raise ValueError(f"benchmark spec names metric {name!r}, which is not among its metrics {names}")
 
     @property
     def train_seeds(self) -> list[int]:
@@ -90,11 +107,14 @@ class TaskSpec:
 @dataclass(frozen=True)
 class AgentSpec:
     """A named agent: ``factory(env, seed=..., **hyperparameters)`` returns an object with
-    SB3's ``predict``; learning agents also have ``learn``, ``save`` and ``load``."""
+    SB3's ``predict``; learning agents also have ``learn``, ``save`` and ``load``.
+
+    ``kind`` is the kind of its board entries: a ``"bound"`` (a perfect-information lower
+    bound, say) is shown beside the board and never ranked as a policy."""
 
     name: str
     factory: str
-    kind: Literal["reference", "baseline"]
+    kind: Literal["reference", "baseline", "bound"]
     learns: bool
     tasks: tuple[str, ...]
     """Glob patterns over task ids this agent supports."""

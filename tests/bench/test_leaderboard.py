@@ -1,72 +1,122 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import LOT, MILP
 
 from gauntlet.bench import leaderboard
-from gauntlet.bench.runner import RunRecord
+from gauntlet.bench.identity import content_sha256, entry_sha256
 from gauntlet.registry import get_task
 
-TASK = "gauntlet/LotSizing-15x5-v0"
 
-
-def make_run(seed: int, agent: str = "random", offset: float = 0.0) -> RunRecord:
-    spec = get_task(TASK).benchmark
-    seeds = spec.eval_seeds(official=True)
-    rng = np.random.default_rng(seed)
-    costs = 3000.0 + offset + rng.normal(0, 50, size=len(seeds))
-    return RunRecord(
-        task=TASK, agent=agent, train_seed=seed, train_timesteps=0, eval_seeds=seeds,
-        episode_returns=list(-costs),
-        episode_metrics=[{"cost": c, "return": -c, "fill_rate": 0.9, "setups_per_period": 2.0, "length": 100.0}
-                         for c in costs],
-        train_time_s=0.0, eval_time_s=1.0, wall_time_s=1.0, steps_per_s=None,
-        versions={"gauntlet": "test"}, command="pytest",
-    )
-
-
-def test_record_writes_a_valid_board_and_merges_by_key(tmp_path):
-    path = leaderboard.record([make_run(0), make_run(1)], kind="baseline", directory=tmp_path)
+def test_record_writes_a_valid_board_with_identity_and_hashes(tmp_path, lot_run):
+    path = leaderboard.record([lot_run(0), lot_run(1)], kind="baseline", directory=tmp_path)
     assert path == tmp_path / "LotSizing-15x5-v0.json"
     board = leaderboard.load(path)
-    assert board["schema"] == "gauntlet-leaderboard/1"
+    leaderboard.validate(board, path)
+    assert board["schema"] == "gauntlet-leaderboard/2"
     assert board["protocol"]["eval_seeds"][0] == 10_000
     (entry,) = board["entries"]
+    assert entry["config"] == {"train_timesteps": 0, "agent_kwargs": {},
+                               "train_env_kwargs": {"n_items": 15, "n_machines": 5},
+                               "eval_env_kwargs": {"n_items": 15, "n_machines": 5}}
+    assert entry["config_sha256"] == content_sha256(entry["config"])
+    assert entry["sha256"] == entry_sha256(entry)
+    assert entry["train_seeds"] == [0, 1]
+    assert entry["runs"][0]["provenance"] == {"command": "pytest", "git_commit": None, "versions": {"gauntlet": "test"}}
     assert entry["results"]["cost"]["n_runs"] == 2
     assert entry["results"]["cost"]["mean"] == pytest.approx(np.mean([np.mean(r["metrics"]["cost"]) for r in entry["runs"]]))
 
-    leaderboard.record([make_run(0, offset=-500.0)], kind="baseline", directory=tmp_path)
-    leaderboard.record([make_run(0, agent="newsvendor", offset=-100.0)], kind="baseline", directory=tmp_path)
-    board = leaderboard.load(path)
-    assert sorted(e["agent"] for e in board["entries"]) == ["newsvendor", "random"]
-    random_entry = next(e for e in board["entries"] if e["agent"] == "random")
-    assert random_entry["results"]["cost"]["n_runs"] == 1
-    # Ranked best first on the primary metric (cost: lower is better).
-    assert [e["agent"] for e in leaderboard.ranked(board)] == ["random", "newsvendor"]
+
+def test_same_config_merges_new_seeds_and_keeps_identical_reruns(tmp_path, lot_run):
+    path = leaderboard.record([lot_run(0), lot_run(1)], kind="baseline", directory=tmp_path)
+    # Seed 1 again (the same measurement) and a new seed 2: one entry with three runs.
+    leaderboard.record([lot_run(1), lot_run(2)], kind="baseline", directory=tmp_path)
+    (entry,) = leaderboard.load(path)["entries"]
+    assert entry["train_seeds"] == [0, 1, 2]
+    assert entry["results"]["cost"]["n_runs"] == 3
 
 
-def test_boards_get_the_permissions_of_an_ordinary_file_and_keep_them(tmp_path):
+def test_a_seed_measured_differently_is_refused_and_nothing_changes(tmp_path, lot_run):
+    path = leaderboard.record([lot_run(0)], kind="baseline", directory=tmp_path)
+    before = path.read_bytes()
+    with pytest.raises(leaderboard.LeaderboardError,
+                       match=r"LotSizing-15x5-v0\.json: train seed 0 .* other results \(first difference runs/episode_returns/0"):
+        leaderboard.record([lot_run(0, offset=-500.0)], kind="baseline", directory=tmp_path)
+    assert path.read_bytes() == before
+
+
+def test_another_config_is_refused_field_by_field_and_nothing_changes(tmp_path, lot_run):
+    path = leaderboard.record([lot_run(0, agent="pdppo", train_timesteps=30_000)], kind="reference", directory=tmp_path)
+    before = path.read_bytes()
+    smaller = lot_run(0, agent="pdppo", train_timesteps=400, agent_kwargs={"n_epochs": 2})
+    with pytest.raises(leaderboard.LeaderboardError) as info:
+        leaderboard.record([smaller], kind="reference", directory=tmp_path)
+    message = str(info.value)
+    assert "LotSizing-15x5-v0.json: the entry (pdppo, reference, submitter gauntlet) exists with another config" in message
+    assert "config/train_timesteps: 30000 on the board, 400 in the new runs" in message
+    assert "config/agent_kwargs/n_epochs: (unset) on the board, 2 in the new runs" in message
+    assert "--submitter" in message and "--replace" in message
+    assert path.read_bytes() == before
+
+
+def test_another_submitter_keeps_both_and_replace_replaces(tmp_path, lot_run):
+    path = leaderboard.record([lot_run(0, agent="pdppo", train_timesteps=30_000)], kind="reference", directory=tmp_path)
+    small = lot_run(0, agent="pdppo", train_timesteps=400)
+    leaderboard.record([small], kind="reference", submitter="me", directory=tmp_path)
+    assert sorted(e["submitter"] for e in leaderboard.load(path)["entries"]) == ["gauntlet", "me"]
+    leaderboard.record([small], kind="reference", directory=tmp_path, replace=True)
+    entries = {e["submitter"]: e for e in leaderboard.load(path)["entries"]}
+    assert entries["gauntlet"]["config"]["train_timesteps"] == 400
+
+
+def test_replace_without_an_entry_is_an_error_and_writes_nothing(tmp_path, lot_run):
+    with pytest.raises(leaderboard.LeaderboardError, match=r"LotSizing-15x5-v0\.json: --replace: there is no board"):
+        leaderboard.record([lot_run(0)], kind="baseline", directory=tmp_path, replace=True)
+    assert not list(tmp_path.iterdir())
+    path = leaderboard.record([lot_run(0)], kind="baseline", directory=tmp_path)
+    before = path.read_bytes()
+    with pytest.raises(leaderboard.LeaderboardError,
+                       match=r"--replace: there is no entry \(newsvendor, baseline, submitter gauntlet\) to replace "
+                             r"\(entries: \(random, baseline, submitter gauntlet\)\)"):
+        leaderboard.record([lot_run(0, agent="newsvendor")], kind="baseline", directory=tmp_path, replace=True)
+    assert path.read_bytes() == before
+
+
+def test_runs_off_the_protocol_are_refused(tmp_path, lot_run):
+    run = lot_run(0, train_env_kwargs={"n_items": 15, "n_machines": 5, "horizon": 50})
+    with pytest.raises(leaderboard.LeaderboardError,
+                       match=r"not produced under the task's protocol:\n  config/train_env_kwargs/horizon: 50 in the runs"):
+        leaderboard.record([run], kind="baseline", directory=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_runs_without_recorded_env_kwargs_are_refused(tmp_path, lot_run):
+    with pytest.raises(leaderboard.LeaderboardError, match="does not record the env kwargs"):
+        leaderboard.record([lot_run(0, train_env_kwargs=None)], kind="baseline", directory=tmp_path)
+
+
+def test_one_run_has_no_spread(tmp_path, lot_run):
+    path = leaderboard.record([lot_run(0)], kind="baseline", directory=tmp_path)
+    stat = leaderboard.load(path)["entries"][0]["results"]["cost"]
+    assert stat["n_runs"] == 1 and stat["std"] is None
+    assert stat["ci95"] == [None, None] and stat["mean_ci95"] == [None, None]
+    assert "± –" in leaderboard.to_markdown(leaderboard.load(path))
+
+
+def test_boards_get_the_permissions_of_an_ordinary_file_and_keep_them(tmp_path, lot_run):
     plain = tmp_path / "plain.txt"
     plain.write_text("x")
-    path = leaderboard.record([make_run(0)], kind="baseline", directory=tmp_path)
+    path = leaderboard.record([lot_run(0)], kind="baseline", directory=tmp_path)
     assert path.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
     path.chmod(0o640)
-    leaderboard.record([make_run(1)], kind="baseline", directory=tmp_path)
+    leaderboard.record([lot_run(1)], kind="baseline", directory=tmp_path)
     assert path.stat().st_mode & 0o777 == 0o640
 
 
-def test_tampered_result_is_rejected_with_path_and_field(tmp_path):
-    path = leaderboard.record([make_run(0)], kind="baseline", directory=tmp_path)
-    board = json.loads(path.read_text())
-    board["entries"][0]["results"]["cost"]["mean"] -= 1000.0
-    tampered = tmp_path / "tampered.json"
-    tampered.write_text(json.dumps(board))
-    with pytest.raises(leaderboard.LeaderboardError, match=r"tampered\.json.*entries/0/results/cost/mean"):
-        leaderboard.load(tampered)
-
-
-def test_malformed_board_is_rejected_and_previous_file_kept(tmp_path):
-    path = leaderboard.record([make_run(0)], kind="baseline", directory=tmp_path)
+def test_malformed_board_is_rejected_and_previous_file_kept(tmp_path, lot_run):
+    path = leaderboard.record([lot_run(0)], kind="baseline", directory=tmp_path)
     before = path.read_text()
     board = json.loads(before)
     board["entries"][0]["kind"] = "champion"
@@ -83,72 +133,65 @@ def test_invalid_json_names_the_file(tmp_path):
         leaderboard.load(path)
 
 
-def test_entries_must_use_the_official_seeds(tmp_path):
-    run = make_run(0)
+def test_entries_must_use_the_official_seeds(tmp_path, lot_run):
+    run = lot_run(0)
     run.eval_seeds = list(range(1000, 1020))
     with pytest.raises(leaderboard.LeaderboardError, match="official"):
         leaderboard.record([run], kind="baseline", directory=tmp_path)
 
 
-def test_runs_of_different_agents_are_not_aggregated():
+def test_runs_of_different_agents_or_configs_are_not_aggregated(lot_run):
     with pytest.raises(leaderboard.LeaderboardError, match="disagree on agent"):
-        leaderboard.entry_from_runs([make_run(0), make_run(1, agent="newsvendor")], kind="baseline")
+        leaderboard.entry_from_runs([lot_run(0), lot_run(1, agent="newsvendor")], kind="baseline")
+    with pytest.raises(leaderboard.LeaderboardError, match="disagree on config"):
+        leaderboard.entry_from_runs([lot_run(0), lot_run(1, train_timesteps=5)], kind="baseline")
 
 
 def test_packaged_schema_is_the_published_one():
-    from pathlib import Path
-
     published = Path(__file__).resolve().parents[2] / "leaderboards" / "schema.json"
     assert json.loads(published.read_text()) == leaderboard.schema()
 
 
-def test_markdown_and_model_index_exports(tmp_path):
-    path = leaderboard.record([make_run(0), make_run(1)], kind="baseline", directory=tmp_path)
+def test_markdown_and_model_index_exports(tmp_path, lot_run):
+    path = leaderboard.record([lot_run(0), lot_run(1)], kind="baseline", directory=tmp_path)
     board = leaderboard.load(path)
     md = leaderboard.to_markdown(board)
     assert "| 1 | random | baseline | gauntlet |" in md
     yaml = leaderboard.to_model_index(board, "random")
     assert yaml.startswith("model-index:\n- name: random")
-    assert f"name: {TASK}" in yaml
+    assert f"name: {LOT}" in yaml
     with pytest.raises(leaderboard.LeaderboardError, match="no entry for agent 'pdppo'"):
         leaderboard.to_model_index(board, "pdppo")
 
 
-def test_normalized_score_follows_the_protocol_reference_scores(tmp_path):
-    spec = get_task(TASK).benchmark
-    path = leaderboard.record([make_run(0)], kind="baseline", directory=tmp_path)
+def test_normalized_score_follows_the_protocol_reference_scores(tmp_path, lot_run):
+    ref = get_task(LOT).benchmark.reference_scores
+    path = leaderboard.record([lot_run(0)], kind="baseline", directory=tmp_path)
     board = json.loads(path.read_text())
     entry = board["entries"][0]
-    ref = spec.reference_scores
     expected = (entry["results"]["cost"]["mean"] - ref["random"]) / (ref["best"] - ref["random"])
     assert board["protocol"]["reference_scores"] == ref
     assert entry["normalized_score"] == pytest.approx(expected)
-    entry["normalized_score"] = 0.99
-    path.write_text(json.dumps(board))
-    with pytest.raises(leaderboard.LeaderboardError, match=r"entries/0/normalized_score"):
-        leaderboard.load(path)
 
 
-MILP_TASK = "gauntlet/MILPBranching-SetCover-v0"
+def test_refresh_follows_the_registry_and_refuses_another_protocol(tmp_path, lot_run):
+    path = leaderboard.record([lot_run(0)], kind="baseline", directory=tmp_path)
+    board = leaderboard.load(path)
+    stale = json.loads(json.dumps(board))
+    stale["protocol"]["metrics"][0]["description"] = "an older description"
+    stale["entries"][0]["sha256"] = entry_sha256(stale["entries"][0])
+    assert leaderboard.refresh(stale, path) == board
+    other = json.loads(json.dumps(board))
+    other["protocol"]["eval_episodes"] = 5
+    with pytest.raises(leaderboard.LeaderboardError, match=r"eval_episodes: 5 on the board, 20 in the registry"):
+        leaderboard.refresh(other, path)
 
 
-def make_milp_run(agent: str, nodes: list[float]) -> RunRecord:
-    seeds = get_task(MILP_TASK).benchmark.eval_seeds(official=True)
-    nodes = (nodes * len(seeds))[: len(seeds)]
-    return RunRecord(
-        task=MILP_TASK, agent=agent, train_seed=0, train_timesteps=0, eval_seeds=seeds,
-        episode_returns=[-n for n in nodes],
-        episode_metrics=[{"nodes": n, "lp_iterations": 10.0 * n, "solving_time": 1.0, "gap": 0.0} for n in nodes],
-        train_time_s=0.0, eval_time_s=1.0, wall_time_s=1.0, steps_per_s=None,
-        versions={"gauntlet": "test"}, command="pytest",
-    )
-
-
-def test_shifted_metrics_report_and_rank_by_shifted_geometric_mean(tmp_path):
-    # Mean favours "steady" (100 < 250.5), the shifted geometric mean favours "skewed":
+def test_shifted_metrics_report_and_rank_by_shifted_geometric_mean(tmp_path, milp_run):
+    # Mean favours "steady" (100 < 250), the shifted geometric mean favours "skewed":
     # sqrt(2 * 500) - 1 = 30.6 < 100.
-    path = leaderboard.record([make_milp_run("steady", [100.0])], kind="baseline", directory=tmp_path)
-    leaderboard.record([make_milp_run("skewed", [1.0, 499.0])], kind="baseline", directory=tmp_path)
+    path = leaderboard.record([milp_run("steady", [100.0])], kind="baseline", directory=tmp_path)
+    leaderboard.record([milp_run("skewed", [1.0, 499.0])], kind="baseline", directory=tmp_path)
     board = leaderboard.load(path)
     shifts = {m["name"]: m.get("shift") for m in board["protocol"]["metrics"]}
     assert shifts == {"nodes": 1.0, "lp_iterations": 10.0, "solving_time": 1.0, "solved": None}
@@ -157,9 +200,4 @@ def test_shifted_metrics_report_and_rank_by_shifted_geometric_mean(tmp_path):
     assert skewed["results"]["nodes"]["mean"] == pytest.approx(250.0)
     assert [e["agent"] for e in leaderboard.ranked(board)] == ["skewed", "steady"]
     assert "nodes (sgm)" in leaderboard.to_markdown(board)
-
-    board["entries"][0]["results"]["nodes"]["sgm"] = 1.0
-    tampered = tmp_path / "tampered.json"
-    tampered.write_text(json.dumps(board))
-    with pytest.raises(leaderboard.LeaderboardError, match=r"results/nodes/sgm"):
-        leaderboard.load(tampered)
+    assert board["task"] == MILP

@@ -1,13 +1,27 @@
-"""The committed leaderboards are valid and were produced under the registry's current protocol."""
+"""The committed leaderboards pass every check of ``validate``: their numbers are what their
+raw runs give, their protocol is the registry's, and every entry was produced under it."""
 
+import copy
+import json
 from pathlib import Path
 
 import pytest
 
 from gauntlet.bench import leaderboard
+from gauntlet.bench.runner import jsonable
 from gauntlet.registry import get_task
 
 BOARDS = sorted(p for p in (Path(__file__).resolve().parents[2] / "leaderboards").glob("*.json") if p.name != "schema.json")
+
+# Boards with entries produced under another protocol than the task's, which validate rejects
+# (as it must) until they are re-measured; each reason says what is off and what fixes it.
+AWAITING_REMEASUREMENT = {
+    "mo-MECOffloading-v0": (
+        "every entry but gmorl was trained on the test contexts, and gmorl must be re-measured under the protocol "
+        "(train contexts for training, test contexts for evaluation): re-measurement with scripts/reproduce_gmorl.py "
+        "pending (issue 17, item 4)"
+    ),
+}
 
 
 def test_there_are_official_boards():
@@ -16,10 +30,44 @@ def test_there_are_official_boards():
 
 
 @pytest.mark.parametrize("path", BOARDS, ids=[p.stem for p in BOARDS])
-def test_board_validates_and_matches_the_registry(path):
-    board = leaderboard.load(path)
+def test_board_passes_validate(path):
+    board = json.loads(path.read_text())
+    if path.stem in AWAITING_REMEASUREMENT:
+        with pytest.raises(leaderboard.LeaderboardError, match="produced under another protocol"):
+            leaderboard.validate(board, path)
+        pytest.xfail(AWAITING_REMEASUREMENT[path.stem])
+    leaderboard.validate(board, path)
+    assert board["entries"], f"{path.name} has no entries"
+
+
+@pytest.mark.parametrize("path", BOARDS, ids=[p.stem for p in BOARDS])
+def test_board_values_match_the_registry(path):
+    board = json.loads(path.read_text())
     task = get_task(board["task"])
     assert path == leaderboard.board_path(path.parent, task.id)
+    assert board["env_kwargs"] == jsonable(task.kwargs)
     assert board["protocol"] == leaderboard.protocol(task.benchmark)
-    assert board["env_kwargs"] == {**task.kwargs, **board["env_kwargs"]}
-    assert board["entries"], f"{path.name} has no entries"
+
+
+def test_the_registry_comparison_can_fail():
+    # Guards the two tests above against comparing nothing: one edited value is reported.
+    path = next(p for p in BOARDS if p.stem == "LotSizing-15x5-v0")
+    board = copy.deepcopy(json.loads(path.read_text()))
+    board["env_kwargs"]["n_items"] = 16
+    assert leaderboard.registry_problems(board, path) == [
+        f"{path}: field 'env_kwargs/n_items': 16 on the board, the task's kwargs are 15"
+    ]
+
+
+def test_fair_threshold_synthetic_ranks_feasible_entries_first():
+    board = leaderboard.load(next(p for p in BOARDS if p.stem == "FairThreshold-Synthetic-v0"))
+    order = [e["agent"] for e in leaderboard.ranked(board)]
+    feasible = {e["agent"] for e in board["entries"] if e["results"]["violation"]["mean"] <= 20.0}
+    assert set(order[: len(feasible)]) == feasible and "ofs" in feasible and "ucb" not in feasible
+
+
+def test_perfect_info_is_shown_as_a_bound():
+    for stem in ("LotSizing-15x5-v0", "LotSizing-25x15-v0"):
+        board = leaderboard.load(next(p for p in BOARDS if p.stem == stem))
+        assert [e["agent"] for e in leaderboard.bounds(board)] == ["perfect-info"]
+        assert "perfect-info" not in [e["agent"] for e in leaderboard.ranked(board)]
