@@ -224,7 +224,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     path = submission.submit(
         args.agent, args.task, submitter=args.submitter, name=args.name, directory=args.leaderboard,
         train_timesteps=args.train_timesteps, artifact=args.artifact,
-        command=" ".join(["gauntlet", *sys.argv[1:]]),
+        command=" ".join(["gauntlet", *sys.argv[1:]]), replace=args.replace,
     )
     console.print(_board_table(leaderboard.load(path)))
     console.print(f"submission added to {path}")
@@ -456,6 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--leaderboard", default="leaderboards", help="leaderboard directory")
     p.add_argument("--train-timesteps", type=_non_negative, default=0, help="the budget your agent was trained with")
     p.add_argument("--artifact", default=None, help="file to hash for provenance (e.g. saved weights)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace your entry of this name even if its config (e.g. --train-timesteps) differs")
     p.set_defaults(fn=cmd_submit)
 
     p = sub.add_parser("leaderboard", help="show, validate, refresh, export leaderboards, or re-evaluate saved weights")

@@ -29,11 +29,12 @@ from gauntlet.bench.entries import (
     LeaderboardError,
     build_entry,
     entry_from_runs,
+    primary_normalized,
     protocol,
     protocol_differences,
 )
 from gauntlet.bench.formatting import format_interval, format_mean_std, format_number
-from gauntlet.bench.identity import describe, differences, identity, shown
+from gauntlet.bench.identity import describe, differences, entry_sha256, identity, shown
 from gauntlet.bench.integrity import registry_problems, schema, validate
 from gauntlet.bench.ranking import (
     bound_metrics,
@@ -178,9 +179,19 @@ def refresh(board: dict[str, Any], path: str | Path = "<memory>") -> dict[str, A
         lines = "\n".join(f"  {f}: {shown(a)} on the board, {shown(b)} in the registry" for f, a, b in fixed)
         raise LeaderboardError(f"{path}: the board's protocol differs from the task's benchmark spec:\n{lines}\n"
                                "entries are never mixed across protocols (bump the env version or start a new board)")
-    entries = [build_entry(agent=e["agent"], kind=e["kind"], submitter=e["submitter"], created=e["created"],
-                           config=e["config"], runs=e["runs"], board_protocol=current)
-               for e in board["entries"]]
+    def aggregated(p: dict[str, Any]) -> list[tuple[str, Any]]:
+        return [(m["name"], m.get("shift")) for m in p["metrics"]]
+
+    if aggregated(board["protocol"]) == aggregated(current):
+        # Same metrics and shifts: the results stand as stored; only the normalized score and the hash follow.
+        entries = []
+        for e in board["entries"]:
+            entry = {**e, "normalized_score": primary_normalized(e["results"], current)}
+            entries.append({**entry, "sha256": entry_sha256(entry)})
+    else:
+        entries = [build_entry(agent=e["agent"], kind=e["kind"], submitter=e["submitter"], created=e["created"],
+                               config=e["config"], runs=e["runs"], board_protocol=current)
+                   for e in board["entries"]]
     return {**board, "protocol": current, "entries": entries}
 
 

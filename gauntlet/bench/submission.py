@@ -81,8 +81,10 @@ def submit(
     train_timesteps: int = 0,
     artifact: str | Path | None = None,
     command: str | None = None,
+    replace: bool = False,
 ) -> Path:
-    """Evaluate ``target`` on ``task_id``'s official seeds and merge a ``submission`` entry."""
+    """Evaluate ``target`` on ``task_id``'s official seeds and merge a ``submission`` entry
+    (``replace``: replace this submitter's entry of that name even if its config differs)."""
     task = get_task(task_id)
     if task.benchmark is None:
         raise ValueError(f"task {task_id!r} has no leaderboard (no benchmark spec)")
@@ -100,5 +102,5 @@ def submit(
         record = evaluate_run(task_id, agent_name, policy, train_timesteps=train_timesteps, command=command)
         sha256 = artifact_hash(target, artifact)
     return leaderboard.record(
-        [record], kind="submission", submitter=submitter, directory=directory, artifact_sha256=sha256,
+        [record], kind="submission", submitter=submitter, directory=directory, artifact_sha256=sha256, replace=replace,
     )
