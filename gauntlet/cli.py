@@ -330,7 +330,7 @@ def _evaluate_weights(args: argparse.Namespace) -> int:
 def _board_table(board: dict) -> Table:
     """The ranked policies with the primary metric (``export`` gives every metric)."""
     from gauntlet.bench.formatting import format_interval, format_mean_std, format_number
-    from gauntlet.bench.ranking import feasibility, interval, is_constrained, ranked, ranking_statistic
+    from gauntlet.bench.ranking import feasibility, interval, interval_label, is_constrained, ranked, ranking_statistic
 
     primary = board["protocol"]["primary_metric"]
     metric = next(m for m in board["protocol"]["metrics"] if m["name"] == primary)
@@ -340,9 +340,8 @@ def _board_table(board: dict) -> Table:
     # Solver statistics (metrics with a shift) rank on their shifted geometric mean: show it.
     sgm = ranking_statistic(board) == "sgm"
     constrained = is_constrained(board)
-    label = "mean [95% CI]" if metric.get("unit") == "fraction" else "IQM [95% CI]"
     columns = ("kind", "submitter", *(("feasible",) if constrained else ()), *(("shifted geo. mean",) if sgm else ()),
-               "mean ± std", label, "normalized", "train steps", "runs")
+               "mean ± std", interval_label(metric), "normalized", "train steps", "runs")
     for col in columns:
         table.add_column(col, justify="left" if col in ("kind", "submitter", "feasible") else "right")
     for rank, entry in enumerate(ranked(board), 1):

@@ -14,9 +14,6 @@ import hashlib
 import json
 from typing import Any
 
-CONFIG_FIELDS = ("train_timesteps", "agent_kwargs", "train_env_kwargs", "eval_env_kwargs")
-
-
 def canonical_json(obj: Any) -> str:
     """Sorted keys, no whitespace, no NaN: the same text for the same content in any process."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

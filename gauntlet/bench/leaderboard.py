@@ -40,8 +40,9 @@ from gauntlet.bench.ranking import (
     bound_metrics,
     bounds,
     feasibility,
+    BOUND,
     interval,
-    interval_statistic,
+    interval_label,
     is_constrained,
     ranked,
     ranking_statistic,
@@ -260,7 +261,7 @@ def to_markdown(board: dict[str, Any]) -> str:
 
     sgm = ranking_statistic(board) == "sgm"
     header = ["#", "agent", "kind", "submitter", *(["feasible"] if constrained else []),
-              *([f"{primary['name']} (sgm)"] if sgm else []), f"{primary['name']} (mean ± std)", _interval_label(primary),
+              *([f"{primary['name']} (sgm)"] if sgm else []), f"{primary['name']} (mean ± std)", interval_label(primary),
               *[m["name"] + (" (sgm)" if shown_stat(m) == "sgm" else "") for m in others],
               "normalized", "train steps", "runs"]
     lines = [f"### {board['task']}", "", _md_row(header), "|" + "---|" * len(header)]
@@ -283,10 +284,6 @@ def to_markdown(board: dict[str, Any]) -> str:
                                   *[format_mean_std(e["results"].get(n, {}).get("mean"), e["results"].get(n, {}).get("std"))
                                     for n in names], str(len(e["runs"]))]))
     return "\n".join(lines) + "\n"
-
-
-def _interval_label(metric: dict[str, Any]) -> str:
-    return "IQM [95% CI]" if interval_statistic(metric) == "iqm" else "mean [95% CI]"
 
 
 def _md_row(cells: Sequence[str]) -> str:
@@ -317,7 +314,7 @@ def to_model_index(board: dict[str, Any], agent: str) -> str:
                 f"      name: {name} ({e['kind']}, {e['submitter']})",
                 "      verified: false",
             ]
-        if is_constrained(board) and e["kind"] != "bound":
+        if is_constrained(board) and e["kind"] != BOUND:
             lines += [
                 "    - type: feasible",
                 f"      value: {json.dumps(feasibility(board, e))}",

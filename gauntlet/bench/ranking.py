@@ -56,6 +56,11 @@ def interval_statistic(metric: dict[str, Any]) -> str:
     return "mean" if metric.get("unit") == "fraction" else "iqm"
 
 
+def interval_label(metric: dict[str, Any]) -> str:
+    """The column header of :func:`interval`."""
+    return "IQM [95% CI]" if interval_statistic(metric) == "iqm" else "mean [95% CI]"
+
+
 def interval(stat: dict[str, Any], metric: dict[str, Any]) -> tuple[float | None, list[float | None] | None]:
     """(value, 95% CI) of :func:`interval_statistic` for one result."""
     if interval_statistic(metric) == "mean":

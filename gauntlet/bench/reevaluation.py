@@ -94,6 +94,10 @@ def _mean(record: RunRecord, name: str) -> float | None:
 
 def _episode_differences(record: RunRecord, run: dict[str, Any]) -> list[str]:
     out = []
+    for k, (a, b) in enumerate(zip(run["episode_returns"], record.episode_returns)):
+        if not np.allclose(a, b, rtol=1e-9, atol=1e-9):
+            out.append(f"episode_returns/{k}: {a} on the board, {b} now")
+            break
     for name, values in run["metrics"].items():
         now = [m.get(name) for m in record.episode_metrics]
         for k, (a, b) in enumerate(zip(values, now)):

@@ -59,3 +59,16 @@ def test_the_cli_refuses_a_mismatched_sweep_directory_and_runs_nothing(tmp_path,
     assert "train_timesteps: 400 in the file, the job has 4000" in err
     assert job.path.read_text() == before
     assert json.loads(before)["train_timesteps"] == 400
+
+
+def test_sweep_save_keeps_weights_and_reruns_a_run_saved_without_them(tmp_path):
+    out, models = tmp_path / "runs", tmp_path / "models"
+    (job,) = sweep.plan(["gauntlet/FairThreshold-Synthetic-v0"], ["ofs"], [0], out, save_dir=models)
+    outcome = sweep.sweep([job], sweep.SerialExecutor())
+    assert outcome["done"] == [job], outcome["failed"]
+    record = json.loads(job.path.read_text())
+    assert record["artifact_path"] == str(models / "gauntlet__FairThreshold-Synthetic-v0" / "ofs" / "seed0.weights")
+    assert sweep.is_done(job)
+    record["artifact_sha256"] = None  # a run made without --save
+    job.path.write_text(json.dumps(record))
+    assert not sweep.is_done(job)
