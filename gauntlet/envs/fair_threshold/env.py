@@ -148,6 +148,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from gauntlet.data import fetch
 from gauntlet.envs.validation import check_choice, check_int, check_range
 
 DATASETS = ("synthetic", "german", "compas")
@@ -237,7 +238,10 @@ class FairThresholdEnv(gym.Env):
         self.data_home = data_home
         self.render_mode = check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
 
-        self._pi0, self._r, self.base_share, self.group_names = _population(dataset, self.n_score_bins, data_home)
+        # The cache is keyed by the directory the data is read from, so a changed GAUNTLET_DATA_HOME
+        # reads (and checks) that directory's files instead of reusing another directory's fit.
+        home = None if dataset == "synthetic" else str(data_home if data_home is not None else fetch.data_home())
+        self._pi0, self._r, self.base_share, self.group_names = _population(dataset, self.n_score_bins, home)
         self.scores = (np.arange(self.n_score_bins) + 0.5) / self.n_score_bins
         self.thresholds = np.linspace(0.0, 1.0, self.n_thresholds)
         cuts = np.searchsorted(self.scores, self.thresholds, side="left")
