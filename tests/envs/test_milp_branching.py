@@ -2,6 +2,8 @@ import hashlib
 import subprocess
 import sys
 import threading
+import warnings
+from copy import deepcopy
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,7 +13,8 @@ pytest.importorskip("pyscipopt")
 
 import gymnasium as gym  # noqa: E402
 from gymnasium.utils import seeding  # noqa: E402
-from gymnasium.utils.env_checker import check_env  # noqa: E402
+from gymnasium.utils import env_checker  # noqa: E402
+from gymnasium.utils.env_checker import check_env, data_equivalence  # noqa: E402
 from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: E402
 from stable_baselines3.common.env_checker import check_env as sb3_check_env  # noqa: E402
 
@@ -24,6 +27,7 @@ from gauntlet.envs.milp_branching.env import (  # noqa: E402
     solve_inline,
     strong_branching_scores,
 )
+from gauntlet.envs.milp_branching.render import SearchView, build_tree, draw, tree_layout  # noqa: E402
 from gauntlet.envs.milp_branching.instances import (  # noqa: E402
     SIZES,
     barabasi_albert_edges,
@@ -372,6 +376,60 @@ def test_gymnasium_and_sb3_checkers(cycles_file):
     env.close()
 
 
+def _step_determinism_at_a_current_candidate(env, seed=123):
+    """Gymnasium's ``check_step_determinism`` with the action drawn after ``reset(seed)``, not
+    before it: an action drawn at another node is rarely a candidate at the new root."""
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    action = env.action_space.sample()
+    obs_0, rew_0, term_0, trunc_0, info_0 = env.step(action)
+    obs_0, info_0 = deepcopy(obs_0), deepcopy(info_0)
+    env.reset(seed=seed)
+    obs_1, rew_1, term_1, trunc_1, info_1 = env.step(action)
+    assert data_equivalence(obs_0, obs_1, exact=True) and rew_0 == rew_1
+    assert term_0 == term_1 and trunc_0 is trunc_1 is False
+    assert data_equivalence(info_0, info_1, exact=True)
+
+
+MILP_IDS = sorted(t for t in gym.registry if t.startswith("gauntlet/MILPBranching"))
+
+
+@pytest.mark.parametrize("env_id", MILP_IDS)
+def test_gymnasium_check_env_at_the_small_size(env_id, monkeypatch):
+    """Every check of Gymnasium's ``check_env``, the render checks included; the step-determinism
+    check draws its action after the seeded reset (see the env docstring, Action Space)."""
+    monkeypatch.setattr(env_checker, "check_step_determinism", _step_determinism_at_a_current_candidate)
+    env = gym.make(env_id, size="small", render_mode="rgb_array")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Box observation space (minimum|maximum) value is")
+        check_env(env.unwrapped)
+    env.close()
+    assert solver_threads() == 0
+
+
+def test_sb3_check_env_at_the_small_size():
+    env = gym.make("gauntlet/MILPBranching-SetCover-v0", size="small")
+    sb3_check_env(env.unwrapped, warn=False)  # samples its actions after each reset: all candidates
+    env.close()
+
+
+def test_an_action_drawn_at_another_node_is_rejected_and_the_episode_goes_on():
+    env = MILPBranchingEnv(problem="facility", size="small")
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    stale = {int(env.action_space.sample()) for _ in range(50)}
+    obs, _ = env.reset(seed=5)
+    not_candidates = sorted(stale - set(obs["candidates"][: int(obs["sizes"][3])].tolist()))
+    assert not_candidates, "seed 5's root shares every sampled candidate of seed 0's root"
+    with pytest.raises(ValueError, match=f"action={not_candidates[0]} is not a branching candidate"):
+        env.step(not_candidates[0])
+    env.action_space.seed(0)
+    action = env.action_space.sample()
+    assert obs["action_mask"][action] == 1  # sample() follows the node now waiting
+    env.step(action)
+    env.close()
+
+
 def test_registered_ids_build_and_import_stays_light():
     for task in ("gauntlet/MILPBranching-v0", "gauntlet/MILPBranching-IndependentSet-v0"):
         env = gym.make(task, size="small")
@@ -419,3 +477,104 @@ def test_strong_branching_preference_follows_vanilla_full_strong_branching():
     both = results + [(99.0, 99.0, True, True, False), (99.0, 99.0, True, True, False)]
     scores = strong_branching_scores(_FakeStrongBranchingModel(both), SimpleNamespace(candidate_vars=list(range(8))))
     assert scores[6] == scores[7] == 2.0 and int(np.argmax(scores)) == 6  # first node-infeasible candidate
+
+
+# ------------------------------------------------------------------------- small sizes
+@pytest.mark.parametrize("seed", [42, 123, 1000])
+def test_small_auctions_branch_on_every_seed(seed):
+    env = MILPBranchingEnv(problem="cauction", size="small")
+    obs, info = env.reset(seed=seed)
+    assert info["depth"] == 0 and info["n_candidates"] > 0 and obs["action_mask"].sum() == info["n_candidates"]
+    assert info["instance_draws"] >= 1
+    env.close()
+
+
+def test_bad_seeds_and_exhausted_draws_are_value_errors():
+    env = MILPBranchingEnv(problem="setcover", size="small")
+    for seed in (-1, 1.5, "7", True):
+        with pytest.raises(ValueError, match=r"seed=.*allowed: integers >= 0"):
+            env.reset(seed=seed)
+    seed = next(s for s in range(20) if env.reset(seed=s)[1]["instance_draws"] > 1)
+    draws = env.reset(seed=seed)[1]["instance_draws"]
+    env.close()
+    short = MILPBranchingEnv(problem="setcover", size="small", max_instance_draws=draws - 1)
+    with pytest.raises(ValueError, match=rf"max_instance_draws={draws - 1} is too small for problem='setcover', size='small'"):
+        short.reset(seed=seed)
+    assert short.reset(seed=np.int64(2))[1]["instance_draws"] == 1  # numpy integers are seeds too
+    short.close()
+
+
+def test_an_lp_wider_than_max_vars_is_a_value_error():
+    env = MILPBranchingEnv(problem="setcover", size="small", max_vars=5)
+    with pytest.raises(ValueError, match=r"max_vars=5 is too small: the LP has \d+ columns"):
+        env.reset(seed=2)
+    env.close()
+    assert solver_threads() == 0
+
+
+# ------------------------------------------------------------------------------ render
+def test_render_modes_are_checked():
+    with pytest.raises(ValueError, match=r"render_mode='human' is not supported; allowed: None, 'rgb_array', 'ansi'"):
+        MILPBranchingEnv(size="small", render_mode="human")
+
+
+def _play(env, seed, render):
+    """Most-fractional decisions on ``env``; every frame drawn when ``render``."""
+    obs, info = env.reset(seed=seed)
+    trace, frames = [(obs, info)], [env.render()] if render else []
+    while True:
+        obs, reward, terminated, truncated, info = env.step(most_fractional_column(obs["variable_features"], obs["candidates"]))
+        trace.append((obs, reward, terminated, truncated, info))
+        if render:
+            frames.append(env.render())
+        if terminated or truncated:
+            return trace, frames
+
+
+def test_rgb_array_frames_leave_the_solve_unchanged():
+    drawn = MILPBranchingEnv(problem="setcover", size="small", render_mode="rgb_array")
+    plain = MILPBranchingEnv(problem="setcover", size="small")
+    with_frames, frames = _play(drawn, seed=7, render=True)  # 4 decisions, 9 nodes
+    without, _ = _play(plain, seed=7, render=False)
+    assert len(with_frames) == len(without) > 3
+    for a, b in zip(with_frames, without):
+        for x, y in zip(a, b):
+            if isinstance(y, dict) and "solving_time" in y:  # wall clock, reported at the end only
+                x, y = {k: v for k, v in x.items() if k != "solving_time"}, {k: v for k, v in y.items() if k != "solving_time"}
+            assert data_equivalence(x, y, exact=True)
+    for frame in frames:
+        assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3 and frame.shape[:2] == frames[0].shape[:2]
+        assert frame.min() < 100 and frame.max() == 255  # drawn, not a blank canvas
+    assert not np.array_equal(frames[0], frames[-1])  # the tree grows, the end shows SCIP's statistics
+    drawn.close()
+    plain.close()
+
+
+def test_render_before_reset_and_ansi():
+    env = MILPBranchingEnv(problem="setcover", size="small", render_mode="rgb_array")
+    frame = env.render()
+    assert frame.shape[2] == 3 and frame.dtype == np.uint8
+    env.close()
+    env = MILPBranchingEnv(problem="setcover", size="small", render_mode="ansi")
+    env.reset(seed=2)
+    assert env.render().startswith("setcover-150x300: nodes=")
+    env.close()
+
+
+def test_search_tree_of_a_hand_made_view():
+    # root 1 branched into 2 (branched) and 3 (open); 2's children: 4 (waiting) and one that
+    # SCIP closed without asking for a decision
+    view = SearchView("demo", [(1, 0, 0, 10.0, 5.0), (2, 1, 1, 10.0, 6.0), (4, 2, 2, 9.0, 6.5)], True,
+                      open_nodes=[(3, 1, 1)], candidates=np.array([0, 3]), distance=np.array([0.5, 0.1]),
+                      pseudocost=np.array([0.0, 2.0]), info={"nodes": 4, "lp_iterations": 20, "gap": 0.3})
+    tree = build_tree(view)
+    assert tree.kind == {1: "branched", 2: "branched", 4: "waiting", 3: "open", -1: "closed"}
+    assert tree.parent[-1] == 2 and tree.depth[-1] == 2
+    x = tree_layout(tree.parent)
+    assert (x[4], x[-1], x[3]) == (0.0, 1.0, 2.0)  # leaves depth-first, closed children last
+    assert x[2] == 0.5 and x[1] == 1.25  # a parent halfway between its first and last child
+    frame = draw(view)
+    assert frame.shape == (540, 960, 3)
+    handed = build_tree(SearchView("demo", view.seen, False, info={"status": "optimal"}, scip_took_over=True))
+    assert handed.kind[4] == "scip" and 4 not in handed.parent.values()  # SCIP's subtree is not drawn
+    assert handed.kind[-1] == handed.kind[-2] == "closed"  # the solve is over: no open node is left

@@ -17,8 +17,14 @@ Action Space
 ``Discrete(max_vars)``: the LP column position of the variable to branch on. Only the LP
 branching candidates (integer columns with fractional LP value) are valid; they are given by
 ``observation["action_mask"]``, ``info["action_mask"]`` and :meth:`action_masks`
-(sb3-contrib layout). Any other action raises ``ValueError``. ``action_space.sample()`` draws among
-the current candidates (a ``Discrete`` subclass that reads the current mask).
+(sb3-contrib layout). Any other action raises ``ValueError``. The space is a
+:class:`~gauntlet.envs.masked_spaces.MaskedDiscrete` whose ``sample()`` draws among the candidates of
+the node waiting for a decision (the env sets its mask at every node), so tools that act through
+``action_space.sample()`` (random rollouts, SB3's env checker) send valid decisions; ``contains``
+is the plain range check. Gymnasium's ``check_env`` draws one action *before* a
+``reset(seed=123)`` and steps it after (``check_step_determinism``): no column is a candidate at
+every node, so that action is usually not one at the new root and the step raises, as any
+masked-out action does (every other check passes; see ``tests/envs/test_milp_branching.py``).
 
 Observation Space
 -----------------
@@ -51,8 +57,11 @@ Starting State
 --------------
 ``reset`` draws an instance (from ``self.np_random``) and a SCIP random seed shift, starts the
 solve and returns the first node that needs a branching decision. Generated instances that
-SCIP solves without branching are skipped (at most ``max_instance_draws`` draws;
-``info["instance_draws"]``). A file instance that needs no branching raises ``ValueError``.
+SCIP solves without branching are skipped: the next instance and seed shift are drawn from the
+same generator, so every seed gives an episode, deterministically (at most
+``max_instance_draws`` draws, ``info["instance_draws"]`` says how many were needed; at
+``size="small"`` about one draw in four branches for set cover, one in three for independent
+set, seven in ten for auctions and nine in ten for facility location). A file instance that needs no branching raises ``ValueError``.
 
 Episode End
 -----------
@@ -79,16 +88,30 @@ Arguments
 ``problem``: ``"setcover" | "cauction" | "facility" | "indset"``; ``size``: ``"small" |
 "train" | "transfer"``; ``instance_path``: a ``.mps``/``.lp`` file (overrides problem/size);
 ``reward``; ``time_limit`` (s, > 0); ``scip_params``; ``max_vars``/``max_rows``/``max_edges``;
-``max_instance_draws``; ``render_mode`` (``"ansi"``).
+``max_instance_draws`` (default 100); ``render_mode`` (``"rgb_array"`` or ``"ansi"``).
 
-Errors: an unreadable/unparsable file, an infeasible or unbounded instance (detected before
-any branching), and actions outside the candidate list raise ``ValueError``; exceptions raised
+Errors: bad arguments (including ``reset(seed=...)`` with anything but ``None`` or an integer
+>= 0), an unreadable/unparsable file, an infeasible or unbounded instance (detected before
+any branching), a problem/size whose instances keep being solved without branching, an LP wider
+than ``max_vars`` and actions outside the candidate list raise ``ValueError``; exceptions raised
 inside the SCIP callback are re-raised by the env call that was waiting. ``close()`` or a new
 ``reset()`` mid-episode interrupts the solve and joins the thread.
 
+Rendering
+---------
+``render_mode="rgb_array"`` (:mod:`.render`) draws the search tree so far (nodes by depth:
+branched, the node waiting for the decision, open, and closed without branching: pruned,
+infeasible or integral), the incumbent and the dual bound over the decisions with the gap, and
+the current candidates' pseudocost scores and LP fractionality. It reads SCIP's open nodes and
+pseudocosts on the solver thread without changing anything: trajectories are the same with or
+without rendering. ``"ansi"`` gives one line of counters.
+
 Version History
 ---------------
-- v0: initial version (PySCIPOpt 6.3 / SCIP 10).
+- v0: initial version (PySCIPOpt 6.3 / SCIP 10). Later, without changing trajectories:
+  ``render_mode="rgb_array"``; ``ValueError`` for bad seeds and for exhausted instance draws
+  (was ``RuntimeError``), up to 100 draws by default (was 20); the small combinatorial auctions
+  are 40 items x 200 bids (30 x 120 were almost never branched on).
 
 Paper: "ReviBranch: Deep Reinforcement Learning for Branch-and-Bound with Revived Trajectories"
 (arXiv 2508.17452); observation and instances from Gasse et al., "Exact Combinatorial
@@ -106,9 +129,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from gauntlet.envs.masked_spaces import MaskedDiscrete
 from gauntlet.envs.milp_branching.instances import SIZES, MILPInstance, generate
 from gauntlet.envs.milp_branching.observation import FRAC_FEATURE, N_ROW_FEATURES, N_VAR_FEATURES, NodeBipartiteExtractor, NodeGraph
 from gauntlet.envs.milp_branching.solver_thread import SolverThread, solve_stats
+from gauntlet.envs.validation import check, check_choice, check_int
 
 __all__ = ["MILPBranchingEnv", "episode_metrics", "default_scip_params", "make_model", "pad_graph", "solve_inline"]
 
@@ -188,7 +213,8 @@ def pad_graph(graph: NodeGraph, max_vars: int, max_rows: int, max_edges: int) ->
     """The padded observation dict of ``graph`` and whether rows/edges had to be dropped."""
     n_vars = graph.variable_features.shape[0]
     if n_vars > max_vars:
-        raise RuntimeError(f"the LP has {n_vars} columns but max_vars={max_vars}; pass a larger max_vars")
+        raise ValueError(f"max_vars={max_vars} is too small: the LP has {n_vars} columns; allowed: integers >= {n_vars} "
+                         "or None (the bound of the problem class and size)")
     n_rows = min(graph.row_features.shape[0], max_rows)
     keep = graph.edge_index[0] < n_rows
     edge_index = graph.edge_index[:, keep][:, :max_edges]
@@ -213,30 +239,10 @@ def pad_graph(graph: NodeGraph, max_vars: int, max_rows: int, max_edges: int) ->
     return obs, truncated
 
 
-class CandidateDiscrete(spaces.Discrete):
-    """``Discrete(n)`` whose ``sample()`` without a mask draws among the env's current candidates
-    (``current_mask``, kept up to date by the env), so generic random rollouts and the
-    Gymnasium/SB3 checkers only send valid decisions. ``contains`` is the plain range check."""
-
-    def __init__(self, n: int, seed: int | None = None) -> None:
-        super().__init__(n, seed=seed)
-        self.current_mask = np.zeros(n, dtype=np.int8)
-
-    def sample(self, mask: np.ndarray | None = None, probability: np.ndarray | None = None) -> np.int64:
-        if mask is None and probability is None and self.current_mask.any():
-            mask = self.current_mask
-        return super().sample(mask=mask, probability=probability)
-
-
-def _check_positive_int(name: str, value: Any) -> None:
-    if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
-        raise ValueError(f"{name}={value!r} is invalid; allowed: an integer >= 1 or None")
-
-
 class MILPBranchingEnv(gym.Env):
     """Variable selection in SCIP's branch-and-bound (see the module docstring)."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}
 
     def __init__(
         self,
@@ -249,25 +255,23 @@ class MILPBranchingEnv(gym.Env):
         max_vars: int | None = None,
         max_rows: int | None = None,
         max_edges: int | None = None,
-        max_instance_draws: int = 20,
+        max_instance_draws: int = 100,
         render_mode: str | None = None,
     ) -> None:
         if instance_path is None:
-            if problem not in PROBLEMS:
-                raise ValueError(f"problem={problem!r} is invalid; allowed: {list(PROBLEMS)}")
-            if size not in SIZES[problem]:
-                raise ValueError(f"size={size!r} is invalid; allowed: {list(SIZES[problem])}")
-        if reward not in REWARDS:
-            raise ValueError(f"reward={reward!r} is invalid; allowed: {list(REWARDS)}")
-        if not (isinstance(time_limit, (int, float)) and math.isfinite(time_limit) and time_limit > 0):
-            raise ValueError(f"time_limit={time_limit!r} is invalid; allowed: a finite number > 0 (seconds)")
-        if scip_params is not None and not isinstance(scip_params, Mapping):
-            raise ValueError(f"scip_params={scip_params!r} is invalid; allowed: a mapping of SCIP parameter names to values")
-        for name, value in (("max_vars", max_vars), ("max_rows", max_rows), ("max_edges", max_edges),
-                            ("max_instance_draws", max_instance_draws)):
-            _check_positive_int(name, value)
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"render_mode={render_mode!r} is invalid; allowed: None, 'ansi'")
+            check_choice("problem", problem, PROBLEMS)
+            check_choice("size", size, tuple(SIZES[problem]))
+        check_choice("reward", reward, tuple(REWARDS))
+        check("time_limit", time_limit, isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool)
+              and math.isfinite(time_limit) and time_limit > 0, "a finite number of seconds > 0")
+        check("scip_params", scip_params, scip_params is None or isinstance(scip_params, Mapping),
+              "None or a mapping of SCIP parameter names to values")
+        for name, value in (("max_vars", max_vars), ("max_rows", max_rows), ("max_edges", max_edges)):
+            check(name, value, value is None or (isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+                                                 and value >= 1),
+                  "None (a bound computed from the problem class and size, or the file) or an integer >= 1")
+        check_int("max_instance_draws", max_instance_draws, 1)
+        check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
 
         self.problem, self.size, self.instance_path = problem, size, instance_path
         self.reward_kind, self.time_limit = reward, float(time_limit)
@@ -283,7 +287,7 @@ class MILPBranchingEnv(gym.Env):
         self.max_rows = int(max_rows or math.ceil(1.5 * n_rows) + 64)
         self.max_edges = int(max_edges or math.ceil(1.5 * nnz) + 16 * self.max_vars)
 
-        self.action_space = CandidateDiscrete(self.max_vars)
+        self.action_space = MaskedDiscrete(self.max_vars)
         self.observation_space = spaces.Dict({
             "variable_features": spaces.Box(-np.inf, np.inf, (self.max_vars, N_VAR_FEATURES), np.float32),
             "row_features": spaces.Box(-np.inf, np.inf, (self.max_rows, N_ROW_FEATURES), np.float32),
@@ -306,6 +310,9 @@ class MILPBranchingEnv(gym.Env):
         self._scip_decides = False
         self._info: dict[str, Any] = {}
         self._instance_name = ""
+        # (node_id, parent_id, depth, primal_bound, dual_bound) of every node handed to the agent:
+        # the search tree and bound history that render() draws
+        self._nodes_seen: list[tuple[int, int, int, float, float]] = []
         self.last_instance: MILPInstance | str | None = None
         self.last_params: dict[str, Any] = {}
 
@@ -327,10 +334,13 @@ class MILPBranchingEnv(gym.Env):
         return generate(self.problem, self.size, self.np_random)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
+        if seed is not None:
+            seed = check_int("seed", seed, 0)
         super().reset(seed=seed)
         self._stop_solver()
         for draw in range(1, self.max_instance_draws + 1):
             self._stop_solver()
+            self._nodes_seen = []
             instance = self._draw_instance()
             seed_shift = int(self.np_random.integers(0, 2**31 - 1))
             params = {**default_scip_params(self.time_limit, seed_shift), **self.scip_params}
@@ -355,9 +365,10 @@ class MILPBranchingEnv(gym.Env):
                     f"instance {self._instance_name!r} was solved without branching (status {status!r}); "
                     "there is no decision to make"
                 )
-        raise RuntimeError(
-            f"{self.max_instance_draws} consecutive {self.problem}/{self.size} instances were solved without "
-            "branching; use a larger size or raise max_instance_draws"
+        raise ValueError(
+            f"max_instance_draws={self.max_instance_draws} is too small for problem={self.problem!r}, "
+            f"size={self.size!r}: that many consecutive instances were solved without branching; allowed: a "
+            "larger max_instance_draws, a larger size, or scip_params that leave more to branch on"
         )
 
     def _on_event(self, event: tuple) -> tuple[dict, dict]:
@@ -373,6 +384,9 @@ class MILPBranchingEnv(gym.Env):
             info = {k: v for k, v in stats.items() if k != "solving_time"}
             info.update(depth=int(stats["depth"]), node_id=int(stats["node_id"]), parent_id=int(stats["parent_id"]),
                         n_candidates=len(graph.candidates), truncated_graph=truncated)
+            self._nodes_seen.append((info["node_id"], info["parent_id"], info["depth"], stats["primal_bound"],
+                                     stats["dual_bound"]))
+            self.action_space.mask = obs["action_mask"]
         else:
             self._solver.stop()
             stats = event[1]
@@ -384,7 +398,6 @@ class MILPBranchingEnv(gym.Env):
             info.update(status=self.model.getStatus(), depth=0, node_id=0, parent_id=0, n_candidates=0,
                         truncated_graph=False)
         info["action_mask"] = obs["action_mask"].astype(bool)
-        self.action_space.current_mask[:] = obs["action_mask"]
         info["instance"] = self._instance_name
         self._obs = obs
         self._info = info
@@ -467,13 +480,31 @@ class MILPBranchingEnv(gym.Env):
         self._done = True
         self.model = None
 
-    def render(self) -> str | None:
+    def render(self) -> np.ndarray | str | None:
+        if self.render_mode == "rgb_array":
+            from gauntlet.envs.milp_branching.render import draw
+
+            return draw(self._search_view())
         if self.render_mode != "ansi":
             return None
         i = self._info
         return (f"{i.get('instance', '')}: nodes={i.get('nodes', 0):.0f} lp_iter={i.get('lp_iterations', 0):.0f} "
                 f"primal={i.get('primal_bound', float('nan')):.6g} dual={i.get('dual_bound', float('nan')):.6g} "
                 f"gap={i.get('gap', float('nan')):.4g} candidates={i.get('n_candidates', 0)}")
+
+    def _search_view(self) -> Any:
+        from gauntlet.envs.milp_branching.render import SearchView
+
+        waiting = not self._done and self._solver is not None and bool(self._nodes_seen)
+        if not waiting:
+            return SearchView(self._instance_name, list(self._nodes_seen), False, info=dict(self._info),
+                              scip_took_over=self._scip_decides)
+        open_list, pseudocost = self.call_in_solver(lambda model, graph: (open_nodes(model), pseudocost_scores(model, graph)))
+        n_cands = int(self._obs["sizes"][3])
+        cands = self._obs["candidates"][:n_cands].copy()
+        frac = self._obs["variable_features"][cands, FRAC_FEATURE].astype(np.float64)
+        return SearchView(self._instance_name, list(self._nodes_seen), True, open_list, cands,
+                          np.minimum(frac, 1.0 - frac), pseudocost, dict(self._info))
 
     def __del__(self) -> None:
         solver = getattr(self, "_solver", None)
@@ -517,6 +548,16 @@ def strong_branching_scores(model: Any, graph: NodeGraph) -> np.ndarray:
 def pseudocost_scores(model: Any, graph: NodeGraph) -> np.ndarray:
     """SCIP's pseudocost scores of the candidates at their LP values."""
     return np.array([model.getVarPseudocostScore(v, v.getLPSol()) for v in graph.candidate_vars], dtype=np.float64)
+
+
+def open_nodes(model: Any) -> list[tuple[int, int, int]]:
+    """``(number, parent number, depth)`` of SCIP's open nodes (leaves, children, siblings); read-only."""
+    leaves, children, siblings = model.getOpenNodes()
+    out = []
+    for node in (*leaves, *children, *siblings):
+        parent = node.getParent()
+        out.append((node.getNumber(), parent.getNumber() if parent is not None else 0, node.getDepth()))
+    return out
 
 
 def solve_inline(instance: MILPInstance | str, params: Mapping[str, Any], policy: Callable[[NodeGraph], int]) -> dict:
