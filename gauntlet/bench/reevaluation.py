@@ -19,7 +19,8 @@ from gauntlet.bench import leaderboard
 from gauntlet.bench.artifacts import load_weights
 from gauntlet.bench.formatting import format_number
 from gauntlet.bench.identity import describe, identity
-from gauntlet.bench.runner import RunRecord, evaluate_run, file_sha256
+from gauntlet.bench.runner import RunRecord, evaluate_run
+from gauntlet.data.fetch import sha256_of
 from gauntlet.registry import get_agent, get_task
 
 
@@ -39,7 +40,7 @@ def reevaluate(task_id: str, agent: str, weights: str | Path, *, directory: str 
     weights = Path(weights)
     if not weights.is_file():
         raise FileNotFoundError(f"no weights file {weights}")
-    sha = file_sha256(weights)
+    sha = sha256_of(weights)
     report = Report([f"weights {weights} (sha256 {sha})"])
     board_file = leaderboard.board_path(directory, task_id)
     entries: list[tuple[int, dict[str, Any]]] = []

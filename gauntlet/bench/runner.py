@@ -7,7 +7,6 @@ as JSON. Everything the runner needs comes from :mod:`gauntlet.registry`.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import os
@@ -26,6 +25,7 @@ import numpy as np
 import gauntlet
 from gauntlet.agents.hyperparameters import check_hyperparameters, hyperparameter_names
 from gauntlet.bench.artifacts import save_weights
+from gauntlet.data.fetch import sha256_of
 from gauntlet.registry import AgentSpec, BenchmarkSpec, get_agent, get_task, load_object, require_extra
 
 EpisodeMetricsFn = Callable[[np.ndarray, list], dict]
@@ -263,7 +263,7 @@ def run(
         train_env_kwargs=train_kwargs, agent_kwargs=agent_kwargs, command=command,
     )
     if weights is not None:
-        record.artifact_path, record.artifact_sha256 = str(weights), file_sha256(weights)
+        record.artifact_path, record.artifact_sha256 = str(weights), sha256_of(weights)
     if out_dir is not None:
         path = record.save(run_path(out_dir, task_id, agent, train_seed))
         if record.mo_metrics is not None:
@@ -353,14 +353,6 @@ def evaluate_run(
 
 def run_path(out_dir: str | Path, task_id: str, agent: str, train_seed: int) -> Path:
     return Path(out_dir) / task_id.replace("/", "__") / agent / f"seed{train_seed}.json"
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _mo_metrics(spec: BenchmarkSpec, episodes: list[EpisodeResult], n_seeds: int) -> dict[str, Any]:
