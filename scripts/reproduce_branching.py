@@ -5,8 +5,12 @@ For each ``gauntlet/MILPBranching-<Class>-v0`` task the official evaluation seed
 fix the test instances. Baselines are evaluated directly; ``gcnn`` is trained by imitation
 of strong branching (from ``--gcnn-data`` files written by
 ``scripts/collect_strong_branching.py``, or by collecting ``--gcnn-samples`` states on the
-task's env) and reports its top-1/top-5 agreement with strong branching on held-out
-instances; ``revibranch`` is trained for ``--revibranch-timesteps`` decisions, its encoder
+task's env) and reports its top-1/top-5 agreement with strong branching on two held-out
+splits of unseen instances: the validation split, which picks the epoch that is kept, and the
+test split, which nothing in training or selection saw (``--gcnn-test-data`` gives the test
+states from separately collected instances instead); ``--gcnn-model`` with ``--gcnn-test-data``
+prints a saved model's recorded validation agreement and measures its test agreement;
+``revibranch`` is trained for ``--revibranch-timesteps`` decisions, its encoder
 warm-started from the trained GCNN. Printed per class: shifted geometric means of nodes
 (shift 1), LP iterations (shift 10) and solving time (shift 1 s), how many instances finished
 within the protocol's time limit, and nodes relative to SCIP default and to strong branching on
@@ -20,6 +24,8 @@ separate (parallel) invocations and compared with those on the board.
     python scripts/reproduce_branching.py --problems setcover --size small \\
         --gcnn-data data/sb_a.npz data/sb_b.npz --revibranch-timesteps 600 --leaderboard-dir /tmp/boards
     python scripts/reproduce_branching.py --problems indset --agents    # the board's comparison only
+    python scripts/reproduce_branching.py --problems indset --agents --no-leaderboard \
+        --gcnn-model models/branching/indset_gcnn.pt --gcnn-test-data runs/sb_test/indset_test.npz
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 
 import gauntlet  # noqa: E402,F401  (registers the env ids)
-from gauntlet.agents.gcnn import GCNNImitation, load_samples  # noqa: E402
+from gauntlet.agents.gcnn import GCNNImitation, Sample, load_samples  # noqa: E402
 from gauntlet.bench import leaderboard  # noqa: E402
 from gauntlet.bench.aggregate import shifted_geometric_mean  # noqa: E402
 from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run_path  # noqa: E402
@@ -70,6 +76,9 @@ def parse_args() -> argparse.Namespace:
                    help="SCIP time limit per instance in s for training and data collection (evaluation "
                         "always uses the protocol's limit)")
     p.add_argument("--gcnn-data", nargs="*", type=Path, default=[], help="sample files from collect_strong_branching.py")
+    p.add_argument("--gcnn-test-data", nargs="*", type=Path, default=[],
+                   help="sample files of instances the GCNN is neither trained nor validated on: its test split "
+                        "(then only the validation split is held out of the training data)")
     p.add_argument("--gcnn-samples", type=int, default=2000, help="states to collect when no --gcnn-data is given")
     p.add_argument("--gcnn-epochs", type=int, default=20)
     p.add_argument("--gcnn-minutes", type=float, default=None,
@@ -97,28 +106,66 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def train_gcnn(task: str, env_kwargs: dict, args: argparse.Namespace) -> tuple[Any, dict[str, float], int]:
+def load_test_data(paths: list[Path], seen: set[int] | None = None) -> list[Sample]:
+    """The ``--gcnn-test-data`` states; refuses instances in ``seen`` (trained or validated on)."""
+    test = [s for path in paths for s in load_samples(path)]
+    overlap = sorted({s.group for s in test} & (seen or set()))
+    if overlap:
+        raise SystemExit(f"error: --gcnn-test-data holds instances the GCNN was trained or validated on "
+                         f"(instance seeds {overlap[:10]}); collect the test states with other seeds")
+    return test
 
+
+def print_agreement(agent: GCNNImitation) -> None:
+    """The agreement with strong branching on the validation and the test split (``held_out``)."""
+    for split, label in (("valid", "validation (picks the epoch)"), ("test", "test (unseen by training and selection)")):
+        m = agent.held_out.get(split)
+        if not m:
+            print(f"  gcnn: no {label} split")
+            continue
+        size = f"{m['states']} states of {m['instances']} instances" if "states" in m else "size not recorded"
+        print(f"  gcnn: {label}, {size}: top-1 agreement with strong branching {m['acc@1']:.3f}, "
+              f"top-5 {m['acc@5']:.3f}")
+
+
+def train_gcnn(task: str, env_kwargs: dict, args: argparse.Namespace) -> tuple[Any, int]:
     env = gym.make(task, **env_kwargs)
-    agent = make_agent(get_agent("gcnn"), env, task, seed=args.seed, agent_kwargs={"n_epochs": args.gcnn_epochs,
-                                                                        "compile_messages": args.compile})
+    kwargs: dict[str, Any] = {"n_epochs": args.gcnn_epochs, "compile_messages": args.compile}
+    if args.gcnn_test_data:
+        kwargs["test_fraction"] = 0.0
+    agent = make_agent(get_agent("gcnn"), env, task, seed=args.seed, agent_kwargs=kwargs)
     if args.gcnn_data:
         samples = [s for path in args.gcnn_data for s in load_samples(path)]
     else:
         samples = agent.collect(env, args.gcnn_samples, seed=args.seed * 100_000)
-    train, valid = agent.split(samples)
+    train, valid, test = agent.split(samples)
+    if args.gcnn_test_data:
+        test = load_test_data(args.gcnn_test_data, {s.group for s in samples})
+        agent.split_groups["test"] = sorted({s.group for s in test})
     deadline = None if args.gcnn_minutes is None else time.perf_counter() + 60.0 * args.gcnn_minutes
     agent.fit(train, valid, callback=lambda stats: deadline is None or time.perf_counter() < deadline)
     agent.num_timesteps = len(samples)
     env.close()
-    held_out = agent.evaluate(valid)
-    print(f"  gcnn: {len(train)} training / {len(valid)} held-out states "
-          f"({len({s.group for s in valid})} unseen instances): top-1 agreement with strong branching "
-          f"{held_out['acc@1']:.3f}, top-5 {held_out['acc@5']:.3f}")
-    # whether the budget, not the data, ended training: a held-out loss still falling says so
-    print(f"  gcnn: {len(agent.history)} epochs; held-out loss by epoch: "
+    agent.record_held_out(valid, test)
+    print(f"  gcnn: {len(train)} training states of {len({s.group for s in train})} instances; kept epoch "
+          f"{agent.best_epoch} of {len(agent.history)}")
+    print_agreement(agent)
+    # whether the budget, not the data, ended training: a validation loss still falling says so
+    print("  gcnn: validation loss by epoch: "
           + " ".join(f"{h['valid/loss']:.3f}" for h in agent.history if "valid/loss" in h))
-    return agent, held_out, len(samples)
+    return agent, len(samples)
+
+
+def measure_saved_gcnn(path: Path, test_paths: list[Path]) -> None:
+    """A saved model's recorded validation agreement and its agreement on ``test_paths``."""
+    agent = GCNNImitation.load(path)
+    seen = set(agent.split_groups.get("train", [])) | set(agent.split_groups.get("valid", []))
+    test = load_test_data(test_paths, seen)
+    agent.held_out = {**agent.held_out, "test": agent.held_out_metrics(test)}
+    print(f"  gcnn {path}: kept epoch {agent.best_epoch} of {len(agent.history)}; validation figures as recorded "
+          "in the model" + ("" if seen else " (a model saved before the test split existed: its instance ids were "
+                                            "not recorded, so the test data cannot be checked against them)"))
+    print_agreement(agent)
 
 
 def main() -> None:
@@ -135,6 +182,8 @@ def main() -> None:
         print(f"\n== {task} size={args.size} instances={len(seeds)} (seeds {seeds[0]}..{seeds[-1]})")
         records: dict[str, RunRecord] = {}
         gcnn_path = None
+        if args.gcnn_model is not None and args.gcnn_test_data:
+            measure_saved_gcnn(args.gcnn_model, args.gcnn_test_data)
         for name in args.agents:
             start = time.perf_counter()
             trained, agent_kwargs = 0, {}
@@ -142,7 +191,7 @@ def main() -> None:
                 model = GCNNImitation.load(args.gcnn_model)
                 trained, gcnn_path = model.num_timesteps, args.gcnn_model
             elif name == "gcnn":
-                model, _, trained = train_gcnn(task, train_kwargs, args)
+                model, trained = train_gcnn(task, train_kwargs, args)
                 gcnn_path = args.out / f"{problem}_gcnn.pt"
                 gcnn_path.parent.mkdir(parents=True, exist_ok=True)
                 model.save(gcnn_path)

@@ -14,7 +14,9 @@ ReLU layers); one half-convolution columns -> rows, then one rows -> columns, ea
 one logit per column; the policy is the softmax over the branching candidates. Trained by
 cross-entropy against the expert's choice (Adam, lr 1e-3). Evaluation, as in Gasse et al.'s
 code: top-1 / top-5 agreement with strong branching on held-out states, where a prediction
-agrees when its expert score equals the best one (ties count).
+agrees when its expert score equals the best one (ties count). Two held-out splits of whole
+instances: the validation split picks the epoch that is kept, the test split (never seen
+during training or selection) gives the reported agreement (:meth:`GCNNImitation.split`).
 
 What differs: the expert (Gasse et al.'s vanilla full strong branching, see
 :func:`gauntlet.envs.milp_branching.env.strong_branching_scores`) is queried at every node, and the
@@ -22,7 +24,7 @@ behaviour policy during collection is the expert itself with probability
 ``expert_probability`` and SCIP's pseudocost rule otherwise (Gasse et al. run SCIP's
 relpscost and query the expert at random nodes); the features are
 :mod:`gauntlet.envs.milp_branching.observation`'s (Ecole-style); no prenorm pre-training;
-early stopping on the held-out loss is replaced by keeping the best held-out-accuracy epoch;
+early stopping on the validation loss is replaced by keeping the best validation-accuracy epoch;
 the loss credits every tied best candidate (``-log`` of their total probability, not of the
 first one's) and states where all candidates tie are skipped in training (they carry no
 gradient);
@@ -33,9 +35,10 @@ the last linear layer of each message function is applied after the sum over nei
 training on set-cover graphs on one CPU core; needs a C++ compiler).
 
 ``learn(total_timesteps)`` collects ``total_timesteps`` expert decisions on the env
-(``timesteps`` = labelled nodes), holds out ``valid_fraction`` of the instances and trains
-for ``n_epochs``. ``fit(train, valid)`` trains on pre-collected samples (see
-``scripts/collect_strong_branching.py``).
+(``timesteps`` = labelled nodes), holds out ``valid_fraction`` of the instances for validation
+and ``test_fraction`` for the test, trains for ``n_epochs`` and stores both splits' agreement
+in ``held_out`` (saved with the model). ``fit(train, valid)`` trains on pre-collected samples
+(see ``scripts/collect_strong_branching.py``); :meth:`GCNNImitation.evaluate` measures any set.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ import torch
 from torch import nn
 
 from gauntlet.agents.progress import TrainingProgress
+from gauntlet.agents.tensorboard import ScalarLog
+from gauntlet.envs.validation import check, check_range
 
 N_VAR, N_ROW, EMB = 19, 5, 64
 
@@ -260,6 +265,7 @@ class GCNNImitation:
         batch_size: int = 32,
         n_epochs: int = 20,
         valid_fraction: float = 0.2,
+        test_fraction: float = 0.2,
         expert_probability: float = 1.0,
         emb_size: int = EMB,
         compile_messages: bool = False,
@@ -267,14 +273,16 @@ class GCNNImitation:
         tensorboard_log: str | None = None,
         verbose: int = 0,
     ) -> None:
-        if not 0.0 < valid_fraction < 1.0:
-            raise ValueError(f"valid_fraction={valid_fraction!r} is invalid; allowed: (0, 1)")
-        if not 0.0 <= expert_probability <= 1.0:
-            raise ValueError(f"expert_probability={expert_probability!r} is invalid; allowed: [0, 1]")
+        check_range("valid_fraction", valid_fraction, 0, 1, open_low=True, open_high=True)
+        check_range("test_fraction", test_fraction, 0, 1, open_high=True)
+        check("test_fraction", test_fraction, valid_fraction + test_fraction < 1,
+              f"[0, 1 - valid_fraction) = [0, {1 - valid_fraction:g}): some instances must be left to train on")
+        check_range("expert_probability", expert_probability, 0, 1)
         self.env = env
         self.seed = int(seed)
         self.learning_rate, self.batch_size, self.n_epochs = float(learning_rate), int(batch_size), int(n_epochs)
-        self.valid_fraction, self.expert_probability = float(valid_fraction), float(expert_probability)
+        self.valid_fraction, self.test_fraction = float(valid_fraction), float(test_fraction)
+        self.expert_probability = float(expert_probability)
         self.emb_size, self.device, self.verbose = int(emb_size), device, verbose
         self.tensorboard_log = tensorboard_log
         torch.manual_seed(self.seed)
@@ -285,7 +293,12 @@ class GCNNImitation:
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.learning_rate)
         self.num_timesteps = 0
         self.history: list[dict[str, float]] = []
-        self._writer: Any = None
+        # the epoch fit() kept (best validation top-1), the agreement on each held-out split
+        # ("valid", "test") and the instance ids of each split, as learn() or the caller set them
+        self.best_epoch: int | None = None
+        self.held_out: dict[str, dict[str, float]] = {}
+        self.split_groups: dict[str, list[int]] = {}
+        self._log = ScalarLog(tensorboard_log, "GCNN")
 
     # -------------------------------------------------------------- collection
     def collect(self, env: gym.Env, n_samples: int, seed: int = 0, progress_bar: bool = False,
@@ -350,7 +363,8 @@ class GCNNImitation:
 
     def fit(self, train: Sequence[Sample], valid: Sequence[Sample] = (), n_epochs: int | None = None,
             callback: Callable[[dict[str, float]], bool | None] | None = None) -> "GCNNImitation":
-        """Minibatch Adam on the cross-entropy; keeps the parameters of the best held-out epoch."""
+        """Minibatch Adam on the cross-entropy; keeps the parameters of the epoch with the best
+        top-1 agreement on ``valid`` (its index goes to ``best_epoch``)."""
         informative = [s for s in train if is_informative(s)]
         if not informative:
             raise ValueError(f"none of the {len(train)} training samples is informative: each is unlabelled "
@@ -358,6 +372,7 @@ class GCNNImitation:
                              "nothing to imitate; collect more states (e.g. larger instances)")
         train = informative
         best, best_state = -1.0, None
+        self.best_epoch = None
         for epoch in range(self.n_epochs if n_epochs is None else n_epochs):
             self.policy.train()
             order = self.rng.permutation(len(train))
@@ -375,8 +390,9 @@ class GCNNImitation:
                 stats.update({f"valid/{k}": val for k, val in v.items()})
                 if v["acc@1"] > best:
                     best, best_state = v["acc@1"], {k: x.detach().clone() for k, x in self.policy.state_dict().items()}
+                    self.best_epoch = epoch
             self.history.append(stats)
-            self._log(stats, epoch)
+            self._log.write({k: v for k, v in stats.items() if k != "epoch"}, epoch)
             if self.verbose:
                 print(" ".join(f"{k}={v:.4g}" for k, v in stats.items()))
             if callback is not None and callback(stats) is False:
@@ -385,12 +401,24 @@ class GCNNImitation:
             self.policy.load_state_dict(best_state)
         return self
 
-    def split(self, samples: Sequence[Sample]) -> tuple[list[Sample], list[Sample]]:
-        """Hold out whole instances (by ``group``) so held-out states come from unseen instances."""
+    def split(self, samples: Sequence[Sample]) -> tuple[list[Sample], list[Sample], list[Sample]]:
+        """Training, validation and test states, by whole instances (``group``), so that both
+        held-out splits come from instances the training never saw and the test split also from
+        instances the epoch selection never saw.
+
+        The instances are shuffled once: the first ``valid_fraction`` of them (at least one, when
+        there are two or more) are the validation split, the next ``test_fraction`` (at least
+        one when ``test_fraction > 0``, as long as an instance is left to train on) the test split.
+        The validation split is the one earlier versions held out alone."""
         groups = np.unique([s.group for s in samples])
         n_valid = max(1, int(round(self.valid_fraction * len(groups)))) if len(groups) > 1 else 0
-        held = set(self.rng.permutation(groups)[:n_valid].tolist())
-        return [s for s in samples if s.group not in held], [s for s in samples if s.group in held]
+        n_test = max(1, int(round(self.test_fraction * len(groups)))) if self.test_fraction > 0 else 0
+        n_test = min(n_test, len(groups) - n_valid - 1) if len(groups) > n_valid else 0
+        order = self.rng.permutation(groups).tolist()
+        valid, test = set(order[:n_valid]), set(order[n_valid : n_valid + n_test])
+        self.split_groups = {"train": sorted(set(order) - valid - test), "valid": sorted(valid), "test": sorted(test)}
+        return ([s for s in samples if s.group not in valid and s.group not in test],
+                [s for s in samples if s.group in valid], [s for s in samples if s.group in test])
 
     def learn(self, total_timesteps: int, callback: Callable | None = None, progress_bar: bool = False) -> "GCNNImitation":
         """Collect ``total_timesteps`` labelled nodes on the env, then train (see the module docstring)."""
@@ -398,8 +426,22 @@ class GCNNImitation:
             raise ValueError("learn() needs the env: pass env= to the constructor, or use fit(samples)")
         samples = self.collect(self.env, int(total_timesteps), seed=self.seed * 100_000, progress_bar=progress_bar)
         self.num_timesteps += len(samples)
-        train, valid = self.split(samples)
-        return self.fit(train, valid, callback=callback)
+        train, valid, test = self.split(samples)
+        self.fit(train, valid, callback=callback)
+        self.record_held_out(valid, test)
+        return self
+
+    def record_held_out(self, valid: Sequence[Sample], test: Sequence[Sample]) -> dict[str, dict[str, float]]:
+        """Measure the kept parameters on both held-out splits into ``held_out`` (and TensorBoard):
+        loss, top-1 and top-5 agreement, and how many states and instances each split has."""
+        self.held_out = {split: self.held_out_metrics(part) for split, part in (("valid", valid), ("test", test))}
+        self._log.write({f"{split}/{k}": v for split, m in self.held_out.items() for k, v in m.items()
+                         if k not in ("states", "instances")}, len(self.history))
+        return self.held_out
+
+    def held_out_metrics(self, samples: Sequence[Sample]) -> dict[str, float]:
+        """:meth:`evaluate` plus the number of states and of instances."""
+        return {**self.evaluate(samples), "states": len(samples), "instances": len({s.group for s in samples})}
 
     # ------------------------------------------------------------------ acting
     def predict(self, observation: dict[str, np.ndarray], state: Any = None, episode_start: Any = None,
@@ -417,31 +459,37 @@ class GCNNImitation:
         return int(sample.candidates[k]), state
 
     # --------------------------------------------------------------- utilities
-    def _log(self, stats: dict[str, float], step: int) -> None:
-        if self.tensorboard_log is None:
-            return
-        if self._writer is None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            os.makedirs(self.tensorboard_log, exist_ok=True)
-            run = 1 + sum(1 for d in os.listdir(self.tensorboard_log) if d.startswith("GCNN_"))
-            self._writer = SummaryWriter(os.path.join(self.tensorboard_log, f"GCNN_{run}"))
-        for k, v in stats.items():
-            if k != "epoch":
-                self._writer.add_scalar(k, v, step)
-        self._writer.flush()
-
     def save(self, path: str | os.PathLike) -> None:
+        """Tensors and plain Python data only, so that ``torch.load(weights_only=True)`` reads it."""
         config = dict(seed=self.seed, learning_rate=self.learning_rate, batch_size=self.batch_size,
-                      n_epochs=self.n_epochs, valid_fraction=self.valid_fraction,
+                      n_epochs=self.n_epochs, valid_fraction=self.valid_fraction, test_fraction=self.test_fraction,
                       expert_probability=self.expert_probability, emb_size=self.emb_size)
         torch.save({"config": config, "policy": self.policy.state_dict(), "history": self.history,
-                    "num_timesteps": self.num_timesteps}, path)
+                    "num_timesteps": self.num_timesteps, "best_epoch": self.best_epoch, "held_out": self.held_out,
+                    "split_groups": self.split_groups}, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, env: gym.Env | None = None, device: str = "cpu") -> "GCNNImitation":
-        data = torch.load(path, map_location=device, weights_only=False)
+        """Read a :meth:`save` file (``weights_only=True``: no pickled code runs). Files written
+        before the test split existed keep their validation record: the kept epoch is the first
+        with the best validation top-1, as fit() chose it."""
+        data = torch.load(path, map_location=device, weights_only=True)
         agent = cls(env, device=device, **data["config"])
         agent.policy.load_state_dict(data["policy"])
         agent.history, agent.num_timesteps = data["history"], data["num_timesteps"]
+        agent.best_epoch = data.get("best_epoch", _best_epoch(agent.history))
+        agent.held_out = data.get("held_out") or _validation_record(agent.history, agent.best_epoch)
+        agent.split_groups = data.get("split_groups", {})
         return agent
+
+
+def _best_epoch(history: Sequence[dict[str, float]]) -> int | None:
+    scored = [h for h in history if "valid/acc@1" in h]
+    return int(max(scored, key=lambda h: (h["valid/acc@1"], -h["epoch"]))["epoch"]) if scored else None
+
+
+def _validation_record(history: Sequence[dict[str, float]], epoch: int | None) -> dict[str, dict[str, float]]:
+    if epoch is None:
+        return {}
+    row = next(h for h in history if h["epoch"] == epoch)
+    return {"valid": {k.removeprefix("valid/"): v for k, v in row.items() if k.startswith("valid/")}}

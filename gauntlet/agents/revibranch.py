@@ -55,6 +55,7 @@ from torch import nn
 
 from gauntlet.agents.gcnn import EMB, BipartiteGCN, GCNNImitation, Sample, collate, first_candidates, sample_from_obs
 from gauntlet.agents.progress import TrainingProgress
+from gauntlet.agents.tensorboard import ScalarLog
 
 PE_DIM = 16
 
@@ -222,7 +223,7 @@ class ReviBranch:
         self._buffer_pos = 0
         self.num_timesteps = 0
         self.n_updates = 0
-        self._writer: Any = None
+        self._log = ScalarLog(tensorboard_log, "ReviBranch")
         self._depth = 0.0
 
     # --------------------------------------------------------------- the update
@@ -323,7 +324,7 @@ class ReviBranch:
                 stats = {"rollout/ep_nodes": float(info["nodes"]), "rollout/ep_decisions": float(len(decisions)),
                          "rollout/imitation_agreement": float(agreement), "rollout/epsilon": self._epsilon(total),
                          "train/loss": float(np.mean(losses)) if losses else math.nan}
-                self._log(stats)
+                self._log.write(stats, self.num_timesteps)
                 if self.verbose:
                     print(f"episode {episode}: " + " ".join(f"{k}={v:.4g}" for k, v in stats.items()))
                 episode += 1
@@ -366,28 +367,15 @@ class ReviBranch:
         self._depth = float(info.get("depth", 0))
 
     # ---------------------------------------------------------------- utilities
-    def _log(self, stats: dict[str, float]) -> None:
-        if self.tensorboard_log is None:
-            return
-        if self._writer is None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            os.makedirs(self.tensorboard_log, exist_ok=True)
-            run = 1 + sum(1 for d in os.listdir(self.tensorboard_log) if d.startswith("ReviBranch_"))
-            self._writer = SummaryWriter(os.path.join(self.tensorboard_log, f"ReviBranch_{run}"))
-        for k, v in stats.items():
-            if not math.isnan(v):
-                self._writer.add_scalar(k, v, self.num_timesteps)
-        self._writer.flush()
-
     def save(self, path: str | os.PathLike) -> None:
+        """Tensors and plain Python data only, so that ``torch.load(weights_only=True)`` reads it."""
         torch.save({"hp": self.hp, "seed": self.seed, "q": self.q.state_dict(),
                     "expert": self.expert.state_dict() if self.expert is not None else None,
                     "num_timesteps": self.num_timesteps, "freeze_input_norm": self.freeze_input_norm}, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, env: gym.Env | None = None, device: str = "cpu") -> "ReviBranch":
-        data = torch.load(path, map_location=device, weights_only=False)
+        data = torch.load(path, map_location=device, weights_only=True)
         agent = cls(env, seed=data["seed"], device=device, **data["hp"])
         agent.q.load_state_dict(data["q"])
         agent.q_target.load_state_dict(data["q"])

@@ -1,4 +1,5 @@
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from gauntlet.agents.gcnn import (  # noqa: E402
 )
 from gauntlet.agents.revibranch import ReviBranch, Transition, depth_encoding, large_margin_loss, revive  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def fake_sample(rng, n_vars=7, n_rows=4, n_edges=12, n_cands=3, target=1, group=0):
@@ -151,12 +153,71 @@ def test_gcnn_collect_caps_the_samples_per_instance(cycles_env):
         agent.collect(cycles_env, 5, max_per_episode=0)
 
 
-def test_gcnn_learn_hold_out_by_instance(cycles_env):
-    agent = GCNNImitation(cycles_env, seed=0, n_epochs=1, valid_fraction=0.5)
-    train, valid = agent.split([Sample(*([None] * 5), target=0, group=g) for g in (0, 0, 1, 1, 2, 3)])
-    assert {s.group for s in train}.isdisjoint({s.group for s in valid}) and valid
-    with pytest.raises(ValueError, match="valid_fraction"):
-        GCNNImitation(None, valid_fraction=1.5)
+def test_gcnn_splits_whole_instances_into_train_validation_and_test():
+    samples = [Sample(*([None] * 5), target=0, group=g) for g in range(10) for _ in range(3)]
+    agent = GCNNImitation(None, seed=4, valid_fraction=0.2, test_fraction=0.3)
+    train, valid, test = agent.split(samples)
+    groups = [{s.group for s in part} for part in (train, valid, test)]
+    assert [len(g) for g in groups] == [5, 2, 3] and len(train) + len(valid) + len(test) == len(samples)
+    assert groups[0].isdisjoint(groups[1]) and groups[0].isdisjoint(groups[2]) and groups[1].isdisjoint(groups[2])
+    assert agent.split_groups == {"train": sorted(groups[0]), "valid": sorted(groups[1]), "test": sorted(groups[2])}
+    # the validation split is the one the committed models picked their epochs on: the first
+    # valid_fraction of one shuffle of the instances, as before the test split existed
+    assert groups[1] == set(np.random.default_rng(4).permutation(10)[:2].tolist())
+    no_test = GCNNImitation(None, seed=4, valid_fraction=0.2, test_fraction=0.0).split(samples)
+    assert {s.group for s in no_test[1]} == groups[1] and not no_test[2]
+    # a split is never emptied of training instances
+    few = GCNNImitation(None, seed=0, valid_fraction=0.5, test_fraction=0.4).split(samples[:6])
+    assert [len({s.group for s in part}) for part in few] == [1, 1, 0]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(valid_fraction=1.5), r"valid_fraction=1.5 is out of range; allowed: \(0, 1\)"),
+    (dict(test_fraction=-0.1), r"test_fraction=-0.1 is out of range; allowed: \[0, 1\)"),
+    (dict(valid_fraction=0.5, test_fraction=0.5), r"test_fraction=0.5 is invalid; allowed: \[0, 1 - valid_fraction\)"),
+])
+def test_gcnn_rejects_bad_split_fractions(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GCNNImitation(None, **kwargs)
+
+
+class FakeTrainingStates(GCNNImitation):
+    """Collects and holds out real states of the cycles instances, but trains on labelled fake
+    ones: the cycles instances tie every candidate too often to train on."""
+
+    def fit(self, train, valid=(), n_epochs=None, callback=None):
+        return super().fit([fake_sample(np.random.default_rng(i)) for i in range(4)], valid, n_epochs, callback)
+
+
+def test_gcnn_learn_records_validation_and_test_agreement(cycles_env, tmp_path):
+    agent = FakeTrainingStates(cycles_env, seed=0, n_epochs=1, batch_size=4, valid_fraction=0.34, test_fraction=0.34,
+                               tensorboard_log=str(tmp_path / "tb"))
+    agent.learn(9)
+    assert set(agent.held_out) == {"valid", "test"} and agent.best_epoch == 0
+    for split in ("valid", "test"):
+        assert agent.held_out[split]["instances"] == len(agent.split_groups[split]) >= 1
+        assert 0.0 <= agent.held_out[split]["acc@1"] <= agent.held_out[split]["acc@5"] <= 1.0
+    assert [p.name for p in (tmp_path / "tb").iterdir()] == ["GCNN_1"]
+    agent.save(tmp_path / "gcnn.pt")
+    again = GCNNImitation.load(tmp_path / "gcnn.pt")
+    assert again.held_out == agent.held_out and again.split_groups == agent.split_groups and again.best_epoch == 0
+
+
+@pytest.mark.parametrize("problem", ["setcover", "cauction", "indset", "facility"])
+def test_committed_models_load_with_weights_only_and_keep_their_validation_record(problem):
+    path = ROOT / "models" / "branching" / f"{problem}_gcnn.pt"
+    agent = GCNNImitation.load(path)  # torch.load(weights_only=True)
+    raw = torch.load(path, weights_only=False)
+    for name, tensor in raw["policy"].items():
+        torch.testing.assert_close(agent.policy.state_dict()[name], tensor, rtol=0, atol=0)
+    scores = [h["valid/acc@1"] for h in raw["history"]]
+    assert agent.best_epoch == scores.index(max(scores))  # fit() kept the first best epoch
+    assert agent.held_out["valid"]["acc@1"] == max(scores) and "test" not in agent.held_out
+    g = collate([fake_sample(np.random.default_rng(0))])
+    reference = GCNNImitation(None, **raw["config"])
+    reference.policy.load_state_dict(raw["policy"])
+    with torch.no_grad():
+        torch.testing.assert_close(agent.policy.eval()(g), reference.policy.eval()(g), rtol=0, atol=0)
 
 
 def test_revive_redistributes_the_terminal_reward_over_the_tree():
@@ -177,8 +238,10 @@ def test_depth_encoding_shape_and_values():
 
 
 def test_revibranch_learns_predicts_and_reloads(cycles_env, tmp_path):
-    agent = ReviBranch(cycles_env, seed=0, batch_size=4, learning_starts=4, emb_size=16, target_update_interval=2)
+    agent = ReviBranch(cycles_env, seed=0, batch_size=4, learning_starts=4, emb_size=16, target_update_interval=2,
+                       tensorboard_log=str(tmp_path / "tb"))
     agent.learn(12)
+    assert [p.name for p in (tmp_path / "tb").iterdir()] == ["ReviBranch_1"]
     assert agent.num_timesteps >= 12 and agent.n_updates > 0 and len(agent.buffer) > 0
     obs, info = cycles_env.reset(seed=3)
     agent.on_reset(cycles_env, obs, info)
