@@ -4,7 +4,10 @@ Runs episodes where every node is labelled with full strong branching's choice (
 scores) and the expert's choice is followed (``--expert-probability`` < 1 follows SCIP's
 pseudocost rule at the other nodes); ``--max-per-instance`` moves on to the next instance
 after that many nodes. Instance seeds are ``seed, seed + 1, ...``; each
-sample records its instance seed so training can hold out whole instances. Output: one
+sample records its instance seed so training can hold out whole instances, and the collection is
+deterministic given the seed (the instances, SCIP's seed shifts and strong branching all are), so
+a file can be rebuilt with the same command. States for a test split (``reproduce_branching.py
+--gcnn-test-data``) are collected the same way with seeds no training or validation run used. Output: one
 ``.npz`` readable by ``gauntlet.agents.gcnn.load_samples``.
 
     python scripts/collect_strong_branching.py --problem setcover --size small --samples 2000 --out data/sb_setcover_small.npz
@@ -20,12 +23,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from gauntlet.agents.gcnn import GCNNImitation, save_samples  # noqa: E402
 from gauntlet.envs.milp_branching.env import MILPBranchingEnv  # noqa: E402
+from gauntlet.envs.milp_branching.instances import SIZES  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--problem", default="setcover")
-    parser.add_argument("--size", default="small")
+    parser.add_argument("--problem", default="setcover", choices=list(SIZES))
+    parser.add_argument("--size", default="small", choices=["small", "train", "transfer"])
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0, help="first instance seed")
     parser.add_argument("--expert-probability", type=float, default=1.0)

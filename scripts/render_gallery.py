@@ -50,8 +50,9 @@ GALLERY = {
     "agv_warehouse": Shot("gauntlet/AGVWarehouse-ComplexDynamic-v0", 30, "gauntlet.baselines.agv_warehouse:StraightToGoalAgent"),
     "esg_portfolio": Shot("gauntlet/ESGPortfolio-Regulated-v0", 250, "gauntlet.baselines.esg_portfolio:ESGTiltedAgent"),
     "mec_offloading": Shot("gauntlet/MECOffloading-v0", 12, "gauntlet.baselines.mec_offloading:GreedyScalarizedAgent"),
-    "milp_branching": Shot("gauntlet/MILPBranching-SetCover-v0", 2, "gauntlet.baselines.milp_branching:PseudocostAgent",
-                           {"size": "small"}),
+    # the train size: small instances are solved in a handful of nodes, a train-size tree after 60
+    # decisions shows open, pruned and branched nodes (about 15 s)
+    "milp_branching": Shot("gauntlet/MILPBranching-SetCover-v0", 60, "gauntlet.baselines.milp_branching:PseudocostAgent"),
 }
 
 
