@@ -5,14 +5,19 @@ Runs GMORL, LinUCB and every baseline through the benchmark runner under the tas
 ``train_env_kwargs`` (the training context distribution, E in 1..8) and every agent is
 evaluated with its ``eval_env_kwargs`` (E = 6, test context distribution), over the spec's
 preference weights, hypervolume at the spec's fixed reference point, as in the paper's
-generalization setting. Writes one leaderboard entry per agent, a Pareto-front PNG and a JSON
-summary, and prints hypervolume ratios next to the paper's (GMORL 64.1, LinUCB 57.9, random
-29.0; units not stated, so compare ratios).
+generalization setting. The learners (GMORL, LinUCB) run once per training seed of the task,
+the other agents once. Writes one leaderboard entry per agent, a Pareto-front PNG and a JSON
+summary, and prints the board's means over seeds and hypervolume ratios next to the paper's
+(GMORL 64.1, LinUCB 57.9, random 29.0; units not stated, so compare ratios).
 
     python scripts/reproduce_gmorl.py                      # full run (GMORL at the spec's budget)
     python scripts/reproduce_gmorl.py --gmorl-steps 20000  # quicker
     python scripts/reproduce_gmorl.py --speed-only         # throughput figures only
     python scripts/reproduce_gmorl.py --agents gmorl       # rerun GMORL, reuse the saved baseline runs
+
+The learners' weights are written under ``<out>/weights`` and their sha256 recorded in the
+runs. A board entry whose config (budget, agent or env kwargs) differs from the new run's is
+only overwritten with ``--replace``; a run of the same config must reproduce the entry's.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import gauntlet  # noqa: E402,F401
 from gauntlet.bench import leaderboard  # noqa: E402
 from gauntlet.bench.multi_objective import plot_front  # noqa: E402
 from gauntlet.bench.runner import RunRecord, run  # noqa: E402
-from gauntlet.registry import get_task  # noqa: E402
+from gauntlet.registry import get_agent, get_task  # noqa: E402
 
 TASK = "gauntlet/mo-MECOffloading-v0"
 BASELINES = ["linucb", "random", "all-cloud", "nearest-edge", "greedy-min-delay", "greedy-min-energy",
@@ -83,7 +88,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gmorl-steps", type=int, default=None, help="GMORL's budget (default: the task's)")
     parser.add_argument("--linucb-steps", type=int, default=11_000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="training seeds of the learners (default: the task's); the other agents run once, "
+                             "with the first")
     parser.add_argument("--out", default="results/mec_offloading")
     parser.add_argument("--png", default="docs/img/mec_front.png", help="Pareto-front plot")
     parser.add_argument("--leaderboards", default="leaderboards")
@@ -91,6 +98,8 @@ def main() -> None:
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--no-leaderboard", action="store_true")
+    parser.add_argument("--replace", action="store_true",
+                        help="replace board entries whose config differs (as gauntlet run --replace)")
     parser.add_argument("--agents", nargs="*", default=["gmorl", *BASELINES],
                         help="agents to (re)run now; the others are loaded from earlier runs in --out")
     args = parser.parse_args()
@@ -108,43 +117,44 @@ def main() -> None:
     spec = get_task(TASK).benchmark
     ref = spec.hv_ref_point
     gmorl_steps = spec.train_timesteps if args.gmorl_steps is None else args.gmorl_steps
-    records: dict[str, RunRecord] = {}
-    if "gmorl" in args.agents:
-        records["gmorl"] = run(TASK, "gmorl", train_seed=args.seed, total_timesteps=gmorl_steps, progress_bar=True)
-        records["gmorl"].agent_obj.save(out / "gmorl.pt")
-    for name in BASELINES:
-        if name in args.agents:
-            budget = args.linucb_steps if name == "linucb" else 0
-            records[name] = run(TASK, name, train_seed=args.seed, total_timesteps=budget)
-    for name, rec in records.items():
-        rec.agent_obj = None
-        rec.save(out / f"{name}.json")
-        print(f"{name}: HV {rec.mo_metrics['hypervolume']:.1f} ({rec.wall_time_s:.0f} s)")
+    seeds = spec.train_seeds if args.seeds is None else args.seeds
+    budgets = {"gmorl": gmorl_steps, "linucb": args.linucb_steps}
+    records: dict[str, list[RunRecord]] = {}
+    for name in ["gmorl", *BASELINES]:
+        if name not in args.agents:
+            continue
+        agent_seeds = seeds if get_agent(name).learns else seeds[:1]
+        records[name] = [run(TASK, name, train_seed=seed, total_timesteps=budgets.get(name, 0),
+                             progress_bar=name == "gmorl", save_dir=out / "weights") for seed in agent_seeds]
+        for rec in records[name]:
+            rec.agent_obj = None
+            rec.save(out / f"{name}-seed{rec.train_seed}.json")
+            print(f"{name} seed {rec.train_seed}: HV {rec.mo_metrics['hypervolume']:.1f} ({rec.wall_time_s:.0f} s)")
         if not args.no_leaderboard:
-            leaderboard.record([rec], kind="reference" if name == "gmorl" else "baseline", directory=args.leaderboards)
-    missing = [n for n in ["gmorl", *BASELINES] if n not in records and not (out / f"{n}.json").exists()]
+            leaderboard.record(records[name], kind="reference" if name == "gmorl" else "baseline",
+                               directory=args.leaderboards, replace=args.replace)
+    for name in ["gmorl", *BASELINES]:
+        if name not in records:
+            records[name] = [RunRecord.load(p) for p in sorted(out.glob(f"{name}-seed*.json"))]
+    missing = [name for name, runs in records.items() if not runs]
     if missing:
         print(f"no runs yet of {missing} in {out}: run them with --agents to get the comparison")
         return
-    for name in ["gmorl", *BASELINES]:
-        if name not in records:
-            records[name] = RunRecord.load(out / f"{name}.json")
 
-    rows = []
-    for name, rec in records.items():
-        m = rec.mo_metrics
-        delay = float(np.mean([e["mean_delay"] for e in rec.episode_metrics]))
-        energy = float(np.mean([e["mean_energy"] for e in rec.episode_metrics]))
-        rows.append({"agent": name, "hypervolume": m["hypervolume"], "eum": m["eum"], "cardinality": m["cardinality"],
-                     "mean_delay_s": delay, "mean_energy_j": energy, "train_timesteps": rec.train_timesteps,
-                     "front": m["front"]})
-
+    # The board's own aggregation over training seeds (means; std over seeds when there are several).
+    results = {name: leaderboard.entry_from_runs(runs, kind="baseline")["results"] for name, runs in records.items()}
+    rows = [{"agent": name, "seeds": [r.train_seed for r in records[name]],
+             "train_timesteps": records[name][0].train_timesteps,
+             **{metric: res[metric]["mean"] for metric in ("hypervolume", "eum", "cardinality", "mean_delay", "mean_energy")},
+             "hypervolume_std": res["hypervolume"]["std"]} for name, res in results.items()]
     hv = {r["agent"]: r["hypervolume"] for r in rows}
-    print(f"\nreference point {ref}, weights {len(spec.preference_weights)}, eval seeds {records['gmorl'].eval_seeds}")
-    print(f"{'agent':20s} {'HV':>12s} {'EUM':>10s} {'card':>5s} {'delay/task s':>13s} {'energy/task J':>14s}")
+    print(f"\nreference point {ref}, weights {len(spec.preference_weights)}, "
+          f"eval seeds {records['gmorl'][0].eval_seeds}; means over training seeds (std over seeds)")
+    print(f"{'agent':20s} {'seeds':>7s} {'HV':>18s} {'EUM':>10s} {'card':>5s} {'delay/task s':>13s} {'energy/task J':>14s}")
     for r in sorted(rows, key=lambda r: -r["hypervolume"]):
-        print(f"{r['agent']:20s} {r['hypervolume']:12.1f} {r['eum']:10.2f} {r['cardinality']:5d} "
-              f"{r['mean_delay_s']:13.2f} {r['mean_energy_j']:14.4f}")
+        std = "" if r["hypervolume_std"] is None else f" ({r['hypervolume_std']:.1f})"
+        print(f"{r['agent']:20s} {len(r['seeds']):7d} {r['hypervolume']:10.1f}{std:>8s} {r['eum']:10.2f} "
+              f"{r['cardinality']:5.1f} {r['mean_delay']:13.2f} {r['mean_energy']:14.4f}")
 
     def ratio(a: str, b: str) -> float:
         return hv[a] / hv[b] if hv[b] > 0 else float("inf")
@@ -157,19 +167,19 @@ def main() -> None:
     summary.update({"task": TASK, "ref_point": list(ref), "rows": rows, "ratios": ratios,
                     "gmorl_steps": gmorl_steps, "linucb_steps": args.linucb_steps})
 
+    # The plot shows each agent's run with the first training seed.
+    first = {name: runs[0] for name, runs in records.items()}
     weights_n = len(spec.preference_weights)
-    all_points = {}
-    for name, rec in records.items():
-        returns = np.asarray(rec.episode_returns, dtype=float)
-        all_points[name] = returns.reshape(weights_n, -1, 2).mean(1)
-    shown = [n for n in records if hv[n] > 0]
-    png = plot_front({n: records[n].mo_metrics["front"] for n in shown}, Path(args.png), ref_point=ref,
+    all_points = {name: np.asarray(rec.episode_returns, dtype=float).reshape(weights_n, -1, 2).mean(1)
+                  for name, rec in first.items()}
+    shown = [n for n in first if first[n].mo_metrics["hypervolume"] > 0]
+    png = plot_front({n: first[n].mo_metrics["front"] for n in shown}, Path(args.png), ref_point=ref,
                      objective_names=("delay return (-0.01 x s)", "energy return (-50 x J)"),
-                     title="MECOffloading E=6 test contexts: fronts over the preference weights",
+                     title=f"MECOffloading, E=6 test contexts: fronts (train seed {seeds[0]})",
                      all_points={n: all_points[n] for n in shown})
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"\nwrote {png} and {out / 'summary.json'} (agents outside the reference box are omitted from the plot: "
-          f"{[n for n in records if n not in shown]})")
+          f"{[n for n in first if n not in shown]})")
 
 
 if __name__ == "__main__":
