@@ -28,7 +28,10 @@ import numpy as np
 
 import gauntlet  # noqa: F401  (registers the ids)
 from gauntlet.bench import leaderboard
-from gauntlet.bench.runner import current_command, evaluate_run, make_agent
+from gauntlet.bench.artifacts import save_weights
+from gauntlet.bench.formatting import format_over_runs
+from gauntlet.bench.runner import current_command, evaluate_run, make_agent, run_path
+from gauntlet.data.fetch import sha256_of
 from gauntlet.registry import get_agent, get_task
 
 VARIANTS = {
@@ -76,16 +79,16 @@ def wealth_curve(model, task_id: str, env_kwargs: dict) -> tuple[np.ndarray, np.
     return np.array(dates), np.array(wealth)
 
 
-def summary(records) -> dict[str, tuple[float, float]]:
-    return {c: (float(np.mean([r.episode_metrics[0][c] for r in records])),
-                float(np.std([r.episode_metrics[0][c] for r in records]))) for c in COLUMNS}
+def summary(records) -> dict[str, list[float]]:
+    """Each column's value in every run (the one test-period episode of each)."""
+    return {c: [r.episode_metrics[0][c] for r in records] for c in COLUMNS}
 
 
-def print_table(title: str, rows: dict[str, dict[str, tuple[float, float]]]) -> None:
+def print_table(title: str, rows: dict[str, dict[str, list[float]]]) -> None:
     print(f"\n{title}")
     print(f"{'agent':<14}" + "".join(f"{c:>22}" for c in COLUMNS))
-    for name, stats in rows.items():
-        print(f"{name:<14}" + "".join(f"{stats[c][0]:>13.4f} ± {stats[c][1]:<6.4f}" for c in COLUMNS))
+    for name, values in rows.items():
+        print(f"{name:<14}" + "".join(f"{format_over_runs(values[c]):>22}" for c in COLUMNS))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", choices=("sp500", "synthetic"), default="sp500")
     parser.add_argument("--leaderboard-dir", default="leaderboards")
     parser.add_argument("--no-leaderboard", action="store_true", help="do not write leaderboard entries")
+    parser.add_argument("--replace", action="store_true", help="replace the agents' existing board entries")
+    parser.add_argument("--save", type=Path, default=None,
+                        help="keep each trained learner's weights under this directory (sha256 on the board)")
     parser.add_argument("--png", default="docs/img/esg_wealth_curves.png")
     parser.add_argument("--throughput-steps", type=int, default=20_000)
     args = parser.parse_args(argv)
@@ -122,13 +128,14 @@ def main(argv: list[str] | None = None) -> int:
         task_id = VARIANTS[variant]
         rows, curves[variant] = {}, {}
         for name in BASELINES:
-            env = gym.make(task_id, **test_kwargs)
+            # Built on the training period, as the protocol builds every agent; evaluated on the test period.
+            env = gym.make(task_id, **train_kwargs)
             model = make_agent(get_agent(name), env, task_id, seed=0)
             record = evaluate_run(task_id, name, model, eval_seeds=eval_seeds, env_kwargs=data_kwargs, command=command)
             rows[name] = summary([record])
             curves[variant][name] = wealth_curve(model, task_id, test_kwargs)
             if not args.no_leaderboard:
-                leaderboard.record([record], kind="baseline", directory=args.leaderboard_dir)
+                leaderboard.record([record], kind="baseline", directory=args.leaderboard_dir, replace=args.replace)
         for name in args.agents:
             records = []
             for seed in range(args.seeds):
@@ -142,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
                     task_id, name, model, train_seed=seed, train_timesteps=args.timesteps, train_time_s=train_time,
                     eval_seeds=eval_seeds, env_kwargs=data_kwargs, command=command,
                 ))
+                if args.save is not None:
+                    weights = save_weights(model, run_path(args.save, task_id, name, seed).with_suffix(""))
+                    records[-1].artifact_path, records[-1].artifact_sha256 = str(weights), sha256_of(weights)
                 print(f"  {variant:<18} {name} seed {seed}: sharpe {records[-1].episode_metrics[0]['sharpe']:.3f} "
                       f"({args.timesteps} steps in {train_time:.0f} s)", flush=True)
                 if seed == 0:
@@ -154,9 +164,9 @@ def main(argv: list[str] | None = None) -> int:
             rows[name] = summary(records)
             sharpe_by_seed[(variant, name)] = [r.episode_metrics[0]["sharpe"] for r in records]
             if not args.no_leaderboard:
-                leaderboard.record(records, kind="reference", directory=args.leaderboard_dir)
+                leaderboard.record(records, kind="reference", directory=args.leaderboard_dir, replace=args.replace)
         tables[variant] = rows
-        print_table(f"{task_id} -- test period, mean ± std over training seeds", rows)
+        print_table(f"{task_id} -- test period, mean ± sample std over training seeds", rows)
 
     print("\nDoes the ESG-regulated market improve the agents' Sharpe (paper: yes)?")
     for name in args.agents:

@@ -2,8 +2,8 @@
 
 Trains every learning agent on every task over several seeds, evaluates it on the task's
 official evaluation seeds, evaluates the registry's LotSizing baselines too, prints a table
-(mean +- std over seeds of the best training-episode cost, the final training cost and the
-evaluation cost), writes leaderboard entries, run records, the raw learning curves (JSON) and
+(mean ± sample std over seeds, as the boards aggregate them, of the best training-episode
+cost, the final training cost and the evaluation cost), writes leaderboard entries, run records, the raw learning curves (JSON) and
 a learning-curve plot (episode cost vs timesteps, mean +- std over seeds).
 
 The paper's protocol is 1M steps per run and 20 seeds (the task budget is 1M, 5 seeds)::
@@ -33,7 +33,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import gauntlet  # noqa: E402,F401  (registers the env ids)
 from gauntlet.bench import leaderboard  # noqa: E402
+from gauntlet.bench.artifacts import save_weights  # noqa: E402
+from gauntlet.bench.formatting import format_number, format_over_runs  # noqa: E402
 from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run, run_path  # noqa: E402
+from gauntlet.data.fetch import sha256_of  # noqa: E402
 from gauntlet.registry import get_agent, get_task  # noqa: E402
 
 DEFAULT_TASKS = ("gauntlet/LotSizing-15x5-v0", "gauntlet/LotSizing-25x15-v0")
@@ -56,6 +59,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--leaderboard-dir", type=Path, default=Path("leaderboards"),
                    help="leaderboard directory (default: %(default)s)")
     p.add_argument("--no-leaderboard", action="store_true", help="do not write leaderboard entries")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the agents' existing board entries (e.g. to add weights to them)")
+    p.add_argument("--save", type=Path, default=None,
+                   help="keep each trained agent's weights under this directory (sha256 on the board)")
     p.add_argument("--progress-bar", action="store_true", help="show a progress bar while training")
     p.add_argument("--torch-threads", type=int, default=1,
                    help="torch CPU threads; small MLPs train fastest on one (default: %(default)s)")
@@ -89,7 +96,8 @@ def training_curve(model: Any, env: gym.Env) -> list[tuple[int, float]]:
     return sorted(points)
 
 
-def train_and_evaluate(task: str, agent: str, seed: int, budget: int, progress_bar: bool) -> tuple[RunRecord, list]:
+def train_and_evaluate(task: str, agent: str, seed: int, budget: int, progress_bar: bool,
+                       save_dir: Path | None) -> tuple[RunRecord, list]:
     """Like ``runner.run`` but keeps the training curve (a Monitor records SB3's episodes)."""
     from stable_baselines3.common.monitor import Monitor
 
@@ -103,6 +111,9 @@ def train_and_evaluate(task: str, agent: str, seed: int, budget: int, progress_b
     curve = training_curve(model, env)
     env.close()
     record = evaluate_run(task, agent, model, train_seed=seed, train_timesteps=budget, train_time_s=train_time)
+    if save_dir is not None:
+        weights = save_weights(model, run_path(save_dir, task, agent, seed).with_suffix(""))
+        record.artifact_path, record.artifact_sha256 = str(weights), sha256_of(weights)
     return record, curve
 
 
@@ -126,7 +137,8 @@ def plot(curves: dict[str, dict[str, list]], baselines: dict[str, dict[str, floa
             window = max(1, n // 50)
             costs = np.stack([smooth(-np.array([ret for _, ret in r[:n]]), window) for r in runs])
             steps = np.array([t for t, _ in runs[0][:n]])[window - 1 :]
-            mean, std = costs.mean(0), costs.std(0)
+            mean = costs.mean(0)
+            std = costs.std(0, ddof=1) if len(runs) > 1 else np.zeros_like(mean)
             ax.plot(steps, mean, label=f"{agent} ({len(runs)} seeds)")
             ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
         for i, (name, cost) in enumerate(baselines.get(task, {}).items()):
@@ -138,11 +150,6 @@ def plot(curves: dict[str, dict[str, list]], baselines: dict[str, dict[str, floa
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
-
-
-def fmt(values: list[float] | np.ndarray) -> str:
-    values = np.asarray(values, dtype=float)
-    return f"{values.mean():9.1f} +- {values.std():7.1f}"
 
 
 def main() -> None:
@@ -163,7 +170,7 @@ def main() -> None:
         for agent in args.agents:
             records, agent_curves = [], []
             for seed in seeds:
-                record, curve = train_and_evaluate(task, agent, seed, budget, args.progress_bar)
+                record, curve = train_and_evaluate(task, agent, seed, budget, args.progress_bar, args.save)
                 record.save(run_path(args.out, task, agent, seed))
                 records.append(record)
                 agent_curves.append(curve)
@@ -172,9 +179,10 @@ def main() -> None:
             final = [-np.mean([r for _, r in c[-max(1, len(c) // 10):]]) for c in agent_curves]
             evals = [eval_costs(r).mean() for r in records]
             train_s = np.mean([r.train_time_s for r in records])
-            print(f"{agent:<16}{fmt(best):>28}{fmt(final):>26}{fmt(evals):>26}{train_s:>13.0f}", flush=True)
+            print(f"{agent:<16}{format_over_runs(best):>28}{format_over_runs(final):>26}{format_over_runs(evals):>26}"
+                  f"{train_s:>13.0f}", flush=True)
             if not args.no_leaderboard:
-                leaderboard.record(records, kind="reference", directory=args.leaderboard_dir)
+                leaderboard.record(records, kind="reference", directory=args.leaderboard_dir, replace=args.replace)
         baseline_costs[task] = {}
         for name in args.baselines:
             try:
@@ -185,7 +193,7 @@ def main() -> None:
             record.save(run_path(args.out, task, name, 0))
             cost = eval_costs(record)
             baseline_costs[task][name] = float(cost.mean())
-            print(f"{name:<16}{'-':>28}{'-':>26}{fmt(cost):>26}{'-':>13}  (std over eval episodes)", flush=True)
+            print(f"{name:<16}{'-':>28}{'-':>26}{format_number(cost.mean()):>26}{'-':>13}", flush=True)
             if not args.no_leaderboard:
                 leaderboard.record([record], kind="baseline", directory=args.leaderboard_dir)
     (args.out / "curves.json").write_text(json.dumps({"curves": curves, "baselines": baseline_costs}))

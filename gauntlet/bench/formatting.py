@@ -10,6 +10,11 @@ a single run) prints an en dash.
 from __future__ import annotations
 
 import math
+from typing import Sequence
+
+import numpy as np
+
+from gauntlet.bench.aggregate import summarize
 
 MISSING = "–"
 
@@ -37,3 +42,10 @@ def format_interval(value: float | None, interval: list[float | None] | None) ->
     if low is None or high is None:
         return f"{format_number(value)} [{MISSING}]"
     return f"{format_number(value)} [{format_number(low)}, {format_number(high)}]"
+
+
+def format_over_runs(values: Sequence[float]) -> str:
+    """One number per run aggregated as a board does: ``mean ± sample std (ddof=1)``, with an
+    en dash for the spread of a single run."""
+    summary = summarize(np.asarray(values, dtype=float)[:, None])
+    return format_mean_std(summary["mean"], summary["std"])
