@@ -34,6 +34,7 @@ import numpy as np
 
 import gauntlet  # noqa: F401  (registers the ids)
 from gauntlet.bench import leaderboard
+from gauntlet.bench.formatting import format_over_runs
 from gauntlet.bench.runner import current_command, evaluate_run, make_agent
 from gauntlet.registry import get_agent, get_task
 
@@ -103,11 +104,6 @@ def run_agent(task_id: str, name: str, seeds: list[int], command: str):
     return records, curves
 
 
-def mean_std(values) -> str:
-    values = np.asarray(values, dtype=float)
-    return f"{values.mean():9.2f} ± {values.std():6.2f}"
-
-
 def plot(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -121,7 +117,7 @@ def plot(results: dict, path: Path) -> None:
             regret = np.cumsum(oracle[None, :] - np.array([c["rewards"] for c in curves]), axis=1)
             violation = np.cumsum(np.array([c["violations"] for c in curves]), axis=1)
             for row, data in enumerate((regret, violation)):
-                mean, std = data.mean(0), data.std(0)
+                mean, std = data.mean(0), data.std(0, ddof=1)
                 t = np.arange(1, len(mean) + 1)
                 axes[row, col].plot(t, mean, label=name)
                 axes[row, col].fill_between(t, mean - std, mean + std, alpha=0.2)
@@ -172,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             row = {"return": returns.mean(), "violation": np.mean([m["violation"] for m in metrics]),
                    "steady": steady, "gap": steady - oracle_steady}
             summary[(dataset, name)] = row
-            print(f"  {name:<16}{mean_std(returns):>19}{mean_std([m['violation'] for m in metrics]):>19}"
-                  f"{np.mean([m['feasible'] for m in metrics]):>10.3f}{mean_std(oracle_returns.mean() - returns):>19}"
+            print(f"  {name:<16}{format_over_runs(returns):>19}{format_over_runs([m['violation'] for m in metrics]):>19}"
+                  f"{np.mean([m['feasible'] for m in metrics]):>10.3f}{format_over_runs(oracle_returns.mean() - returns):>19}"
                   f"{steady:>13.4f}{row['gap']:>+9.4f}{np.mean([m['final_disparity'] for m in metrics]):>8.3f}")
             if not args.no_leaderboard and len(seeds) == spec.n_train_seeds:
                 kind = "reference" if get_agent(name).kind == "reference" else "baseline"

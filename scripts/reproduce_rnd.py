@@ -187,7 +187,9 @@ def metric(records: list[RunRecord], name: str) -> tuple[float, float]:
     per_run = np.array(per_run, dtype=float)
     if not np.isfinite(per_run).any():
         return math.nan, math.nan
-    return float(np.nanmean(per_run)), float(np.nanstd(per_run))
+    finite = per_run[np.isfinite(per_run)]
+    # Sample std over runs (ddof=1), as the boards aggregate; one run has no spread.
+    return float(finite.mean()), float(finite.std(ddof=1)) if finite.size > 1 else math.nan
 
 
 def path_ratio(records: list[RunRecord], astar: RunRecord) -> float:
@@ -201,7 +203,7 @@ def path_ratio(records: list[RunRecord], astar: RunRecord) -> float:
 
 
 def fmt(x: float, digits: int = 2) -> str:
-    return "-" if not np.isfinite(x) else f"{x:.{digits}f}"
+    return "–" if not np.isfinite(x) else f"{x:.{digits}f}"
 
 
 def table(scene: str, records: dict[str, list[RunRecord]], curves: dict[str, list]) -> list[str]:
@@ -327,7 +329,7 @@ def main() -> None:
     report = "\n".join(lines)
     print()
     print(f"Budget: {budget} timesteps per run, PPO kwargs {args.ppo_kwargs or 'registry defaults'}, RND kwargs {args.rnd_kwargs or 'defaults'}; "
-          f"evaluation on the official seeds (success/collision: mean ± std over training seeds).")
+          f"evaluation on the official seeds (success/collision: mean ± sample std over training seeds).")
     print(report)
     summary["table"] = report
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
