@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
+
+# Re-measuring a run reproduces its trajectories bit for bit, but a return summed in another
+# order (earlier versions added rewards one by one, the runner now takes a dot product) can
+# differ in the last digit; results equal to this relative tolerance count as the same.
+REPRODUCTION_RTOL = 1e-9
+
 
 def canonical_json(obj: Any) -> str:
     """Sorted keys, no whitespace, no NaN: the same text for the same content in any process."""
@@ -37,17 +44,22 @@ def describe(key: tuple[str, str, str]) -> str:
     return f"({agent}, {kind}, submitter {submitter})"
 
 
-def differences(old: Any, new: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
+def differences(old: Any, new: Any, prefix: str = "", rel_tol: float = 0.0) -> list[tuple[str, Any, Any]]:
     """Field-by-field differences between two JSON values as ``(path, old, new)``: paths are
-    ``/``-separated into objects and into lists of the same length; a missing key is ``UNSET``."""
+    ``/``-separated into objects and into lists of the same length; a missing key is ``UNSET``.
+    With ``rel_tol`` two floats within that relative tolerance are not a difference."""
     if isinstance(old, dict) and isinstance(new, dict):
         out = []
         for key in sorted(set(old) | set(new), key=str):
             path = f"{prefix}/{key}" if prefix else str(key)
-            out += differences(old.get(key, UNSET), new.get(key, UNSET), path)
+            out += differences(old.get(key, UNSET), new.get(key, UNSET), path, rel_tol)
         return out
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [d for i, (a, b) in enumerate(zip(old, new)) for d in differences(a, b, f"{prefix}/{i}" if prefix else str(i))]
+        return [d for i, (a, b) in enumerate(zip(old, new))
+                for d in differences(a, b, f"{prefix}/{i}" if prefix else str(i), rel_tol)]
+    if (rel_tol and isinstance(old, float) and isinstance(new, float)
+            and math.isclose(old, new, rel_tol=rel_tol, abs_tol=rel_tol)):
+        return []
     if old is UNSET or new is UNSET or canonical_json(old) != canonical_json(new):
         return [(prefix, old, new)]
     return []

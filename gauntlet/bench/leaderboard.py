@@ -34,7 +34,7 @@ from gauntlet.bench.entries import (
     protocol_differences,
 )
 from gauntlet.bench.formatting import format_interval, format_mean_std, format_number
-from gauntlet.bench.identity import describe, differences, entry_sha256, identity, shown
+from gauntlet.bench.identity import REPRODUCTION_RTOL, describe, differences, entry_sha256, identity, shown
 from gauntlet.bench.integrity import registry_problems, schema, validate
 from gauntlet.bench.ranking import (
     bound_metrics,
@@ -106,7 +106,7 @@ def _merged(board: dict[str, Any], old: dict[str, Any], new: dict[str, Any], pat
     for run in new["runs"]:
         seed = run["train_seed"]
         if seed in runs:
-            changed = differences(_measured(runs[seed]), _measured(run))
+            changed = differences(_measured(runs[seed]), _measured(run), rel_tol=REPRODUCTION_RTOL)
             if changed:
                 field, a, b = changed[0]
                 raise LeaderboardError(

@@ -18,7 +18,7 @@ import numpy as np
 from gauntlet.bench import leaderboard
 from gauntlet.bench.artifacts import load_weights
 from gauntlet.bench.formatting import format_number
-from gauntlet.bench.identity import describe, identity
+from gauntlet.bench.identity import REPRODUCTION_RTOL, describe, identity
 from gauntlet.bench.runner import RunRecord, evaluate_run
 from gauntlet.data.fetch import sha256_of
 from gauntlet.registry import get_agent, get_task
@@ -96,13 +96,14 @@ def _mean(record: RunRecord, name: str) -> float | None:
 def _episode_differences(record: RunRecord, run: dict[str, Any]) -> list[str]:
     out = []
     for k, (a, b) in enumerate(zip(run["episode_returns"], record.episode_returns)):
-        if not np.allclose(a, b, rtol=1e-9, atol=1e-9):
+        if not np.allclose(a, b, rtol=REPRODUCTION_RTOL, atol=REPRODUCTION_RTOL):
             out.append(f"episode_returns/{k}: {a} on the board, {b} now")
             break
     for name, values in run["metrics"].items():
         now = [m.get(name) for m in record.episode_metrics]
         for k, (a, b) in enumerate(zip(values, now)):
-            if (a is None) != (b is None) or (a is not None and not np.isclose(a, b, rtol=1e-9, atol=1e-9)):
+            if (a is None) != (b is None) or (
+                    a is not None and not np.isclose(a, b, rtol=REPRODUCTION_RTOL, atol=REPRODUCTION_RTOL)):
                 out.append(f"metrics/{name}/{k}: {a} on the board, {b} now")
                 break
     return out

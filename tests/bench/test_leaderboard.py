@@ -47,6 +47,18 @@ def test_a_seed_measured_differently_is_refused_and_nothing_changes(tmp_path, lo
     assert path.read_bytes() == before
 
 
+def test_a_rerun_equal_but_for_the_summation_order_merges(tmp_path, lot_run):
+    path = leaderboard.record([lot_run(0)], kind="baseline", directory=tmp_path)
+    rerun = lot_run(0)
+    # One ulp off, as a return summed in another order is; a 1e-6 relative change is refused.
+    rerun.episode_returns = [float(np.nextafter(r, 0.0)) for r in rerun.episode_returns]
+    leaderboard.record([rerun], kind="baseline", directory=tmp_path)
+    assert leaderboard.load(path)["entries"][0]["train_seeds"] == [0]
+    rerun.episode_returns = [r * (1 + 1e-6) for r in rerun.episode_returns]
+    with pytest.raises(leaderboard.LeaderboardError, match="first difference runs/episode_returns/0"):
+        leaderboard.record([rerun], kind="baseline", directory=tmp_path)
+
+
 def test_another_config_is_refused_field_by_field_and_nothing_changes(tmp_path, lot_run):
     path = leaderboard.record([lot_run(0, agent="pdppo", train_timesteps=30_000)], kind="reference", directory=tmp_path)
     before = path.read_bytes()
