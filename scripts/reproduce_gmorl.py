@@ -15,9 +15,10 @@ summary, and prints the board's means over seeds and hypervolume ratios next to 
     python scripts/reproduce_gmorl.py --speed-only         # throughput figures only
     python scripts/reproduce_gmorl.py --agents gmorl       # rerun GMORL, reuse the saved baseline runs
 
-The learners' weights are written under ``<out>/weights`` and their sha256 recorded in the
-runs. A board entry whose config (budget, agent or env kwargs) differs from the new run's is
-only overwritten with ``--replace``; a run of the same config must reproduce the entry's.
+The learners' weights are written under ``--save`` (default ``<out>/weights``; the official
+ones are in ``models/mec_offloading``) and their sha256 recorded in the runs. A board entry
+whose config (budget, agent or env kwargs) differs from the new run's is only overwritten with
+``--replace``; a run of the same config must reproduce the entry's.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ def main() -> None:
                              "with the first")
     parser.add_argument("--out", default="results/mec_offloading")
     parser.add_argument("--png", default="docs/img/mec_front.png", help="Pareto-front plot")
+    parser.add_argument("--save", type=Path, default=None,
+                        help="directory for the learners' weights (default: <out>/weights; the official ones: "
+                             "models/mec_offloading)")
     parser.add_argument("--leaderboards", default="leaderboards")
     parser.add_argument("--speed-seconds", type=float, default=5.0)
     parser.add_argument("--speed-only", action="store_true")
@@ -119,13 +123,14 @@ def main() -> None:
     gmorl_steps = spec.train_timesteps if args.gmorl_steps is None else args.gmorl_steps
     seeds = spec.train_seeds if args.seeds is None else args.seeds
     budgets = {"gmorl": gmorl_steps, "linucb": args.linucb_steps}
+    save_dir = out / "weights" if args.save is None else args.save
     records: dict[str, list[RunRecord]] = {}
     for name in ["gmorl", *BASELINES]:
         if name not in args.agents:
             continue
         agent_seeds = seeds if get_agent(name).learns else seeds[:1]
         records[name] = [run(TASK, name, train_seed=seed, total_timesteps=budgets.get(name, 0),
-                             progress_bar=name == "gmorl", save_dir=out / "weights") for seed in agent_seeds]
+                             progress_bar=name == "gmorl", save_dir=save_dir) for seed in agent_seeds]
         for rec in records[name]:
             rec.agent_obj = None
             rec.save(out / f"{name}-seed{rec.train_seed}.json")
