@@ -139,6 +139,8 @@ class LinUCBAgent(_MECBaseline):
         self.ridge = float(ridge)
         self.n_grid = n_grid
         self.models: dict[tuple[float, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self.num_timesteps = 0
+        """Steps taken by ``learn`` (as SB3 counts them); the online updates while evaluated are not counted."""
         self._last: np.ndarray | None = None
         self._rng = np.random.default_rng(seed)
 
@@ -208,10 +210,12 @@ class LinUCBAgent(_MECBaseline):
                 done = terminated or truncated
                 steps += 1
             episode += 1
+        self.num_timesteps += steps
         return self
 
     def save(self, path: str | Path) -> None:
-        state = {"alpha": self.alpha, "ridge": self.ridge, "n_grid": self.n_grid, "seed": self.seed, "models": self.models}
+        state = {"alpha": self.alpha, "ridge": self.ridge, "n_grid": self.n_grid, "seed": self.seed, "models": self.models,
+                 "num_timesteps": self.num_timesteps}
         with open(path, "wb") as f:
             pickle.dump(state, f)
 
@@ -223,4 +227,5 @@ class LinUCBAgent(_MECBaseline):
             state = pickle.load(f)
         agent = cls(env, seed=state["seed"], alpha=state["alpha"], ridge=state["ridge"], n_grid=state["n_grid"])
         agent.models = state["models"]
+        agent.num_timesteps = state["num_timesteps"]
         return agent

@@ -83,12 +83,14 @@ def test_linucb_learns_per_preference_models_and_round_trips(tmp_path):
     env = make_env(n_edges=6)
     agent = LinUCBAgent(env, seed=0, n_grid=3)
     agent.learn(90)
+    assert agent.num_timesteps == 90
     assert set(agent.models) == {(0.0, 1.0), (0.5, 0.5), (1.0, 0.0)}
     a_mat, b = agent.models[(0.5, 0.5)]
     assert not np.allclose(a_mat, np.eye(5)) and np.any(b != 0)
     path = tmp_path / "linucb.pkl"
     agent.save(path)
     loaded = LinUCBAgent.load(path, env=env)
+    assert loaded.num_timesteps == 90
     obs, info = env.reset(seed=5, options={"weights": (0.5, 0.5)})
     loaded.on_reset(env, obs, info)
     agent.on_reset(env, obs, info)
