@@ -49,7 +49,8 @@ GALLERY = {
     "fair_threshold": Shot("gauntlet/FairThreshold-Synthetic-v0", 12, "threshold:27", {"rho": 0.3}),
     "agv_warehouse": Shot("gauntlet/AGVWarehouse-ComplexDynamic-v0", 30, "gauntlet.baselines.agv_warehouse:StraightToGoalAgent"),
     "esg_portfolio": Shot("gauntlet/ESGPortfolio-Regulated-v0", 250, "gauntlet.baselines.esg_portfolio:ESGTiltedAgent"),
-    "mec_offloading": Shot("gauntlet/MECOffloading-v0", 12, "gauntlet.baselines.mec_offloading:GreedyScalarizedAgent"),
+    # the mo- id: 6 of 10 edges present, so the picture shows the masked servers too
+    "mec_offloading": Shot("gauntlet/mo-MECOffloading-v0", 30, "gauntlet.baselines.mec_offloading:GreedyScalarizedAgent"),
     # the train size: small instances are solved in a handful of nodes, a train-size tree after 60
     # decisions shows open, pruned and branched nodes (about 15 s)
     "milp_branching": Shot("gauntlet/MILPBranching-SetCover-v0", 60, "gauntlet.baselines.milp_branching:PseudocostAgent"),
