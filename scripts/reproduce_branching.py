@@ -46,6 +46,7 @@ from gauntlet.agents.gcnn import GCNNImitation, Sample, load_samples  # noqa: E4
 from gauntlet.bench import leaderboard  # noqa: E402
 from gauntlet.bench.aggregate import shifted_geometric_mean  # noqa: E402
 from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run_path  # noqa: E402
+from gauntlet.data.fetch import sha256_of  # noqa: E402
 from gauntlet.registry import get_agent, get_task  # noqa: E402
 
 TASKS = {
@@ -73,8 +74,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--size", default="train", choices=["small", "train", "transfer"])
     p.add_argument("--instances", type=int, default=None, help="number of test instances (default: the task's 20)")
     p.add_argument("--time-limit", type=float, default=None,
-                   help="SCIP time limit per instance in s for training and data collection (evaluation "
-                        "always uses the protocol's limit)")
+                   help="SCIP time limit per instance in s for training and data collection (a learner's "
+                        "choice the protocol allows, recorded in its config; evaluation always uses the protocol's limit)")
     p.add_argument("--gcnn-data", nargs="*", type=Path, default=[], help="sample files from collect_strong_branching.py")
     p.add_argument("--gcnn-test-data", nargs="*", type=Path, default=[],
                    help="sample files of instances the GCNN is neither trained nor validated on: its test split "
@@ -103,6 +104,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=Path("runs/reproduce_branching"))
     p.add_argument("--leaderboard-dir", type=Path, default=Path("leaderboards"))
     p.add_argument("--no-leaderboard", action="store_true")
+    p.add_argument("--replace", action="store_true", help="replace the agents' existing board entries")
     return p.parse_args()
 
 
@@ -171,10 +173,11 @@ def measure_saved_gcnn(path: Path, test_paths: list[Path]) -> None:
 def main() -> None:
     args = parse_args()
     env_kwargs: dict[str, Any] = {} if args.size == "train" else {"size": args.size}
-    train_kwargs = {**env_kwargs, **({"time_limit": args.time_limit} if args.time_limit is not None else {})}
     for problem in args.problems:
         task = TASKS[problem]
         spec = get_task(task).benchmark
+        train_kwargs = {**env_kwargs, **spec.train_env_kwargs,
+                        **({"time_limit": args.time_limit} if args.time_limit is not None else {})}
         # the shifts the task's leaderboard uses for its shifted geometric means
         shifts = {m.name: m.shift for m in spec.metrics if m.shift is not None}
         seeds = spec.eval_seeds(official=True)[: args.instances] if args.instances else spec.eval_seeds(official=True)
@@ -215,8 +218,15 @@ def main() -> None:
             else:
                 model = make_agent(get_agent(name), gym.make(task, **env_kwargs), task, seed=args.seed)
             train_time = time.perf_counter() - start
+            # What a learner trained on is recorded as such (a board refuses another protocol); a
+            # GCNN loaded from a file and the baselines were built under the protocol.
+            trained_on = ({**get_task(task).kwargs, **train_kwargs}
+                          if name == "revibranch" or (name == "gcnn" and args.gcnn_model is None) else None)
             record = evaluate_run(task, name, model, train_seed=args.seed, train_timesteps=trained, train_time_s=train_time,
-                                  eval_seeds=seeds, env_kwargs=env_kwargs, agent_kwargs=agent_kwargs)
+                                  eval_seeds=seeds, env_kwargs=env_kwargs, train_env_kwargs=trained_on,
+                                  agent_kwargs=agent_kwargs)
+            if name == "gcnn" and gcnn_path is not None:
+                record.artifact_path, record.artifact_sha256 = str(gcnn_path), sha256_of(Path(gcnn_path))
             record.save(run_path(args.out, task, name, args.seed))
             records[name] = record
             sgm = {k: shifted_geometric_mean([e[k] for e in record.episode_metrics], shift) for k, shift in shifts.items()}
@@ -227,7 +237,7 @@ def main() -> None:
                   f"(train {train_time:.0f} s, eval {record.eval_time_s:.0f} s)", flush=True)
             if official and args.seed == 0 and not args.no_leaderboard:
                 kind = get_agent(name).kind
-                leaderboard.record([record], kind=kind, directory=args.leaderboard_dir)
+                leaderboard.record([record], kind=kind, directory=args.leaderboard_dir, replace=args.replace)
         per_instance = {name: nodes_and_solved(r) for name, r in records.items()}
         board = leaderboard.board_path(args.leaderboard_dir, task)
         board_runs = {e["agent"]: e["runs"][0]["metrics"] for e in leaderboard.load(board)["entries"]

@@ -59,14 +59,16 @@ def protocol_differences(task_id: str, config: dict[str, Any]) -> list[tuple[str
     """How an entry's training and evaluation env kwargs differ from the task's protocol, as
     ``("train_env_kwargs/<kwarg>", recorded, expected)``. A kwarg set to the env's own default
     is the same env as one left unset (``period="train"`` is ESGPortfolio's default), and an
-    unset kwarg is shown by its default."""
+    unset kwarg is shown by its default. The spec's ``train_env_choices`` are the learner's to
+    set for training and never differ."""
     task = get_task(task_id)
     spec = task.benchmark
     defaults = _env_defaults(task.entry_point)
     out = []
     for part, extra in (("train_env_kwargs", spec.train_env_kwargs), ("eval_env_kwargs", spec.eval_env_kwargs)):
         recorded, expected = {**defaults, **config[part]}, {**defaults, **jsonable({**task.kwargs, **extra})}
-        out += [(f"{part}/{field}", a, b) for field, a, b in differences(recorded, expected)]
+        free = spec.train_env_choices if part == "train_env_kwargs" else ()
+        out += [(f"{part}/{field}", a, b) for field, a, b in differences(recorded, expected) if field not in free]
     return out
 
 

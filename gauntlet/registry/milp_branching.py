@@ -27,6 +27,10 @@ def _milp_tasks() -> list[TaskSpec]:
         n_train_seeds=1,
         eval_episodes=20,
         episode_metrics="gauntlet.envs.milp_branching.env:episode_metrics",
+        # How long a learner lets SCIP solve each training instance is its own compute choice
+        # (ReviBranch's reference runs stop training episodes at 60 s to see thousands of
+        # decisions within hours on a CPU); evaluation solves every test instance for 120 s.
+        train_env_choices=("time_limit",),
         eval_env_kwargs={"time_limit": 120.0},
     )
     common = dict(

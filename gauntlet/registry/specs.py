@@ -46,7 +46,11 @@ class BenchmarkSpec:
     ``eval_env_kwargs`` for evaluation only (a held-out test period, test contexts), so agents
     never train on the evaluation distribution. Together they are the task's protocol: every
     run records the kwargs it trained and was evaluated with, and a board entry produced under
-    other kwargs fails ``gauntlet leaderboard validate``.
+    other kwargs fails ``gauntlet leaderboard validate``. ``train_env_choices`` names env kwargs
+    a learner may set for its own training episodes because they shape only how it spends its
+    training compute, not the task (a solver's time limit per training instance): they are
+    recorded in the entry's config, so they are part of its identity, but are no departure from
+    the protocol.
     """
 
     metrics: tuple[Metric, ...]
@@ -60,6 +64,7 @@ class BenchmarkSpec:
     gamma: float | None = None
     preference_weights: tuple[tuple[float, ...], ...] | None = None
     train_env_kwargs: dict[str, Any] = field(default_factory=dict)
+    train_env_choices: tuple[str, ...] = ()
     eval_env_kwargs: dict[str, Any] = field(default_factory=dict)
     constraints: tuple[Constraint, ...] = ()
 

@@ -104,6 +104,19 @@ def test_runs_off_the_protocol_are_refused(tmp_path, lot_run):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_training_choice_the_protocol_allows_is_part_of_the_config_not_a_departure(tmp_path, milp_run):
+    # MILP learners may cap SCIP's time per training instance; the evaluation limit is fixed.
+    run = milp_run("revibranch", [10.0, 20.0])
+    run.train_env_kwargs = {**run.train_env_kwargs, "time_limit": 60.0}
+    path = leaderboard.record([run], kind="reference", directory=tmp_path)
+    (entry,) = leaderboard.load(path)["entries"]
+    assert entry["config"]["train_env_kwargs"]["time_limit"] == 60.0
+    off = milp_run("revibranch", [10.0, 20.0])
+    off.eval_env_kwargs = {**off.eval_env_kwargs, "time_limit": 60.0}
+    with pytest.raises(leaderboard.LeaderboardError, match="config/eval_env_kwargs/time_limit: 60.0 in the runs"):
+        leaderboard.record([off], kind="reference", directory=tmp_path, submitter="other")
+
+
 def test_runs_without_recorded_env_kwargs_are_refused(tmp_path, lot_run):
     with pytest.raises(leaderboard.LeaderboardError, match="does not record the env kwargs"):
         leaderboard.record([lot_run(0, train_env_kwargs=None)], kind="baseline", directory=tmp_path)

@@ -13,18 +13,6 @@ from gauntlet.registry import get_task
 
 BOARDS = sorted(p for p in (Path(__file__).resolve().parents[2] / "leaderboards").glob("*.json") if p.name != "schema.json")
 
-# Boards with entries produced under another protocol than the task's, which validate rejects
-# (as it must) until they are re-measured; each reason says what is off and what fixes it.
-AWAITING_REMEASUREMENT = {
-    f"MILPBranching-{name}-v0": (
-        f"revibranch{' and gcnn' if name == 'CombAuction' else ''} trained with --time-limit "
-        f"{'60 (gcnn: 30)' if name == 'CombAuction' else '60'} s per instance (scripts/reproduce_branching.py), "
-        "the protocol trains with the env's default 3600 s: re-measurement under the protocol pending, or a "
-        "training time limit in the MILP benchmark spec (then the baselines are re-measured)"
-    )
-    for name in ("CombAuction", "FacilityLocation", "IndependentSet", "SetCover")
-}
-
 
 def test_there_are_official_boards():
     assert any(p.name.startswith("LotSizing-15x5") for p in BOARDS)
@@ -34,10 +22,6 @@ def test_there_are_official_boards():
 @pytest.mark.parametrize("path", BOARDS, ids=[p.stem for p in BOARDS])
 def test_board_passes_validate(path):
     board = json.loads(path.read_text())
-    if path.stem in AWAITING_REMEASUREMENT:
-        with pytest.raises(leaderboard.LeaderboardError, match="produced under another protocol"):
-            leaderboard.validate(board, path)
-        pytest.xfail(AWAITING_REMEASUREMENT[path.stem])
     leaderboard.validate(board, path)
     assert board["entries"], f"{path.name} has no entries"
 
