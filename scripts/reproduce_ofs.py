@@ -35,7 +35,9 @@ import numpy as np
 import gauntlet  # noqa: F401  (registers the ids)
 from gauntlet.bench import leaderboard
 from gauntlet.bench.formatting import format_over_runs
-from gauntlet.bench.runner import current_command, evaluate_run, make_agent
+from gauntlet.bench.artifacts import save_weights
+from gauntlet.bench.runner import current_command, evaluate_run, make_agent, run_path
+from gauntlet.data.fetch import sha256_of
 from gauntlet.registry import get_agent, get_task
 
 TASKS = {"synthetic": "gauntlet/FairThreshold-Synthetic-v0", "german": "gauntlet/FairThreshold-German-v0",
@@ -91,13 +93,21 @@ def throughput(task_id: str, n_steps: int, repeats: int) -> tuple[float, float]:
     return best[0], best[1]
 
 
-def run_agent(task_id: str, name: str, seeds: list[int], command: str):
-    """One RunRecord per train seed, with the per-round curves of every run."""
+def run_agent(task_id: str, name: str, seeds: list[int], command: str, save_dir: Path | None = None):
+    """One RunRecord per train seed, with the per-round curves of every run. With ``save_dir`` a
+    learning agent is saved before its episode (it learns online while evaluated, so the saved
+    state is what ``gauntlet leaderboard evaluate`` replays)."""
     records, curves = [], []
     for seed in seeds:
         env = gym.make(task_id)
-        agent = Recorder(make_agent(get_agent(name), env, task_id, seed=seed))
+        learner = make_agent(get_agent(name), env, task_id, seed=seed)
+        weights = None
+        if save_dir is not None and get_agent(name).learns:
+            weights = save_weights(learner, run_path(save_dir, task_id, name, seed).with_suffix(""))
+        agent = Recorder(learner)
         records.append(evaluate_run(task_id, name, agent, train_seed=seed, command=command))
+        if weights is not None:
+            records[-1].artifact_path, records[-1].artifact_sha256 = str(weights), sha256_of(weights)
         records[-1].agent_obj = agent.agent
         curves.append({k: np.asarray(getattr(agent, k)[0]) for k in ("rewards", "violations", "expected_rewards")})
         env.close()
@@ -141,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", default="docs/img/ofs_curves.png")
     parser.add_argument("--leaderboard-dir", default="leaderboards")
     parser.add_argument("--no-leaderboard", action="store_true", help="do not write leaderboard entries")
+    parser.add_argument("--replace", action="store_true", help="replace the agents' existing board entries")
+    parser.add_argument("--save", type=Path, default=None,
+                        help="keep each learning agent's state before its episode under this directory")
     parser.add_argument("--speed-steps", type=int, default=5000, help="steps per throughput chunk (0 = skip)")
     args = parser.parse_args(argv)
     command = current_command()
@@ -154,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{task_id}  (train seeds {seeds[0]}..{seeds[-1]}, eval seed {spec.eval_seeds()[0]}, "
               f"{gym.make(task_id).unwrapped.horizon} rounds)")
         start = time.perf_counter()
-        per_agent = {name: run_agent(task_id, name, seeds, command) for name in (ORACLE, *[a for a in AGENTS if a != ORACLE])}
+        per_agent = {name: run_agent(task_id, name, seeds, command, args.save) for name in (ORACLE, *[a for a in AGENTS if a != ORACLE])}
         results[dataset] = per_agent
         oracle_returns = np.array([r.episode_metrics[0]["return"] for r in per_agent[ORACLE][0]])
         oracle_steady = np.mean([c["expected_rewards"][-args.steady:].mean() for c in per_agent[ORACLE][1]])
@@ -173,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{steady:>13.4f}{row['gap']:>+9.4f}{np.mean([m['final_disparity'] for m in metrics]):>8.3f}")
             if not args.no_leaderboard and len(seeds) == spec.n_train_seeds:
                 kind = "reference" if get_agent(name).kind == "reference" else "baseline"
-                leaderboard.record(records, kind=kind, directory=args.leaderboard_dir)
+                leaderboard.record(records, kind=kind, directory=args.leaderboard_dir, replace=args.replace)
         oracle_threshold = per_agent[ORACLE][0][0].agent_obj.threshold
         print(f"  oracle threshold {oracle_threshold:.2f}; {time.perf_counter() - start:.0f} s")
 
