@@ -216,7 +216,7 @@ def task_delay(size_bits: np.ndarray, rate: np.ndarray, capacity: np.ndarray, re
     level = np.where(k < k_total, lvl + (work - base) / slope, np.inf)
     left = np.maximum(r - level[:, None], 0.0)
     # Sequential (cumsum) rather than pairwise summation: the compiled step
-    # (mec_kernels.extra_sharing) adds in the same order, so estimates equal charges bit for bit.
+    # (kernels.extra_sharing) adds in the same order, so estimates equal charges bit for bit.
     extra = np.cumsum(np.minimum(left, size_bits[:, None]), axis=1)[:, -1]
     delay = tau + np.divide(size_bits + 2.0 * extra, capacity, out=np.zeros_like(size_bits), where=real)
     return np.where(real, delay, 0.0)
