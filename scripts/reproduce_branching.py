@@ -46,7 +46,6 @@ from gauntlet.agents.gcnn import GCNNImitation, Sample, load_samples  # noqa: E4
 from gauntlet.bench import leaderboard  # noqa: E402
 from gauntlet.bench.aggregate import shifted_geometric_mean  # noqa: E402
 from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run_path  # noqa: E402
-from gauntlet.data.fetch import sha256_of  # noqa: E402
 from gauntlet.registry import get_agent, get_task  # noqa: E402
 
 TASKS = {
@@ -226,7 +225,7 @@ def main() -> None:
                                   eval_seeds=seeds, env_kwargs=env_kwargs, train_env_kwargs=trained_on,
                                   agent_kwargs=agent_kwargs)
             if name == "gcnn" and gcnn_path is not None:
-                record.artifact_path, record.artifact_sha256 = str(gcnn_path), sha256_of(Path(gcnn_path))
+                record.attach_weights(gcnn_path)
             record.save(run_path(args.out, task, name, args.seed))
             records[name] = record
             sgm = {k: shifted_geometric_mean([e[k] for e in record.episode_metrics], shift) for k, shift in shifts.items()}

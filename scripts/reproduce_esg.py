@@ -31,7 +31,6 @@ from gauntlet.bench import leaderboard
 from gauntlet.bench.artifacts import save_weights
 from gauntlet.bench.formatting import format_over_runs
 from gauntlet.bench.runner import current_command, evaluate_run, make_agent, run_path
-from gauntlet.data.fetch import sha256_of
 from gauntlet.registry import get_agent, get_task
 
 VARIANTS = {
@@ -151,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                 ))
                 if args.save is not None:
                     weights = save_weights(model, run_path(args.save, task_id, name, seed).with_suffix(""))
-                    records[-1].artifact_path, records[-1].artifact_sha256 = str(weights), sha256_of(weights)
+                    records[-1].attach_weights(weights)
                 print(f"  {variant:<18} {name} seed {seed}: sharpe {records[-1].episode_metrics[0]['sharpe']:.3f} "
                       f"({args.timesteps} steps in {train_time:.0f} s)", flush=True)
                 if seed == 0:

@@ -37,7 +37,6 @@ from gauntlet.bench import leaderboard
 from gauntlet.bench.formatting import format_over_runs
 from gauntlet.bench.artifacts import save_weights
 from gauntlet.bench.runner import current_command, evaluate_run, make_agent, run_path
-from gauntlet.data.fetch import sha256_of
 from gauntlet.registry import get_agent, get_task
 
 TASKS = {"synthetic": "gauntlet/FairThreshold-Synthetic-v0", "german": "gauntlet/FairThreshold-German-v0",
@@ -107,7 +106,7 @@ def run_agent(task_id: str, name: str, seeds: list[int], command: str, save_dir:
         agent = Recorder(learner)
         records.append(evaluate_run(task_id, name, agent, train_seed=seed, command=command))
         if weights is not None:
-            records[-1].artifact_path, records[-1].artifact_sha256 = str(weights), sha256_of(weights)
+            records[-1].attach_weights(weights)
         records[-1].agent_obj = agent.agent
         curves.append({k: np.asarray(getattr(agent, k)[0]) for k in ("rewards", "violations", "expected_rewards")})
         env.close()

@@ -36,7 +36,6 @@ from gauntlet.bench import leaderboard  # noqa: E402
 from gauntlet.bench.artifacts import save_weights  # noqa: E402
 from gauntlet.bench.formatting import format_number, format_over_runs  # noqa: E402
 from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run, run_path  # noqa: E402
-from gauntlet.data.fetch import sha256_of  # noqa: E402
 from gauntlet.registry import get_agent, get_task  # noqa: E402
 
 DEFAULT_TASKS = ("gauntlet/LotSizing-15x5-v0", "gauntlet/LotSizing-25x15-v0")
@@ -112,8 +111,7 @@ def train_and_evaluate(task: str, agent: str, seed: int, budget: int, progress_b
     env.close()
     record = evaluate_run(task, agent, model, train_seed=seed, train_timesteps=budget, train_time_s=train_time)
     if save_dir is not None:
-        weights = save_weights(model, run_path(save_dir, task, agent, seed).with_suffix(""))
-        record.artifact_path, record.artifact_sha256 = str(weights), sha256_of(weights)
+        record.attach_weights(save_weights(model, run_path(save_dir, task, agent, seed).with_suffix("")))
     return record, curve
 
 

@@ -88,6 +88,10 @@ class RunRecord:
             "train_env_kwargs": self.train_env_kwargs, "eval_env_kwargs": self.eval_env_kwargs,
         })
 
+    def attach_weights(self, path: str | Path) -> None:
+        """Reference the weights file this run was measured with, by path and sha256."""
+        self.artifact_path, self.artifact_sha256 = str(path), sha256_of(Path(path))
+
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it would deep-copy the trained agent, which may not be copyable.
         return jsonable({f.name: getattr(self, f.name) for f in fields(self) if f.name != "agent_obj"})
@@ -263,7 +267,7 @@ def run(
         train_env_kwargs=train_kwargs, agent_kwargs=agent_kwargs, command=command,
     )
     if weights is not None:
-        record.artifact_path, record.artifact_sha256 = str(weights), sha256_of(weights)
+        record.attach_weights(weights)
     if out_dir is not None:
         path = record.save(run_path(out_dir, task_id, agent, train_seed))
         if record.mo_metrics is not None:
