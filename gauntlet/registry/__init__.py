@@ -15,7 +15,14 @@ from typing import Any
 
 import gymnasium as gym
 
-from gauntlet.registry import agv_warehouse, esg_portfolio, fair_threshold, lot_sizing, mec_offloading, milp_branching
+from gauntlet.registry import (
+    agv_warehouse,
+    esg_portfolio,
+    fair_threshold,
+    lot_sizing,
+    mec_offloading,
+    milp_branching,
+)
 from gauntlet.registry.specs import (
     DEV_EVAL_SEED_START,
     OFFICIAL_EVAL_SEED_START,
@@ -31,7 +38,14 @@ __all__ = [
     "require_extra",
 ]
 
-_FAMILIES = (lot_sizing, fair_threshold, agv_warehouse, mec_offloading, esg_portfolio, milp_branching)
+_FAMILIES = (
+    lot_sizing,
+    fair_threshold,
+    agv_warehouse,
+    mec_offloading,
+    esg_portfolio,
+    milp_branching,
+)
 
 TASKS: dict[str, TaskSpec] = {t.id: t for family in _FAMILIES for t in family.TASKS}
 
