@@ -100,6 +100,9 @@ def parse_args() -> argparse.Namespace:
                         "(default: the agent's 1.0; 0 turns it off)")
     p.add_argument("--revibranch-q-scale", type=float, default=None,
                    help="ReviBranch's initial Q-values as this multiple of the GCNN's logits (default: the agent's 0.01)")
+    p.add_argument("--save", type=Path, default=None,
+                   help="directory for ReviBranch's trained weights (<problem>_revibranch.pt), referenced by path and "
+                        "sha256 in its run, so that `gauntlet leaderboard evaluate` can re-evaluate it")
     p.add_argument("--out", type=Path, default=Path("runs/reproduce_branching"))
     p.add_argument("--leaderboard-dir", type=Path, default=Path("leaderboards"))
     p.add_argument("--no-leaderboard", action="store_true")
@@ -214,6 +217,10 @@ def main() -> None:
                 model.learn(args.revibranch_timesteps)
                 trained = args.revibranch_timesteps
                 env.close()
+                if args.save is not None:
+                    args.save.mkdir(parents=True, exist_ok=True)
+                    weights = args.save / f"{problem}_revibranch.pt"
+                    model.save(weights)
             else:
                 model = make_agent(get_agent(name), gym.make(task, **env_kwargs), task, seed=args.seed)
             train_time = time.perf_counter() - start
@@ -226,6 +233,8 @@ def main() -> None:
                                   agent_kwargs=agent_kwargs)
             if name == "gcnn" and gcnn_path is not None:
                 record.attach_weights(gcnn_path)
+            elif name == "revibranch" and args.save is not None:
+                record.attach_weights(weights)
             record.save(run_path(args.out, task, name, args.seed))
             records[name] = record
             sgm = {k: shifted_geometric_mean([e[k] for e in record.episode_metrics], shift) for k, shift in shifts.items()}

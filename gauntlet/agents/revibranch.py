@@ -9,16 +9,29 @@ Trajectories" (arXiv 2508.17452). Reproduced from its description:
   sinusoidal positional encoding of the node depth along the search-tree path.
 - Revived trajectories: the env visits nodes in SCIP's node-selection order, which
   interleaves unrelated subtrees. At the end of an episode the decisions are re-linked by
-  ``info["node_id"]``/``info["parent_id"]`` into the search tree, and every tree edge
-  (decision ``i`` at a node -> decision ``j`` at one of its children) becomes a transition
-  ``(s_i, a_i, r_i, s_j)``; decisions without decided children are terminal.
-- Importance-weighted reward redistribution: the sparse terminal reward ``R = -N`` (B&B
-  nodes of the solve) is split over the decisions as ``r_i = reward_scale * R * w_i`` with
-  ``w_i = l_i / sum_k l_k`` and ``l_i = 1 + (2 - number of decided children of i)``, the
-  nodes decision ``i`` created that no later decision accounts for (itself and its leaf
-  children). ``sum_i r_i = reward_scale * R``: nothing is lost, and along a path the
-  return approximates the (scaled) size of the subtree below the decision, the quantity a
-  branching decision actually controls (as in tree MDPs, Scavuzzo et al. 2022).
+  ``info["node_id"]``/``info["parent_id"]`` into the search tree, and every decision ``i``
+  becomes ONE transition ``(s_i, a_i, r_i, {s_j : j in C(i)})`` with ``C(i)`` its decided
+  children (the children SCIP branched on again, whose states are those at their own
+  decisions). Children that were pruned, infeasible, integral or still open when the solve
+  ended are leaves of the tree.
+- Tree-MDP target (Scavuzzo et al. 2022): a decision's return is its own reward plus the
+  returns of ALL its children's subtrees, not of one of them, so
+
+      y_i = r_i + gamma * sum_{j in C(i)} Q_target(s_j, argmax_a Q(s_j, a))    (Double DQN)
+
+  and ``y_i = r_i`` for a decision without decided children.
+- Importance-weighted reward redistribution, per decision: the sparse terminal reward
+  ``R = -N`` (B&B nodes of the solve) is split as ``r_i = reward_scale * R * l_i / sum_k l_k``
+  with ``l_i = 1 + |leaf children of i|`` (SCIP's variable branching makes two children, so
+  ``2 - |C(i)|`` leaves): the node itself and the terminal reward of each of its leaf
+  children, which no later decision accounts for. ``sum_i r_i = reward_scale * R``, and
+  ``sum_k l_k`` counts the nodes of the recorded tree (``N`` when it is SCIP's whole tree), so
+  with ``gamma = 1`` the target's fixed point is ``Q(s_i, a_i) = reward_scale * R *
+  |subtree(i)| / sum_k l_k``: minus ``reward_scale`` times the number of nodes in the subtree
+  of decision ``i`` (itself included), the quantity a branching decision controls, and the
+  whole tree's ``reward_scale * R`` at the root. ``revive`` therefore refuses a tree with a
+  child that was never visited (a decision whose parent never asked for one): that child's
+  subtree would silently count as a leaf.
 - Double DQN with a target network, Huber loss, Adam, epsilon-greedy exploration over the
   candidates, uniform replay of revived transitions. The target network runs in eval mode
   (its input BatchNorms use their running statistics); a warm-started encoder keeps its
@@ -61,16 +74,17 @@ PE_DIM = 16
 
 
 class Transition(NamedTuple):
-    """A revived transition; ``next_state`` is None at a decision without decided children and
-    ``expert`` is the imitation policy's choice at ``state`` (a position in its candidates, -1
-    without a warm start)."""
+    """A revived transition: decision ``i``'s state, action and redistributed reward, and the
+    states (with their depths) of its decided children, empty when it has none; ``expert`` is
+    the imitation policy's choice at ``state`` (a position in its candidates, -1 without a warm
+    start)."""
 
     state: Sample
     action: int
     reward: float
-    next_state: Sample | None
     depth: float
-    next_depth: float
+    next_states: tuple[Sample, ...] = ()
+    next_depths: tuple[float, ...] = ()
     expert: int = -1
 
 
@@ -134,22 +148,36 @@ def large_margin_loss(q: torch.Tensor, graph: torch.Tensor, expert: torch.Tensor
     return (_per_graph_max(q + bonus, graph, n)[demonstrated] - q[at_expert]).mean()
 
 
-def revive(decisions: list[dict], total_nodes: float, reward_scale: float) -> list[tuple]:
-    """Revived transitions ``(i, r_i, j or None)`` of one episode (see the module docstring)."""
-    index = {d["node_id"]: i for i, d in enumerate(decisions)}
+def revive(decisions: list[dict], total_nodes: float, reward_scale: float) -> list[tuple[int, float, tuple[int, ...]]]:
+    """One revived transition ``(i, r_i, decided children of i)`` per decision of an episode (see
+    the module docstring). ``decisions[i]`` holds ``node_id`` and ``parent_id`` (0 at the root).
+
+    Raises ``ValueError`` when a node id repeats or a decision's parent never asked for a
+    decision: that parent was branched outside the recorded tree, so the subtree it heads could
+    not enter any target."""
+    index: dict[int, int] = {}
+    for i, d in enumerate(decisions):
+        if d["node_id"] in index:
+            raise ValueError(f"decisions[{i}] has node_id={d['node_id']!r}, already the node of decisions"
+                             f"[{index[d['node_id']]}]: every decision must be at its own node")
+        index[d["node_id"]] = i
     children: dict[int, list[int]] = defaultdict(list)
     for i, d in enumerate(decisions):
         if d["parent_id"] in index:
             children[index[d["parent_id"]]].append(i)
+        elif d["parent_id"] != 0:
+            raise ValueError(f"decisions[{i}] (node {d['node_id']}) has parent_id={d['parent_id']!r}, a node that "
+                             f"never asked for a decision: the tree has a child that was never visited, so its "
+                             f"subtree's value is unknown; pass every branched node (parent_id=0 marks the root)")
     local = np.array([1.0 + max(0, 2 - len(children[i])) for i in range(len(decisions))])
     rewards = reward_scale * (-total_nodes) * local / local.sum()
-    out = []
-    for i in range(len(decisions)):
-        if children[i]:
-            out.extend((i, rewards[i], j) for j in children[i])
-        else:
-            out.append((i, rewards[i], None))
-    return out
+    return [(i, float(rewards[i]), tuple(children[i])) for i in range(len(decisions))]
+
+
+def tree_targets(rewards: torch.Tensor, child_values: torch.Tensor, parent: torch.Tensor, gamma: float) -> torch.Tensor:
+    """``y_i = r_i + gamma * sum_{j: parent[j] = i} V_j``: each transition's reward plus the values of
+    ALL its children (``parent[j]`` is the transition that child ``j`` belongs to)."""
+    return rewards + gamma * torch.zeros_like(rewards).index_add_(0, parent, child_values)
 
 
 class ReviBranch:
@@ -238,26 +266,34 @@ class ReviBranch:
                 if isinstance(module, nn.BatchNorm1d):
                     module.eval()
 
+    def targets(self, rewards: tuple[float, ...], next_states: tuple[tuple[Sample, ...], ...],
+                next_depths: tuple[tuple[float, ...], ...]) -> torch.Tensor:
+        """The tree-MDP Double-DQN targets ``y_i = r_i + gamma * sum_j Q_target(s_j, argmax_a Q(s_j, a))``
+        over the children ``j`` of each transition ``i``, evaluated in one batch (the online network in
+        the mode the caller set)."""
+        target = torch.as_tensor(rewards, dtype=torch.float32, device=self.device)
+        children = [s for ns in next_states for s in ns]
+        if not children:
+            return target
+        parent = torch.as_tensor([k for k, ns in enumerate(next_states) for _ in ns], device=self.device)
+        child_depths = [d for nd in next_depths for d in nd]
+        with torch.no_grad():
+            q_online, g = self._q_values(self.q, children, child_depths)
+            best = _per_graph_argmax(q_online, g.cand_graph, g.n_graphs)
+            q_next, _ = self._q_values(self.q_target, children, child_depths)
+        return tree_targets(target, q_next[best], parent, self.hp["gamma"])
+
     def train_step(self) -> float:
         """One double-DQN update (plus the margin loss when warm-started) on a uniform minibatch
         of revived transitions; returns the total loss."""
         hp = self.hp
         self._online_train_mode()
         batch = [self.buffer[i] for i in self.rng.integers(len(self.buffer), size=hp["batch_size"])]
-        states, actions, rewards, nexts, depths, next_depths, experts = zip(*batch)
+        states, actions, rewards, depths, nexts, next_depths, experts = zip(*batch)
         q_all, g = self._q_values(self.q, list(states), list(depths))
         starts, _ = first_candidates(g.cand_graph, g.n_graphs)
         q_taken = q_all[starts + torch.as_tensor(actions, device=self.device)]
-        target = torch.as_tensor(rewards, dtype=torch.float32, device=self.device)
-        live = [k for k, s in enumerate(nexts) if s is not None]
-        if live:
-            with torch.no_grad():
-                nxt = [nexts[k] for k in live]
-                nd = [next_depths[k] for k in live]
-                q_online, gn = self._q_values(self.q, nxt, nd)
-                best = _per_graph_argmax(q_online, gn.cand_graph, gn.n_graphs)
-                q_next, _ = self._q_values(self.q_target, nxt, nd)
-                target[live] += hp["gamma"] * q_next[best]
+        target = self.targets(rewards, nexts, next_depths)
         loss = nn.functional.smooth_l1_loss(q_taken, target)
         expert = torch.as_tensor(experts, device=self.device)
         if hp["imitation_coef"] > 0 and bool((expert >= 0).any()):
@@ -310,11 +346,11 @@ class ReviBranch:
                     if terminated or truncated:
                         break
                 experts = self._expert_positions([d["sample"] for d in decisions])
-                for i, r, j in revive(decisions, info["nodes"], hp["reward_scale"]):
+                for i, r, kids in revive(decisions, info["nodes"], hp["reward_scale"]):
                     d = decisions[i]
-                    nxt = decisions[j] if j is not None else None
-                    self._store(Transition(d["sample"], d["k"], r, nxt["sample"] if nxt else None, d["depth"],
-                                           nxt["depth"] if nxt else 0.0, experts[i]))
+                    self._store(Transition(d["sample"], d["k"], r, d["depth"],
+                                           tuple(decisions[j]["sample"] for j in kids),
+                                           tuple(decisions[j]["depth"] for j in kids), experts[i]))
                 losses = []
                 if len(self.buffer) >= hp["learning_starts"]:
                     for _ in range(max(1, int(round(hp["gradient_steps_per_decision"] * len(decisions))))):

@@ -18,7 +18,14 @@ from gauntlet.agents.gcnn import (  # noqa: E402
     load_samples,
     save_samples,
 )
-from gauntlet.agents.revibranch import ReviBranch, Transition, depth_encoding, large_margin_loss, revive  # noqa: E402
+from gauntlet.agents.revibranch import (  # noqa: E402
+    ReviBranch,
+    Transition,
+    depth_encoding,
+    large_margin_loss,
+    revive,
+    tree_targets,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -220,15 +227,88 @@ def test_committed_models_load_with_weights_only_and_keep_their_validation_recor
         torch.testing.assert_close(agent.policy.eval()(g), reference.policy.eval()(g), rtol=0, atol=0)
 
 
-def test_revive_redistributes_the_terminal_reward_over_the_tree():
+def test_revive_redistributes_the_terminal_reward_over_a_chain():
     # root 1 -> children 2 (decided) and 3 (leaf); 2 -> 4 (decided), 5 (leaf); 4 -> two leaves
     decisions = [dict(node_id=1, parent_id=0), dict(node_id=2, parent_id=1), dict(node_id=4, parent_id=2)]
     transitions = revive(decisions, total_nodes=7, reward_scale=1.0)
-    assert [(i, j) for i, _, j in transitions] == [(0, 1), (1, 2), (2, None)]
+    assert [(i, kids) for i, _, kids in transitions] == [(0, (1,)), (1, (2,)), (2, ())]
     rewards = np.array([r for _, r, _ in transitions])
     # local weights 1 + undecided children: 2, 2, 3 (of 7)
     np.testing.assert_allclose(rewards, -7 * np.array([2, 2, 3]) / 7)
     assert rewards.sum() == pytest.approx(-7)
+
+
+def fixed_point(transitions, gamma=1.0):
+    """Iterate the tree target with exact (tabular) children's values until it stops changing."""
+    n = len(transitions)
+    rewards = torch.tensor([r for _, r, _ in transitions], dtype=torch.float64)
+    parent = torch.tensor([i for i, _, kids in transitions for _ in kids])
+    child = torch.tensor([j for _, _, kids in transitions for j in kids])
+    values = torch.zeros(n, dtype=torch.float64)
+    for _ in range(n + 1):
+        values = tree_targets(rewards, values[child], parent, gamma)
+    return values.numpy()
+
+
+# two branching levels below the root, listed in an interleaved visiting order:
+# A(1) -> B(2), C(3); C -> leaves 6, 7; B -> D(4), leaf 5; D -> leaves 8, 9   (9 nodes)
+TWO_LEVEL_TREE = [dict(node_id=1, parent_id=0), dict(node_id=3, parent_id=1), dict(node_id=2, parent_id=1),
+                  dict(node_id=4, parent_id=2)]
+
+
+def test_revive_gives_one_transition_per_decision_with_all_its_decided_children():
+    transitions = revive(TWO_LEVEL_TREE, total_nodes=9, reward_scale=1.0)
+    assert [(i, kids) for i, _, kids in transitions] == [(0, (1, 2)), (1, ()), (2, (3,)), (3, ())]
+    # l = 1 + leaf children: A 1, C 3, B 2, D 3 (sum 9 = the tree's nodes)
+    np.testing.assert_allclose([r for _, r, _ in transitions], [-1, -3, -2, -3])
+
+
+def test_tree_target_converges_to_minus_the_subtree_sizes():
+    # subtrees by hand: A all 9 nodes, C {3, 6, 7}, B {2, 4, 5, 8, 9}, D {4, 8, 9}
+    values = fixed_point(revive(TWO_LEVEL_TREE, total_nodes=9, reward_scale=1.0))
+    np.testing.assert_allclose(values, [-9, -3, -5, -3])
+    # scaled reward, and a solve whose node count differs from the recorded tree: values scale with N / 9
+    np.testing.assert_allclose(fixed_point(revive(TWO_LEVEL_TREE, total_nodes=18, reward_scale=0.01)),
+                               0.01 * 2 * np.array([-9, -3, -5, -3]))
+    # discounted: A = -1 + 0.5 * (C + B) with B = -2 + 0.5 * D
+    np.testing.assert_allclose(fixed_point(revive(TWO_LEVEL_TREE, total_nodes=9, reward_scale=1.0), gamma=0.5),
+                               [-1 + 0.5 * (-3 + (-2 + 0.5 * -3)), -3, -2 + 0.5 * -3, -3])
+
+
+def test_tree_target_sums_the_children_where_a_mean_would_halve_them():
+    # the issue's example: a root with two decided children, each with two leaves (7 nodes)
+    decisions = [dict(node_id=1, parent_id=0), dict(node_id=2, parent_id=1), dict(node_id=3, parent_id=1)]
+    np.testing.assert_allclose(fixed_point(revive(decisions, total_nodes=7, reward_scale=1.0)), [-7, -3, -3])
+
+
+@pytest.mark.parametrize("decisions, message", [
+    ([dict(node_id=1, parent_id=0), dict(node_id=5, parent_id=3)],
+     r"decisions\[1\] \(node 5\) has parent_id=3, a node that never asked for a decision: the tree has a child "
+     r"that was never visited"),
+    ([dict(node_id=1, parent_id=0), dict(node_id=1, parent_id=0)],
+     r"decisions\[1\] has node_id=1, already the node of decisions\[0\]"),
+])
+def test_revive_rejects_an_incomplete_tree(decisions, message):
+    with pytest.raises(ValueError, match=message):
+        revive(decisions, total_nodes=5, reward_scale=1.0)
+
+
+def test_agent_targets_add_every_childs_double_dqn_value():
+    rng = np.random.default_rng(0)
+    samples = [fake_sample(rng, target=int(rng.integers(3)), group=i) for i in range(5)]
+    agent = ReviBranch(None, seed=0, batch_size=2, emb_size=16, gamma=0.9)
+    torch.nn.init.normal_(agent.q_target.q_head[2].weight)  # a target network that differs from the online one
+    agent.q.eval()
+
+    def value(sample, depth):
+        with torch.no_grad():
+            g = collate([sample])
+            best = int(torch.argmax(agent.q(g, torch.tensor([depth]))))
+            return float(agent.q_target(g, torch.tensor([depth]))[best])
+
+    y = agent.targets((-1.0, -2.0, -0.5), ((samples[1], samples[2]), (), (samples[3],)), ((1.0, 2.0), (), (4.0,)))
+    expected = [-1 + 0.9 * (value(samples[1], 1.0) + value(samples[2], 2.0)), -2.0, -0.5 + 0.9 * value(samples[3], 4.0)]
+    torch.testing.assert_close(y, torch.tensor(expected), rtol=1e-5, atol=1e-6)
 
 
 def test_depth_encoding_shape_and_values():
@@ -273,7 +353,9 @@ def test_revibranch_warm_start_keeps_the_input_normalization_frozen(tmp_path):
     samples = [fake_sample(rng, target=int(rng.integers(3)), group=i) for i in range(8)]
     GCNNImitation(None, seed=0, n_epochs=1, batch_size=4).fit(samples).save(tmp_path / "gcnn.pt")
     agent = ReviBranch(None, seed=1, batch_size=4, pretrained_gcnn=str(tmp_path / "gcnn.pt"))
-    agent.buffer = [Transition(s, 0, -1.0, samples[(i + 1) % 8] if i % 2 else None, float(i), float(i + 1), 1)
+    # decisions with no, one and two decided children
+    kids = [samples[i + 1 : i + 1 + i % 3] for i in range(8)]
+    agent.buffer = [Transition(s, 0, -1.0, float(i), tuple(kids[i]), tuple(float(i + 1) for _ in kids[i]), 1)
                     for i, s in enumerate(samples)]
     before = agent.q.encoder.var_emb[0].running_mean.clone()
     for _ in range(3):
