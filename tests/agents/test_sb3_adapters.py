@@ -101,3 +101,44 @@ def test_models_save_and_load_with_the_sb3_classes(tmp_path):
     model.save(tmp_path / "ppo.zip")
     obs = np.zeros(4, np.float32)
     assert np.array_equal(PPO.load(tmp_path / "ppo.zip").predict(obs)[0], model.predict(obs)[0])
+
+
+def test_normalize_reward_trains_on_scaled_rewards_and_keeps_raw_costs_outside(tmp_path):
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from gauntlet.agents.sb3 import BudgetMaskablePPO
+
+    env = Monitor(gym.make(LOT))
+    model = make_ppo(env, seed=0, normalize_reward=True, gamma=0.9, n_steps=100, batch_size=100, n_epochs=1)
+    normalizer = model.get_vec_normalize_env()
+    assert isinstance(normalizer, VecNormalize) and model.env is normalizer
+    assert normalizer.norm_reward and not normalizer.norm_obs and normalizer.gamma == 0.9
+    model.learn(200)
+    assert normalizer.ret_rms.count > 1 and normalizer.ret_rms.var > 1.0  # raw discounted costs are large
+    # The Monitor inside the wrapper records raw episode costs (about -80 per step, 100 steps).
+    assert all(r < -1000 for r in env.get_episode_rewards())
+    obs, _ = gym.make(LOT).reset(seed=1)
+    mask = gym.make(LOT).unwrapped.action_masks()
+    model.save(tmp_path / "ppo.zip")
+    loaded = BudgetMaskablePPO.load(tmp_path / "ppo.zip", env=gym.make(LOT))
+    restored = loaded.get_vec_normalize_env()
+    assert isinstance(restored, VecNormalize) and not restored.norm_obs
+    assert restored.ret_rms.var == pytest.approx(normalizer.ret_rms.var)
+    assert restored.ret_rms.count == pytest.approx(normalizer.ret_rms.count)
+    assert np.array_equal(loaded.predict(obs, action_masks=mask, deterministic=True)[0],
+                          model.predict(obs, action_masks=mask, deterministic=True)[0])
+    assert MaskablePPO.load(tmp_path / "ppo.zip").reward_normalization["gamma"] == 0.9  # plain SB3 reads it too
+
+
+def test_without_normalize_reward_there_is_no_wrapper():
+    model = make_ppo(gym.make("CartPole-v1"), seed=0, n_steps=32, batch_size=32)
+    assert model.get_vec_normalize_env() is None and model.reward_normalization is None
+
+
+def test_lot_sizing_ppo_settings_are_stated_in_the_registry():
+    hp = get_agent("ppo").hyperparameters_for(LOT)
+    assert hp["normalize_reward"] is True
+    model = make_ppo(gym.make(LOT), seed=0, **hp)
+    assert model.get_vec_normalize_env().gamma == hp["gamma"] == model.gamma
+    assert model.n_envs == hp["n_envs"] and model.batch_size == hp["batch_size"]

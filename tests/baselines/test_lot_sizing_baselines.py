@@ -8,6 +8,7 @@ from scipy import stats
 import gauntlet  # noqa: F401  (registers the env ids)
 from gauntlet.baselines.lot_sizing import (
     BaseStockAgent,
+    IdleAgent,
     NewsvendorAgent,
     PerfectInformationAgent,
     RollingMILPAgent,
@@ -156,6 +157,23 @@ def test_lp_relaxation_bound_is_below_the_optimum():
     assert with_lp.dual_bound <= with_lp.objective + 1e-6
 
 
+def test_idle_never_produces_and_costs_lost_sales_plus_holding_by_hand():
+    env = make(n_items=4, n_machines=2, horizon=10)
+    agent = IdleAgent(env)
+    cost = play(agent, env, seed=3)
+    inst, demand = env.unwrapped.instance, env.unwrapped.demand_scenario
+    obs, _ = env.reset(seed=3)
+    stock = np.rint(obs[:4] * inst.max_inventory).astype(int)
+    expected = 0.0
+    for d in demand:
+        expected += float(np.sum(inst.lost_sales_cost * np.maximum(d - stock, 0)))
+        stock = np.maximum(stock - d, 0)
+        expected += float(np.sum(inst.holding_cost * stock))
+    assert cost == pytest.approx(expected)
+    action, _ = agent.predict(np.stack([obs, obs]))
+    assert action.shape == (2, 2) and not action.any()
+
+
 def test_base_stock_beats_random_on_average():
     env = make(horizon=40)
     base = BaseStockAgent(env, seed=0, n_tuning_episodes=2)
@@ -205,6 +223,7 @@ def test_newsvendor_level_is_the_critical_fractile(demand):
     "factory",
     [
         lambda env: RandomAgent(env, seed=0),
+        IdleAgent,
         lambda env: BaseStockAgent(env, n_tuning_episodes=1),
         NewsvendorAgent,
         lambda env: RollingMILPAgent(env, lookahead=3, time_limit=0.3),
