@@ -4,6 +4,8 @@
 classical planner with perfect localisation and obstacle tracking: in ``on_reset`` it takes the
 layout, the goal and a handle on the unwrapped env, and in ``predict`` it reads the robot pose
 and the moving obstacles' positions from it -- information the learning agents do not get.
+Both compute a speed and a turn rate and return them in the env's ``[-1, 1]`` action box
+(:func:`~gauntlet.envs.agv_warehouse.env.to_action`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 
 from gauntlet.envs.agv_warehouse import geometry as geo
+from gauntlet.envs.agv_warehouse.env import to_action
 
 
 def _bearing(observation: np.ndarray, n_beams: int) -> float:
@@ -38,7 +41,7 @@ class StraightToGoalAgent:
         bearing = np.arctan2(rows[:, self.n_beams + 1], rows[:, self.n_beams + 2])
         omega = np.clip(self.gain * bearing, -geo.OMEGA_MAX, geo.OMEGA_MAX)
         v = geo.V_MAX * np.clip(np.cos(bearing), 0.0, 1.0)
-        action = np.stack([v, omega], axis=1).astype(np.float32)
+        action = to_action(v, omega)
         return (action if obs.ndim == 2 else action[0]), state
 
 
@@ -191,7 +194,7 @@ class AStarAgent:
         if self.path is None or self._blocked_by_moving(moving):
             self._replan_around(moving)
         if self.path is None:
-            return np.zeros(2, dtype=np.float32), state
+            return to_action(0.0, 0.0), state
         x, y, theta = self._env.pose
         window = self.path[self._index : self._index + 20]
         self._index += int(np.argmin(np.hypot(window[:, 0] - x, window[:, 1] - y)))
@@ -200,11 +203,11 @@ class AStarAgent:
         tx, ty = rest[far[0]] if len(far) else rest[-1]
         alpha = (math.atan2(ty - y, tx - x) - theta + math.pi) % (2 * math.pi) - math.pi
         if abs(alpha) > self.turn_in_place:
-            return np.array([0.0, math.copysign(geo.OMEGA_MAX, alpha)], dtype=np.float32), state
+            return to_action(0.0, math.copysign(geo.OMEGA_MAX, alpha)), state
         distance = max(math.hypot(tx - x, ty - y), 1e-6)
         kappa = 2.0 * math.sin(alpha) / distance
         v = geo.V_MAX
         if abs(kappa) * v > geo.OMEGA_MAX:
             v = geo.OMEGA_MAX / abs(kappa)
         omega = float(np.clip(v * kappa, -geo.OMEGA_MAX, geo.OMEGA_MAX))
-        return np.array([v, omega], dtype=np.float32), state
+        return to_action(v, omega), state

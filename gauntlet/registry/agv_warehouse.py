@@ -15,43 +15,45 @@ _AGV_METRICS = (
 )
 
 
-def _agv_tasks() -> list[TaskSpec]:
-    tasks = [
-        TaskSpec(
-            id="gauntlet/AGVWarehouse-v0",
-            entry_point="gauntlet.envs.agv_warehouse.env:AGVWarehouseEnv",
-            vector_entry_point="gauntlet.envs.agv_warehouse.vector:AGVWarehouseVectorEnv",
-            family="AGVWarehouse",
-            paper=_AGV_PAPER,
-            kwargs={"scene": "simple-static"},
-        )
-    ]
-    for label, scene in (
-        ("SimpleStatic", "simple-static"),
-        ("SimpleDynamic", "simple-dynamic"),
-        ("ComplexStatic", "complex-static"),
-        ("ComplexDynamic", "complex-dynamic"),
-    ):
-        tasks.append(
-            TaskSpec(
-                id=f"gauntlet/AGVWarehouse-{label}-v0",
-                entry_point="gauntlet.envs.agv_warehouse.env:AGVWarehouseEnv",
-                vector_entry_point="gauntlet.envs.agv_warehouse.vector:AGVWarehouseVectorEnv",
-                family="AGVWarehouse",
-                paper=_AGV_PAPER,
-                kwargs={"scene": scene},
-                benchmark=BenchmarkSpec(
-                    metrics=_AGV_METRICS,
-                    primary_metric="success",
-                    train_timesteps=300_000,
-                    n_train_seeds=3,
-                    eval_episodes=20,
-                    episode_metrics="gauntlet.envs.agv_warehouse.env:episode_metrics",
-                ),
-            )
-        )
-    return tasks
+# The paper's protocol: one fixed map per scene. Layout seed 0 for every scene (the first seed
+# tried; scripts/agv_reachability.py prints how reachable each map is for a random policy).
+LAYOUT_SEEDS = {"simple-static": 0, "simple-dynamic": 0, "complex-static": 0, "complex-dynamic": 0}
+_SCENE_LABELS = {"simple-static": "SimpleStatic", "simple-dynamic": "SimpleDynamic",
+                 "complex-static": "ComplexStatic", "complex-dynamic": "ComplexDynamic"}
+TRAIN_TIMESTEPS = 300_000
 
+
+def _agv_benchmark() -> BenchmarkSpec:
+    return BenchmarkSpec(
+        metrics=_AGV_METRICS,
+        primary_metric="success",
+        train_timesteps=TRAIN_TIMESTEPS,
+        n_train_seeds=3,
+        eval_episodes=20,
+        episode_metrics="gauntlet.envs.agv_warehouse.env:episode_metrics",
+    )
+
+
+def _agv_task(env_id: str, kwargs: dict, benchmark: BenchmarkSpec | None) -> TaskSpec:
+    return TaskSpec(
+        id=env_id,
+        entry_point="gauntlet.envs.agv_warehouse.env:AGVWarehouseEnv",
+        vector_entry_point="gauntlet.envs.agv_warehouse.vector:AGVWarehouseVectorEnv",
+        family="AGVWarehouse",
+        paper=_AGV_PAPER,
+        kwargs=kwargs,
+        benchmark=benchmark,
+    )
+
+
+def _agv_tasks() -> list[TaskSpec]:
+    default = {"scene": "simple-static", "layout_seed": LAYOUT_SEEDS["simple-static"]}
+    tasks = [_agv_task("gauntlet/AGVWarehouse-v1", default, None)]
+    for scene, label in _SCENE_LABELS.items():
+        fixed = {"scene": scene, "layout_seed": LAYOUT_SEEDS[scene]}
+        tasks.append(_agv_task(f"gauntlet/AGVWarehouse-{label}-v1", fixed, _agv_benchmark()))
+        tasks.append(_agv_task(f"gauntlet/AGVWarehouse-{label}-Procedural-v1", {"scene": scene}, _agv_benchmark()))
+    return tasks
 
 
 TASKS = _agv_tasks()

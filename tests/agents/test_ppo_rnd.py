@@ -15,7 +15,7 @@ SMALL = dict(n_steps=64, batch_size=32, n_epochs=1)
 
 
 def zero_reward_env(max_steps=1000):
-    return gym.wrappers.TransformReward(gym.make("gauntlet/AGVWarehouse-v0", max_steps=max_steps), lambda r: 0.0)
+    return gym.wrappers.TransformReward(gym.make("gauntlet/AGVWarehouse-v1", max_steps=max_steps), lambda r: 0.0)
 
 
 def test_advantage_combines_extrinsic_and_non_episodic_intrinsic_streams():
@@ -59,14 +59,14 @@ def test_predictor_error_drops_on_observations_it_trains_on():
 def test_same_seed_same_training():
     params = []
     for _ in range(2):
-        model = PPORND(gym.make("gauntlet/AGVWarehouse-v0"), seed=3, **SMALL).learn(128)
+        model = PPORND(gym.make("gauntlet/AGVWarehouse-v1"), seed=3, **SMALL).learn(128)
         params.append(th.cat([p.flatten() for p in model.policy.parameters()]))
         params.append(th.cat([p.flatten() for p in model.rnd.predictor.parameters()]))
     assert th.equal(params[0], params[2]) and th.equal(params[1], params[3])
 
 
 def test_save_load_predict_and_tensorboard(tmp_path):
-    env = gym.make("gauntlet/AGVWarehouse-v0")
+    env = gym.make("gauntlet/AGVWarehouse-v1")
     model = PPORND(env, seed=0, tensorboard_log=str(tmp_path), **SMALL)
     assert model.learn(128) is model
     obs, _ = env.reset(seed=1)
@@ -96,7 +96,7 @@ def test_save_load_predict_and_tensorboard(tmp_path):
 
 def test_user_callbacks_still_run():
     calls = []
-    model = PPORND(gym.make("gauntlet/AGVWarehouse-v0"), seed=0, **SMALL)
+    model = PPORND(gym.make("gauntlet/AGVWarehouse-v1"), seed=0, **SMALL)
     model.learn(64, callback=lambda _locals, _globals: calls.append(1) or True)
     assert len(calls) == 64
 
@@ -110,13 +110,13 @@ def test_user_callbacks_still_run():
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        PPORND(gym.make("gauntlet/AGVWarehouse-v0"), **kwargs)
+        PPORND(gym.make("gauntlet/AGVWarehouse-v1"), **kwargs)
 
 
 def test_progress_bar_ends_at_the_budget_and_num_timesteps_counts_whole_rollouts(progress_bars):
     from gauntlet.agents import sb3
 
     bars = progress_bars(sb3)
-    model = PPORND(gym.make("gauntlet/AGVWarehouse-v0"), seed=0, **SMALL).learn(100, progress_bar=True)
+    model = PPORND(gym.make("gauntlet/AGVWarehouse-v1"), seed=0, **SMALL).learn(100, progress_bar=True)
     assert model.num_timesteps == 128
     assert [(bar.completed, bar._total) for bar in bars] == [(100, 100)]

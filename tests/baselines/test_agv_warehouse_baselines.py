@@ -37,7 +37,7 @@ def test_astar_unreachable_and_penalty():
 
 @pytest.mark.parametrize("scene, seeds", [("simple-static", [1000, 1001, 1002]), ("complex-static", [1000, 1003])])
 def test_astar_agent_reaches_the_goal_on_static_scenes(scene, seeds):
-    env = gym.make("gauntlet/AGVWarehouse-v0", scene=scene)
+    env = gym.make(f"gauntlet/AGVWarehouse-{'Simple' if scene == 'simple-static' else 'Complex'}Static-Procedural-v1")
     agent = AStarAgent(env)
     results = evaluate(agent, env, seeds, episode_metrics=episode_metrics)
     for seed, r in zip(seeds, results):
@@ -84,13 +84,20 @@ def test_astar_needs_on_reset():
         AStarAgent(env, lookahead=0.0)
 
 
+def test_astar_agent_reaches_the_goal_of_the_fixed_maps():
+    for env_id in ("gauntlet/AGVWarehouse-SimpleStatic-v1", "gauntlet/AGVWarehouse-ComplexStatic-v1"):
+        env = gym.make(env_id)
+        results = evaluate(AStarAgent(env), env, [10_000, 10_001], episode_metrics=episode_metrics)
+        assert [r.metrics["success"] for r in results] == [1.0, 1.0]
+
+
 def test_straight_to_goal_steers_towards_the_goal_and_reaches_it_in_open_space():
     env = AGVWarehouseEnv(layout="\n".join(["......"] * 6))
     agent = StraightToGoalAgent(env)
     obs, _ = env.reset(seed=0, options={"start": (0.5, 0.5, math.pi), "goal": (4.5, 4.5)})
     action, _ = agent.predict(obs)
     assert action.shape == (2,) and action.dtype == np.float32
-    assert action[0] == 0.0 and action[1] < 0  # goal behind-left -> turn (clockwise is shorter here), no drive
+    assert action[0] == -1.0 and action[1] < 0  # goal behind-left -> turn (clockwise is shorter here), no drive
     batch, _ = agent.predict(np.stack([obs, obs]))
     assert batch.shape == (2, 2)
     for _ in range(200):

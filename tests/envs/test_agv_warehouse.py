@@ -15,7 +15,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import gauntlet  # noqa: F401  (registers the ids)
 from gauntlet.envs.agv_warehouse import geometry as geo
 from gauntlet.envs.agv_warehouse import kernels
-from gauntlet.envs.agv_warehouse.env import AGVWarehouseEnv, episode_metrics
+from gauntlet.envs.agv_warehouse.env import AGVWarehouseEnv, check_actions, episode_metrics, to_action
 from gauntlet.envs.agv_warehouse.vector import AGVWarehouseVectorEnv
 
 SCENES = ["simple-static", "simple-dynamic", "complex-static", "complex-dynamic"]
@@ -32,7 +32,7 @@ def rollout(env, seed, n=60, action_seed=0):
     rng = np.random.default_rng(action_seed)
     out = [obs]
     for _ in range(n):
-        a = np.array([rng.uniform(0, 1), rng.uniform(-1.5, 1.5)], dtype=np.float32)
+        a = rng.uniform(-1, 1, size=2).astype(np.float32)
         obs, r, term, trunc, info = env.step(a)
         out.append(np.append(obs, [r, term, trunc]))
         if term or trunc:
@@ -41,27 +41,66 @@ def rollout(env, seed, n=60, action_seed=0):
     return np.concatenate(out)
 
 
-@pytest.mark.parametrize("scene", SCENES)
-def test_env_checkers(scene):
-    env = AGVWarehouseEnv(scene=scene)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # both checkers recommend a symmetric action box
+@pytest.mark.parametrize("scene, layout_seed", [(s, None) for s in SCENES] + [(s, 0) for s in SCENES])
+def test_env_checkers(scene, layout_seed):
+    env = AGVWarehouseEnv(scene=scene, layout_seed=layout_seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         check_env(env)
         sb3_check_env(env)
+    assert not [w for w in caught if "symmetric" in str(w.message)]  # v0's box made both checkers recommend one
 
 
-@pytest.mark.parametrize("env_id", [
-    "gauntlet/AGVWarehouse-v0", "gauntlet/AGVWarehouse-SimpleDynamic-v0", "gauntlet/AGVWarehouse-ComplexStatic-v0",
-    "gauntlet/AGVWarehouse-ComplexDynamic-v0", "gauntlet/AGVWarehouse-SimpleStatic-v0",
+@pytest.mark.parametrize("env_id", ["gauntlet/AGVWarehouse-v1"] + [
+    f"gauntlet/AGVWarehouse-{scene}{kind}-v1"
+    for scene in ("SimpleStatic", "SimpleDynamic", "ComplexStatic", "ComplexDynamic") for kind in ("", "-Procedural")
 ])
 def test_registered_ids_and_spaces(env_id):
     env = gym.make(env_id)
     obs, info = env.reset(seed=0)
     assert obs.shape == (24 + 5,) and obs.dtype == np.float32
     assert env.observation_space.contains(obs)
-    assert env.action_space.shape == (2,)
-    assert np.allclose(env.action_space.low, [0, -1.5]) and np.allclose(env.action_space.high, [1, 1.5])
-    assert set(info) >= {"is_success", "collision", "distance_to_goal", "path_length", "steps"}
+    assert env.action_space == gym.spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
+    assert set(info) >= {"is_success", "collision", "distance_to_goal", "path_length", "steps", "position"}
+    assert (env.unwrapped.fixed_layout is None) is env_id.endswith("-Procedural-v1")
+
+
+def test_actions_are_rescaled_from_the_symmetric_box():
+    commands = check_actions(np.array([[-1, -1], [0, 0], [1, 1], [0.5, -0.2]], dtype=np.float32), 4)
+    assert np.allclose(commands, [[0, -1.5], [0.5, 0], [1, 1.5], [0.75, -0.3]])
+    assert np.allclose(to_action(commands[:, 0], commands[:, 1]), [[-1, -1], [0, 0], [1, 1], [0.5, -0.2]])
+    env = AGVWarehouseEnv(layout=ROOM)
+    env.reset(seed=0, options={"start": (0.5, 0.5, 0.0), "goal": (4.5, 2.5)})
+    obs, *_ = env.step(np.zeros(2, dtype=np.float32))  # the centre of the box drives at half speed
+    assert env.pose == pytest.approx([0.55, 0.5, 0.0]) and obs[-2:] == pytest.approx([0.5, 0.0])
+
+
+def test_fixed_map_keeps_layout_start_and_goal_and_draws_the_heading():
+    env = gym.make("gauntlet/AGVWarehouse-ComplexStatic-v1").unwrapped
+    layout = geo.fixed_map("complex-static", 0)
+    headings = []
+    for seed in range(4):
+        _, info = env.reset(seed=seed)
+        assert np.array_equal(env.layout.grid, layout.grid) and env.layout is env.fixed_layout
+        assert env.pose[:2] == pytest.approx(np.add(layout.start, 0.5))
+        assert env.goal == pytest.approx(np.add(layout.goal, 0.5))
+        assert info["position"] == pytest.approx(tuple(env.pose[:2]))
+        headings.append(env.pose[2])
+    assert len(set(headings)) == 4
+    assert not np.array_equal(geo.fixed_map("complex-static", 1).grid, layout.grid)
+
+
+@pytest.mark.parametrize("scene", SCENES)
+def test_fixed_maps_start_and_goal_are_free_connected_and_in_the_distance_band(scene):
+    labels, sizes = np.empty((1, 400), dtype=np.int64), np.empty((1, 401), dtype=np.int64)
+    for layout_seed in range(5):
+        layout = geo.fixed_map(scene, layout_seed)
+        again = geo.fixed_map(scene, layout_seed)
+        assert np.array_equal(layout.grid, again.grid) and (layout.start, layout.goal) == (again.start, again.goal)
+        (sx, sy), (gx, gy) = layout.start, layout.goal
+        kernels.label_regions(layout.grid[None], labels, sizes)
+        assert labels[0, sy * 20 + sx] == labels[0, gy * 20 + gx] == np.argmax(sizes[0])
+        assert geo.FIXED_GOAL_DISTANCE[0] <= math.hypot(gx - sx, gy - sy) <= geo.FIXED_GOAL_DISTANCE[1]
 
 
 @pytest.mark.parametrize("scene", ["simple-dynamic", "complex-static"])
@@ -243,7 +282,7 @@ def test_reaching_the_goal_gives_plus_one_and_dense_reward_is_progress():
 
     dense = AGVWarehouseEnv(layout=corridor, reward="dense", progress_coef=2.0, step_cost=0.01)
     dense.reset(seed=0, options={"start": (0.5, 0.5, 0.0)})
-    _, r, *_ = dense.step(np.array([0.5, 0.0], dtype=np.float32))
+    _, r, *_ = dense.step(to_action(0.5, 0.0))
     assert r == pytest.approx(2.0 * 0.05 - 0.01)
 
 
@@ -252,7 +291,7 @@ def test_truncation_after_max_steps_and_metrics_of_a_failed_episode():
     env.reset(seed=0, options={"start": (0.5, 0.5, 0.0), "goal": (4.5, 2.5)})
     infos = []
     for t in range(5):
-        _, r, term, trunc, info = env.step(np.zeros(2, dtype=np.float32))
+        _, r, term, trunc, info = env.step(to_action(0.0, 0.0))
         infos.append(info)
     assert (term, trunc, info["steps"]) == (False, True, 5)
     m = episode_metrics(np.zeros(5), infos)
@@ -262,7 +301,7 @@ def test_truncation_after_max_steps_and_metrics_of_a_failed_episode():
 def test_unicycle_kinematics():
     env = AGVWarehouseEnv(layout=ROOM)
     env.reset(seed=0, options={"start": (0.5, 0.5, 0.0), "goal": (4.5, 2.5)})
-    env.step(np.array([0.5, 1.0], dtype=np.float32))
+    env.step(to_action(0.5, 1.0))
     assert env.pose == pytest.approx([0.55, 0.5, 0.1])
     env.step(np.array([1.0, 0.0], dtype=np.float32))
     assert env.pose == pytest.approx([0.55 + 0.1 * math.cos(0.1), 0.5 + 0.1 * math.sin(0.1), 0.1])
@@ -286,7 +325,7 @@ def test_dynamic_obstacles_follow_their_lanes_deterministically():
     for t in range(1, 40):
         for env, track in zip(envs, tracks):
             if not env._done:
-                env.step(np.zeros(2, dtype=np.float32))
+                env.step(to_action(0.0, 0.0))
             track.append(env.dynamic_obstacles().copy())
         pos = tracks[0][-1]
         expected = geo.lane_positions(ep.lanes, ep.speeds, ep.phases, np.array(t * geo.DT))
@@ -301,12 +340,14 @@ def test_dynamic_obstacles_follow_their_lanes_deterministically():
 
 
 # ------------------------------------------------------------------ vector env
-@pytest.mark.parametrize("scene", ["simple-static", "complex-dynamic"])
-def test_vector_env_equals_sync_vector_env(scene):
+@pytest.mark.parametrize("env_id", [
+    "gauntlet/AGVWarehouse-SimpleStatic-v1", "gauntlet/AGVWarehouse-ComplexDynamic-v1",
+    "gauntlet/AGVWarehouse-SimpleStatic-Procedural-v1", "gauntlet/AGVWarehouse-ComplexDynamic-Procedural-v1",
+])
+def test_vector_env_equals_sync_vector_env(env_id):
     n = 4
-    kwargs = dict(scene=scene, max_steps=40)
-    native = gym.make_vec("gauntlet/AGVWarehouse-v0", num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
-    sync = gym.make_vec("gauntlet/AGVWarehouse-v0", num_envs=n, vectorization_mode="sync", **kwargs)
+    native = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", max_steps=40)
+    sync = gym.make_vec(env_id, num_envs=n, vectorization_mode="sync", max_steps=40)
     assert isinstance(native, AGVWarehouseVectorEnv)
     assert native.metadata["autoreset_mode"] == gym.vector.AutoresetMode.NEXT_STEP
     o1, i1 = native.reset(seed=21)
@@ -315,12 +356,13 @@ def test_vector_env_equals_sync_vector_env(scene):
     rng = np.random.default_rng(0)
     ends = 0
     for _ in range(120):
-        a = np.stack([rng.uniform(0, 1, n), rng.uniform(-1.5, 1.5, n)], axis=1).astype(np.float32)
+        a = rng.uniform(-1, 1, (n, 2)).astype(np.float32)
         r1, r2 = native.step(a), sync.step(a)
         for x, y in zip(r1[:4], r2[:4]):
             assert np.array_equal(x, y)
         for key in ("is_success", "collision", "distance_to_goal", "path_length", "steps"):
             assert np.array_equal(r1[4][key], r2[4][key])
+        assert np.array_equal(r1[4]["position"], np.array(r2[4]["position"].tolist()))
         ends += int(r1[2].sum() + r1[3].sum())
     assert ends > n  # autoreset was exercised
 
@@ -365,6 +407,10 @@ def test_vector_env_validates_actions_and_arguments():
     (dict(reward="shaped"), r"reward='shaped' is not supported; allowed: 'sparse', 'dense'"),
     (dict(max_steps=0), r"max_steps=0 is out of range; allowed: integers >= 1"),
     (dict(render_mode="human"), r"render_mode='human' is not supported; allowed: None, 'rgb_array'"),
+    (dict(layout_seed=-1), r"layout_seed=-1 is out of range; allowed: integers in \[0, 4294967295\]"),
+    (dict(layout_seed=2**32), r"layout_seed=4294967296 is out of range; allowed: integers in \[0, 4294967295\]"),
+    (dict(layout_seed=1.0), r"layout_seed=1.0 is not an integer"),
+    (dict(layout_seed=0, layout=ROOM), "layout and layout_seed are exclusive"),
 ])
 def test_bad_constructor_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -412,8 +458,8 @@ def test_bad_start_or_goal(options, match):
     ([np.nan, 0.0], "NaN or inf"),
     ([0.5, np.inf], "NaN or inf"),
     ([0.5], "shape"),
-    ([1.5, 0.0], "out of range"),
-    ([0.5, -2.0], "out of range"),
+    ([1.5, 0.0], r"out of range: both components must be in \[-1, 1\], got \[1.5, 0.0\]"),
+    ([0.5, -1.01], "out of range"),
 ])
 def test_bad_actions(action, match):
     env = AGVWarehouseEnv()
@@ -424,8 +470,10 @@ def test_bad_actions(action, match):
     assert np.array_equal(env.pose, before)
 
 
-def test_render_rgb_array():
-    env = AGVWarehouseEnv(scene="complex-dynamic", render_mode="rgb_array")
+@pytest.mark.parametrize("env_id", ["gauntlet/AGVWarehouse-ComplexDynamic-v1",
+                                    "gauntlet/AGVWarehouse-ComplexDynamic-Procedural-v1"])
+def test_render_rgb_array(env_id):
+    env = gym.make(env_id, render_mode="rgb_array")
     env.reset(seed=0)
     img = env.render()
     assert img.shape == (400, 400, 3) and img.dtype == np.uint8

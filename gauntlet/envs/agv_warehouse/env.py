@@ -8,10 +8,18 @@ scenes follow the paper's setting: ``simple-static``, ``simple-dynamic``, ``comp
 ``complex-dynamic``. Simple warehouses have three 2 m deep shelf rows with one cross-aisle each;
 complex ones have six shelf rows with two narrow cross-aisles each plus three pillars that can
 turn aisles into dead ends. Dynamic scenes add other AGVs/forklifts (2 simple, 4 complex), discs
-of radius 0.35 m that patrol back and forth along free lanes at 0.3-0.6 m/s. Layouts are
-procedural (drawn from the reset seed, 20 x 20 m) or given as a layout string
-(see :mod:`gauntlet.envs.agv_warehouse.geometry`). With a layout string the scene only decides whether
-there are moving obstacles.
+of radius 0.35 m that patrol back and forth along free lanes at 0.3-0.6 m/s.
+
+Three kinds of map (all 20 x 20 m unless given as a string):
+
+- **fixed map** (``layout_seed=k``, the paper's protocol: one warehouse per scene): the layout, the
+  start cell and the goal cell are drawn once from ``k`` (4-6 m apart, see
+  :func:`~gauntlet.envs.agv_warehouse.geometry.fixed_map`); each episode draws only the start
+  heading and the moving obstacles from the reset seed. The ids ``AGVWarehouse-<Scene>-v1``.
+- **procedural** (``layout=None, layout_seed=None``): every episode is a new warehouse, start and
+  goal (a generalization task, harder than the paper's). The ids ``AGVWarehouse-<Scene>-Procedural-v1``.
+- **layout string** (``layout="..."``, see :mod:`gauntlet.envs.agv_warehouse.geometry`): the scene
+  only decides whether there are moving obstacles.
 
 The simulation (unicycle step, collision test, goal check, reward, lidar ray casting and the
 geometry of episode sampling) runs in numba kernels (:mod:`gauntlet.envs.agv_warehouse.kernels`), the same
@@ -21,8 +29,11 @@ module, or ``NUMBA_CACHE_DIR``); later processes load it in about a second.
 
 ## Action Space
 
-``Box(low=[0, -1.5], high=[1, 1.5], dtype=float32)``: linear speed ``v`` (m/s) and turn rate
-``omega`` (rad/s). Unicycle kinematics with ``dt = 0.1`` s (explicit Euler):
+``Box(low=-1, high=1, shape=(2,), dtype=float32)``, rescaled inside the env to the linear speed
+``v = (a_0 + 1) / 2 * 1 m/s`` in [0, 1] m/s and the turn rate ``omega = a_1 * 1.5 rad/s``
+(:func:`to_action` is the inverse). The box is symmetric so that a Gaussian policy centred at 0
+drives at half speed instead of having half of its speeds clipped to 0. Unicycle kinematics with
+``dt = 0.1`` s (explicit Euler):
 ``x' = x + v cos(theta) dt``, ``y' = y + v sin(theta) dt``, ``theta' = wrap(theta + omega dt)``.
 
 ## Observation Space
@@ -61,16 +72,21 @@ obstacle (collision; distance to it < 0.25 m), or reaches the goal. Truncated af
 ``max_steps`` steps.
 
 ``info``: ``is_success``, ``collision``, ``distance_to_goal`` (m), ``path_length`` (m driven so
-far), ``steps``.
+far), ``steps``, ``position`` (x, y of the robot centre, m).
 
 ## Arguments
 
-``scene``, ``layout`` (string or ``None`` for procedural), ``n_beams=24``, ``lidar_range=5.0``,
+``scene``, ``layout`` (string or ``None``), ``layout_seed`` (integer in [0, 2**32 - 1] for a fixed
+map, or ``None``; exclusive with ``layout``), ``n_beams=24``, ``lidar_range=5.0``,
 ``reward="sparse"``, ``step_cost=0.0``, ``progress_coef=1.0``, ``max_steps=1000``,
 ``min_goal_distance=2.0``, ``render_mode=None | "rgb_array"``.
 
 ## Version History
 
+- v1: actions in the symmetric box ``[-1, 1]^2``, rescaled inside (v0 took ``v in [0, 1]``,
+  ``omega in [-1.5, 1.5]`` directly); the scene ids play a fixed map (``layout_seed``), the
+  procedural ones moved to ``-Procedural``; ``info["position"]``. Dynamics, rewards and
+  observations are otherwise v0's. v0 boards are not comparable and were removed.
 - v0: initial version. Moving the simulation from numpy to numba kernels kept every trajectory
   bit for bit.
 
@@ -98,6 +114,7 @@ _PIXELS_PER_M = 20
 def validate_kwargs(
     scene: str,
     layout: str | None,
+    layout_seed: int | None,
     n_beams: int,
     lidar_range: float,
     reward: str,
@@ -107,7 +124,8 @@ def validate_kwargs(
     min_goal_distance: float,
 ) -> geo.Layout | None:
     """Check the constructor arguments shared by the single and the vector env; return the
-    parsed layout (``None`` for procedural layouts)."""
+    fixed layout (parsed from ``layout`` or drawn from ``layout_seed``; ``None`` for procedural
+    layouts)."""
     check_choice("scene", scene, geo.SCENES)
     check_int("n_beams", n_beams, 1)
     check_range("lidar_range", lidar_range, 0.0, open_low=True, unit="metres")
@@ -116,6 +134,10 @@ def validate_kwargs(
     check_range("progress_coef", progress_coef, 0.0)
     check_int("max_steps", max_steps, 1)
     check_range("min_goal_distance", min_goal_distance, 0.0, unit="metres")
+    if layout_seed is not None:
+        if layout is not None:
+            raise ValueError("layout and layout_seed are exclusive: give a layout string or a layout seed, not both")
+        return geo.fixed_map(scene, check_int("layout_seed", layout_seed, 0, geo.LAYOUT_SEED_MAX))
     if layout is None:
         return None
     if not isinstance(layout, str):
@@ -124,40 +146,44 @@ def validate_kwargs(
 
 
 def spaces(n_beams: int) -> tuple[gym.spaces.Box, gym.spaces.Box]:
-    action_space = gym.spaces.Box(
-        low=np.array([0.0, -geo.OMEGA_MAX], dtype=np.float32),
-        high=np.array([geo.V_MAX, geo.OMEGA_MAX], dtype=np.float32),
-        dtype=np.float32,
-    )
+    action_space = gym.spaces.Box(low=-1.0, high=1.0, shape=(2,), dtype=np.float32)
     low = np.concatenate([np.zeros(n_beams + 1), [-1.0, -1.0, 0.0, -1.0]]).astype(np.float32)
     high = np.ones(n_beams + 5, dtype=np.float32)
     return action_space, gym.spaces.Box(low=low, high=high, dtype=np.float32)
 
 
+def to_action(v: Any, omega: Any) -> np.ndarray:
+    """The action in ``[-1, 1]^2`` that drives at speed ``v`` (m/s) and turn rate ``omega`` (rad/s),
+    float32 of shape ``(..., 2)``: the inverse of the rescaling in :func:`check_actions`."""
+    a0 = 2.0 * np.asarray(v) / geo.V_MAX - 1.0
+    return np.stack([a0, np.asarray(omega) / geo.OMEGA_MAX], axis=-1).astype(np.float32)
+
+
 def check_actions(actions: Any, n: int | None) -> np.ndarray:
-    """Validate (v, omega) actions and return them as float64 of shape (n or 1, 2)."""
+    """Validate actions in ``[-1, 1]^2`` and return the commands ``v = (a_0 + 1) / 2 * V_MAX``,
+    ``omega = a_1 * OMEGA_MAX`` as float64 of shape (n or 1, 2)."""
     a = np.asarray(actions, dtype=np.float64)
     shape = (2,) if n is None else (n, 2)
     if a.shape != shape:
-        raise ValueError(f"action must have shape {shape} (v, omega), got {a.shape}")
+        raise ValueError(f"action must have shape {shape}, got {a.shape}")
     a = a.reshape(-1, 2)
     if n is None:
-        # two Python floats check faster than four array reductions on the single-env hot path
-        v, omega = float(a[0, 0]), float(a[0, 1])
-        finite = math.isfinite(v) and math.isfinite(omega)
-        in_range = 0.0 <= v <= geo.V_MAX and abs(omega) <= geo.OMEGA_MAX
+        # two Python floats check faster than array reductions on the single-env hot path
+        a0, a1 = float(a[0, 0]), float(a[0, 1])
+        finite = math.isfinite(a0) and math.isfinite(a1)
+        in_range = abs(a0) <= 1.0 and abs(a1) <= 1.0
     else:
         finite = bool(np.isfinite(a).all())
-        in_range = not ((a[:, 0] < 0.0) | (a[:, 0] > geo.V_MAX) | (np.abs(a[:, 1]) > geo.OMEGA_MAX)).any()
+        in_range = bool((np.abs(a) <= 1.0).all())
     if not finite:
         raise ValueError(f"action contains NaN or inf: {actions!r}")
     if not in_range:
-        bad = (a[:, 0] < 0.0) | (a[:, 0] > geo.V_MAX) | (np.abs(a[:, 1]) > geo.OMEGA_MAX)
-        raise ValueError(
-            f"action out of range: v must be in [0, {geo.V_MAX}] m/s and omega in "
-            f"[-{geo.OMEGA_MAX}, {geo.OMEGA_MAX}] rad/s, got {a[bad][0].tolist()}"
-        )
-    return a
+        bad = (np.abs(a) > 1.0).any(axis=1)
+        raise ValueError(f"action out of range: both components must be in [-1, 1], got {a[bad][0].tolist()}")
+    commands = np.empty_like(a)
+    commands[:, 0] = (a[:, 0] + 1.0) * (0.5 * geo.V_MAX)
+    commands[:, 1] = a[:, 1] * geo.OMEGA_MAX
+    return commands
 
 
 def episode_start(options: dict | None, layout: geo.Layout, episode: geo.Episode) -> geo.Episode:
@@ -196,6 +222,7 @@ class AGVWarehouseEnv(gym.Env):
         self,
         scene: str = "simple-static",
         layout: str | None = None,
+        layout_seed: int | None = None,
         n_beams: int = 24,
         lidar_range: float = 5.0,
         reward: str = "sparse",
@@ -206,7 +233,8 @@ class AGVWarehouseEnv(gym.Env):
         render_mode: str | None = None,
     ) -> None:
         self.fixed_layout = validate_kwargs(
-            scene, layout, n_beams, lidar_range, reward, step_cost, progress_coef, max_steps, min_goal_distance
+            scene, layout, layout_seed, n_beams, lidar_range, reward, step_cost, progress_coef, max_steps,
+            min_goal_distance,
         )
         check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
         self.scene = scene
@@ -250,6 +278,7 @@ class AGVWarehouseEnv(gym.Env):
             "distance_to_goal": float(self.sim.goal_distance[0]),
             "path_length": float(self.sim.path_length[0]),
             "steps": int(self.sim.steps[0]),
+            "position": (float(self.sim.pose[0, 0]), float(self.sim.pose[0, 1])),
         }
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):

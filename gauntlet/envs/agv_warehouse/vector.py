@@ -11,7 +11,7 @@ Copies that reset together sample their episodes together; only the random draws
 copies in Python, the geometry runs in the numba kernels of :mod:`~gauntlet.envs.agv_warehouse.kernels`
 for all of them at once.
 
-Build it with ``gym.make_vec("gauntlet/AGVWarehouse-v0", num_envs=N,
+Build it with ``gym.make_vec("gauntlet/AGVWarehouse-v1", num_envs=N,
 vectorization_mode="vector_entry_point")``.
 """
 
@@ -39,6 +39,7 @@ class AGVWarehouseVectorEnv(VectorEnv):
         num_envs: int = 1,
         scene: str = "simple-static",
         layout: str | None = None,
+        layout_seed: int | None = None,
         n_beams: int = 24,
         lidar_range: float = 5.0,
         reward: str = "sparse",
@@ -53,7 +54,8 @@ class AGVWarehouseVectorEnv(VectorEnv):
         if render_mode is not None:
             raise ValueError(f"render_mode={render_mode!r}: the batched env does not render; use AGVWarehouseEnv")
         self.fixed_layout = validate_kwargs(
-            scene, layout, n_beams, lidar_range, reward, step_cost, progress_coef, max_steps, min_goal_distance
+            scene, layout, layout_seed, n_beams, lidar_range, reward, step_cost, progress_coef, max_steps,
+            min_goal_distance,
         )
         self.num_envs = int(num_envs)
         self.scene = scene
@@ -91,6 +93,7 @@ class AGVWarehouseVectorEnv(VectorEnv):
             "distance_to_goal": self.sim.goal_distance.copy(),
             "path_length": self.sim.path_length.copy(),
             "steps": self.sim.steps.copy(),
+            "position": self.sim.pose[:, :2].copy(),
         }
         info.update({f"_{k}": every for k in list(info)})
         return info
