@@ -31,7 +31,28 @@ Mobile Edge Computing", IEEE TSC 2025, arXiv 2509.10474).
   gain (the authors' public code squares it, which inflates the rates by orders of
   magnitude). Consequence at the default parameters: cloud uplinks run at a few kbit/s
   (SNR around -35 dB), edge uplinks at 0.3-100 Mbit/s, so offloading to the cloud is
-  expensive in both objectives; ``tx_power_w`` changes that balance.
+  expensive in both objectives (v0); v1 reaches the cloud through the access network below.
+* Cloud access (v1, ``backhaul_rate_bps`` set): the standard MEC model, in which the cloud
+  is reached through the access network. The user transmits over the radio to its serving
+  base station, the edge base station with the strongest link (max-rate association; the
+  edge servers are co-located with the base stations), which forwards the task over a wired
+  backhaul of rate ``R_bh = backhaul_rate_bps`` and fixed latency ``l = backhaul_latency_s``
+  (store and forward). Transfer time to the cloud ``L / C_serving + L / R_bh + l``, i.e. an
+  end-to-end rate ``1 / (1 / C_serving + 1 / R_bh)`` plus ``l``; the user's energy covers its
+  radio hop only, ``p L / C_serving`` (the backhaul runs on the network's power). The
+  registered v1 uses ``R_bh = 100`` Mbit/s and ``l = 50`` ms, representative orders of
+  magnitude rather than values from the GMORL paper (which has no backhaul): a fibre or
+  microwave backhaul per base-station site carries of the order of 100 Mbit/s to 1 Gbit/s
+  (NGMN Alliance, "Guidelines for LTE Backhaul Traffic Estimation", 2011), and reaching a
+  cloud data centre over the WAN adds tens to hundreds of ms (Satyanarayanan et al., "The
+  Case for VM-Based Cloudlets in Mobile Computing", IEEE Pervasive Computing 2009; Mao et
+  al., "A Survey on Mobile Edge Computing: The Communication Perspective", IEEE COMST 2017).
+  For a 16 Mbit task the backhaul adds about 0.2 s to seconds of radio and execution time,
+  so the cloud trades a CPU twice as fast (shared by every task sent there) against four
+  times the execution energy per bit and the backhaul delay. v1 draws the same random
+  numbers as v0 (the unused direct cloud link included), so a seed gives both versions the
+  same system, tasks and edge links. v0 (``backhaul_rate_bps=None``) keeps the direct radio
+  link to the cloud 1-2 km away.
 * Transmissions do not interfere. A task starts executing on its server when its upload
   completes; a server of frequency ``f`` runs its ``n`` executing tasks by processor
   sharing, each at ``f / (n * eta)`` bit/s (``eta = 1000`` cycles/bit). The simulation is
@@ -40,7 +61,7 @@ Mobile Edge Computing", IEEE TSC 2025, arXiv 2509.10474).
   ``E = p * L / C[s, u] + kappa * eta * f_s^2 * L`` J with ``kappa = 5e-31``.
 * Delay (closed form): let ``tau = L / C[s, u]`` be the upload time, ``c = f_s / eta`` and
   ``r_j`` the remaining sizes of the tasks executing on ``s`` (tasks still uploading to ``s``
-  are not counted, as in the paper). During ``tau`` those tasks run alone: with the water
+  are not counted, as in the paper); in v1 the cloud's ``tau`` is its transfer time above. During ``tau`` those tasks run alone: with the water
   level ``x`` solving ``sum_j min(r_j, x) = c * tau`` they are left with
   ``r'_j = max(r_j - x, 0)``. Under processor sharing a task of size ``L`` joining tasks of
   sizes ``r'_j`` adds ``L/c + 2 * sum_j min(r'_j, L)/c`` to the sum of completion times
@@ -90,6 +111,7 @@ where the task is the one to offload now. Rows of absent edges are all ``-1``. W
 ``gauntlet/mo-MECOffloading-v0`` (``MOMECOffloadingEnv``) returns this float32 vector and
 sets ``reward_space`` / ``reward_dim = 2``; ``gauntlet/MECOffloading-v0``
 (``MECOffloadingEnv``) returns ``w . r`` and puts the vector in ``info["reward_vector"]``.
+v1's ids are ``gauntlet/mo-MECOffloading-v1`` and ``gauntlet/MECOffloading-v1``.
 Both put ``info["delay"]`` (s), ``info["energy"]`` (J), ``info["task_size"]`` (bit, 0 for
 a dummy task) and ``info["weights"]`` in every step's info.
 
@@ -112,7 +134,8 @@ running then have been charged already (their rewards are estimates at offloadin
 ``cloud_freq_ghz``, ``edge_freq_ghz`` (> 0 or None), ``max_edges`` (>= 1, default 10),
 ``n_users`` (10), ``arrival_rate`` (0.1 per user per step), ``episode_steps`` (100),
 ``hist_bins`` (60), ``hist_bin_mbit`` (1.0), ``tx_power_w`` (0.01), ``bandwidth_hz``
-(16.6e6), ``weights`` ((0.5, 0.5): non-negative, summing to 1), ``preference_in_obs``
+(16.6e6), ``backhaul_rate_bps`` (None: v0's direct cloud link; v1: 100e6, > 0),
+``backhaul_latency_s`` (0 without a backhaul; v1: 0.05, >= 0), ``weights`` ((0.5, 0.5): non-negative, summing to 1), ``preference_in_obs``
 (False), ``render_mode`` (None | "rgb_array" | "ansi").
 ``reset(options={"weights": w})`` sets the preference until the next such option.
 
@@ -129,6 +152,11 @@ state only: it draws no random number and changes nothing.
 
 ## Version History
 
+* v1: the cloud is reached through the user's serving base station and a wired backhaul
+  (100 Mbit/s, 50 ms) instead of a direct radio link 1-2 km away, whose few kbit/s made every
+  cloud offload dominated (random's and all-cloud's hypervolume was 0). New benchmark
+  reference point (-120, -4300), see ``scripts/check_mec_front.py``. ``gauntlet/MECOffloading-v1``
+  defaults to the training contexts (E in 1..8 of at most 10).
 * v0: initial version. Later additions that leave trajectories unchanged: ``"rgb_array"``
   rendering, the masked ``sample()`` of the action space.
 """
@@ -188,20 +216,30 @@ def uplink_rate(distance_m: np.ndarray, fading: np.ndarray, tx_power_w: float, b
     return bandwidth_hz * np.log2(1.0 + tx_power_w * gain * fading / noise_w)
 
 
-def task_energy(size_bits: np.ndarray, rate: np.ndarray, freq_hz: np.ndarray, tx_power_w: float) -> np.ndarray:
-    """Upload plus execution energy in joules: ``p L / C + kappa eta f^2 L``."""
-    upload = np.divide(tx_power_w * size_bits, rate, out=np.zeros_like(size_bits, dtype=np.float64), where=size_bits > 0)
+def transfer_rate(radio_rate: np.ndarray, backhaul_rate_bps: float) -> np.ndarray:
+    """End-to-end rate (bit/s) of a radio hop followed by a store-and-forward backhaul hop:
+    ``L / rate = L / C + L / R_bh``."""
+    return 1.0 / (1.0 / radio_rate + 1.0 / backhaul_rate_bps)
+
+
+def task_energy(size_bits: np.ndarray, radio_rate: np.ndarray, freq_hz: np.ndarray, tx_power_w: float) -> np.ndarray:
+    """The user's transmit energy plus the execution energy in joules: ``p L / C + kappa eta f^2 L``
+    (``C`` the radio rate: the backhaul is powered by the network, not by the user's battery)."""
+    upload = np.divide(tx_power_w * size_bits, radio_rate, out=np.zeros_like(size_bits, dtype=np.float64),
+                       where=size_bits > 0)
     return upload + KAPPA * ETA * freq_hz**2 * size_bits
 
 
-def task_delay(size_bits: np.ndarray, rate: np.ndarray, capacity: np.ndarray, remaining: np.ndarray) -> np.ndarray:
+def task_delay(size_bits: np.ndarray, rate: np.ndarray, capacity: np.ndarray, remaining: np.ndarray,
+               latency: np.ndarray | float = 0.0) -> np.ndarray:
     """Closed-form added delay (s) of offloading tasks of ``size_bits`` (shape (N,)) to servers
-    with upload ``rate``, ``capacity = f / eta`` bit/s and executing remaining sizes
-    ``remaining`` (shape (N, K), zero-padded): ``tau + (L + 2 sum_j min(r'_j, L)) / c``.
+    with transfer ``rate`` and fixed transfer ``latency`` (s), ``capacity = f / eta`` bit/s and
+    executing remaining sizes ``remaining`` (shape (N, K), zero-padded):
+    ``tau + (L + 2 sum_j min(r'_j, L)) / c`` with ``tau = L / rate + latency``.
     The number of zero pads does not change the result, bit for bit."""
     size_bits = np.asarray(size_bits, dtype=np.float64)
     real = size_bits > 0
-    tau = np.divide(size_bits, rate, out=np.zeros_like(size_bits), where=real)
+    tau = np.divide(size_bits, rate, out=np.zeros_like(size_bits), where=real) + np.where(real, latency, 0.0)
     work = capacity * tau
     r = np.sort(remaining, axis=1)
     k_total = r.shape[1]
@@ -248,6 +286,8 @@ class MECCore:
         hist_bin_mbit: float,
         tx_power_w: float,
         bandwidth_hz: float,
+        backhaul_rate_bps: float | None = None,
+        backhaul_latency_s: float = 0.0,
     ) -> None:
         check_choice("context", context, sorted(CONTEXTS))
         self.max_edges = check_int("max_edges", max_edges, 1)
@@ -271,6 +311,14 @@ class MECCore:
         self.hist_bin_bits = check_range("hist_bin_mbit", hist_bin_mbit, 0.0, open_low=True, unit="Mbit") * 1e6
         self.tx_power_w = check_range("tx_power_w", tx_power_w, 0.0, open_low=True, unit="W")
         self.bandwidth_hz = check_range("bandwidth_hz", bandwidth_hz, 0.0, open_low=True, unit="Hz")
+        self.backhaul_rate_bps = (None if backhaul_rate_bps is None
+                                  else check_range("backhaul_rate_bps", backhaul_rate_bps, 0.0, open_low=True,
+                                                   unit="bit/s"))
+        self.backhaul_latency_s = check_range("backhaul_latency_s", backhaul_latency_s, 0.0, unit="s")
+        check("backhaul_latency_s", backhaul_latency_s, backhaul_rate_bps is not None or self.backhaul_latency_s == 0.0,
+              "0 without a backhaul (backhaul_rate_bps=None: the v0 direct radio link to the cloud)")
+        check("n_edges", n_edges, backhaul_rate_bps is None or n_edges != 0,
+              "None or 1..max_edges with a backhaul (the cloud is reached through an edge's base station)")
         self.row_features = N_SERVER_FEATURES + self.hist_bins
         # Every feature is bounded by the largest task (100 Mbit), count, edge number or frequency.
         self.obs_high = float(max(100.0, self.episode_steps, self.max_edges, self.cloud_freq_ghz or 0.0,
@@ -282,6 +330,10 @@ class MECCore:
         self.freq = np.zeros((n, s))
         self._capacity = np.zeros((n, s))
         self.rate = np.ones((n, s, u))
+        # Without a backhaul the radio rate is the transfer rate: one array, so v0's step is unchanged.
+        self.radio_rate = self.rate if self.backhaul_rate_bps is None else np.ones((n, s, u))
+        self.latency = np.zeros((n, s))
+        self.latency[:, 0] = self.backhaul_latency_s
         self.rate_feature = np.zeros((n, s, u), dtype=np.float32)
         self.mean_size = np.zeros(n)
         # Tasks in arrival order; at most episode_steps of them can ever be offloaded.
@@ -349,6 +401,14 @@ class MECCore:
         self.mean_size[rows] = mean
         self.present[rows] = present
         rate = np.where(present[:, :, None], uplink_rate(dist, gain, self.tx_power_w, self.bandwidth_hz), 1.0)
+        if self.backhaul_rate_bps is not None:
+            # v1: the user reaches the cloud through its serving base station, the one with the
+            # strongest link (max-rate association); the edges are co-located with the base
+            # stations. The direct cloud link drawn above is not used (v1 keeps v0's draws, so a
+            # seed gives both versions the same system, tasks and edge links).
+            rate[:, 0] = np.where(present[:, 1:, None], rate[:, 1:], 0.0).max(axis=1)
+            self.radio_rate[rows] = rate
+            rate[:, 0] = transfer_rate(rate[:, 0], self.backhaul_rate_bps)
         self.rate[rows] = rate
         self.rate_feature[rows] = np.log10(1.0 + rate / 1e6)
         self._capacity[rows] = freq / ETA
@@ -391,8 +451,9 @@ class MECCore:
             size = np.full(len(srv), self.head_size[i])
             rate = self.rate[i, srv, self.head_user[i]]
             running = np.where((self.phase[i] == 2) & (self.server[i] == srv[:, None]), self.remaining[i], 0.0)
-            delay[i, srv] = task_delay(size, rate, self.capacity[i, srv], running)
-            energy[i, srv] = task_energy(size, rate, self.freq[i, srv], self.tx_power_w)
+            delay[i, srv] = task_delay(size, rate, self.capacity[i, srv], running, self.latency[i, srv])
+            energy[i, srv] = task_energy(size, self.radio_rate[i, srv, self.head_user[i]], self.freq[i, srv],
+                                         self.tx_power_w)
         return delay, energy
 
     # ------------------------------------------------------------------ step
@@ -413,7 +474,8 @@ class MECCore:
         return self._delay.item(), self._energy.item()
 
     def _step(self, actions: np.ndarray, out: np.ndarray, delay: np.ndarray, energy: np.ndarray) -> None:
-        step_rows(actions, self.size, self.user, self.arrival, self.rate, self._capacity, self.freq, self.server,
+        step_rows(actions, self.size, self.user, self.arrival, self.rate, self.radio_rate, self.latency, self._capacity,
+                  self.freq, self.server,
                   self.phase, self.remaining, self.upload_left, self.t, self.served, self.head_size, self.head_user,
                   self.edges, self.rate_feature, out, delay, energy, self.tx_power_w, self.hist_bins,
                   self.hist_bin_bits)
@@ -468,6 +530,8 @@ class MOMECOffloadingEnv(gym.Env):
         hist_bin_mbit: float = 1.0,
         tx_power_w: float = 0.01,
         bandwidth_hz: float = 16.6e6,
+        backhaul_rate_bps: float | None = None,
+        backhaul_latency_s: float = 0.0,
         weights: tuple[float, float] = (0.5, 0.5),
         preference_in_obs: bool = False,
         render_mode: str | None = None,
@@ -477,6 +541,7 @@ class MOMECOffloadingEnv(gym.Env):
             1, context=context, n_edges=n_edges, cloud_freq_ghz=cloud_freq_ghz, edge_freq_ghz=edge_freq_ghz,
             max_edges=max_edges, n_users=n_users, arrival_rate=arrival_rate, episode_steps=episode_steps,
             hist_bins=hist_bins, hist_bin_mbit=hist_bin_mbit, tx_power_w=tx_power_w, bandwidth_hz=bandwidth_hz,
+            backhaul_rate_bps=backhaul_rate_bps, backhaul_latency_s=backhaul_latency_s,
         )
         self.weights = validate_weights(weights)
         self.preference_in_obs = bool(preference_in_obs)
@@ -485,7 +550,9 @@ class MOMECOffloadingEnv(gym.Env):
             "context": context, "n_edges": n_edges, "cloud_freq_ghz": cloud_freq_ghz, "edge_freq_ghz": edge_freq_ghz,
             "max_edges": max_edges, "n_users": n_users, "arrival_rate": arrival_rate, "episode_steps": episode_steps,
             "hist_bins": hist_bins, "hist_bin_mbit": hist_bin_mbit, "tx_power_w": tx_power_w,
-            "bandwidth_hz": bandwidth_hz, "weights": tuple(self.weights), "preference_in_obs": self.preference_in_obs,
+            "bandwidth_hz": bandwidth_hz, "backhaul_rate_bps": backhaul_rate_bps,
+            "backhaul_latency_s": backhaul_latency_s, "weights": tuple(self.weights),
+            "preference_in_obs": self.preference_in_obs,
         }
         """The constructor's arguments (without ``render_mode``), e.g. to build the native vector env."""
         self.reward_dim = N_OBJECTIVES

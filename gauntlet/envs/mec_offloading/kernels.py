@@ -17,8 +17,11 @@ Array layout (``n`` systems, ``S`` servers, ``T = episode_steps`` task slots, ``
   (int8: 0 waiting, 1 uploading, 2 executing, 3 done), ``remaining`` (bits), ``upload_left`` (s);
 - per system (n,): ``t`` (steps done), ``served`` (tasks offloaded), ``head_size`` (bits, 0 for
   a dummy task), ``head_user``, ``edges``;
-- per server (n, S): ``capacity = f / eta`` (bit/s), ``freq`` (Hz); per server and user
-  (n, S, U): ``rate`` (bit/s), ``rate_feature`` (float32 observation column);
+- per server (n, S): ``capacity = f / eta`` (bit/s), ``freq`` (Hz), ``latency`` (s, a fixed
+  transfer delay: the cloud's backhaul latency in v1, 0 otherwise); per server and user
+  (n, S, U): ``rate`` (bit/s, the end-to-end transfer rate that sets the upload time),
+  ``radio_rate`` (bit/s, the user's radio link, which sets the transmit energy; the same array
+  as ``rate`` when there is no backhaul), ``rate_feature`` (float32 observation column);
 - ``obs`` (n, >= S * (5 + hist_bins)) float32: the rows of the observation, flattened.
 """
 
@@ -142,12 +145,14 @@ def observe_rows(rows, server, phase, remaining, head_size, head_user, edges, fr
 
 
 @njit(cache=True)
-def step_rows(actions, size, user, arrival, rate, capacity, freq, server, phase, remaining, upload_left, t, served,
-              head_size, head_user, edges, rate_feature, obs, delay, energy, tx_power_w, hist_bins, hist_bin_bits):
+def step_rows(actions, size, user, arrival, rate, radio_rate, latency, capacity, freq, server, phase, remaining,
+              upload_left, t, served, head_size, head_user, edges, rate_feature, obs, delay, energy, tx_power_w,
+              hist_bins, hist_bin_bits):
     """Offload the current task of every system to ``actions[i]`` (valid actions), advance
     ``dt`` and write the observation of the new state. ``delay`` and ``energy`` (n,) receive
     the closed-form delay (s) and the energy (J) charged for the offloaded task (0 for a dummy
-    task)."""
+    task). The transfer time is ``L / rate + latency`` (``x + 0.0 == x``, so a zero latency
+    leaves v0's arithmetic unchanged), the transmit energy ``p L / radio_rate``."""
     n, n_tasks = size.shape
     n_servers = capacity.shape[1]
     running = np.empty(n_tasks)
@@ -181,8 +186,9 @@ def step_rows(actions, size, user, arrival, rate, capacity, freq, server, phase,
         en = 0.0
         if sz > 0:
             r = rate[i, a, head_user[i]]
+            lat = latency[i, a]
             c = capacity[i, a]
-            tau = sz / r
+            tau = sz / r + lat
             m = 0
             for j in range(n_ex):
                 if server[i, executing[j]] == a:
@@ -194,12 +200,12 @@ def step_rows(actions, size, user, arrival, rate, capacity, freq, server, phase,
                 extra = extra_sharing(running, m, c * tau, sz, level_work)
             d = tau + (sz + 2.0 * extra) / c
             f = freq[i, a]
-            en = tx_power_w * sz / r + KAPPA * ETA * (f * f) * sz
+            en = tx_power_w * sz / radio_rate[i, a, head_user[i]] + KAPPA * ETA * (f * f) * sz
             slot = served[i]
             server[i, slot] = a
             phase[i, slot] = 1
             remaining[i, slot] = size[i, slot]
-            upload_left[i, slot] = x = size[i, slot] / r
+            upload_left[i, slot] = x = size[i, slot] / r + lat
             if x > FAR_UPLOAD_S:
                 far[n_far] = slot
                 n_far += 1

@@ -1,8 +1,9 @@
 """Native batched MEC offloading: ``num_envs`` systems stepped in one call of the compiled step
 (:func:`gauntlet.envs.mec_offloading.kernels.step_rows`, the kernel the single env runs on a batch of one).
 
-Registered as the ``vector_entry_point`` of both ids, ``MOMECOffloadingVectorEnv`` for
-``gauntlet/mo-MECOffloading-v0`` and ``MECOffloadingVectorEnv`` for ``gauntlet/MECOffloading-v0``::
+Registered as the ``vector_entry_point`` of every id, ``MOMECOffloadingVectorEnv`` for
+``gauntlet/mo-MECOffloading-v0``/``-v1`` and ``MECOffloadingVectorEnv`` for
+``gauntlet/MECOffloading-v0``/``-v1`` (v1: the same keyword arguments with a backhaul)::
 
     envs = gym.make_vec("gauntlet/mo-MECOffloading-v0", num_envs=1024, vectorization_mode="vector_entry_point")
 
@@ -61,6 +62,8 @@ class MOMECOffloadingVectorEnv(VectorEnv):
         hist_bin_mbit: float = 1.0,
         tx_power_w: float = 0.01,
         bandwidth_hz: float = 16.6e6,
+        backhaul_rate_bps: float | None = None,
+        backhaul_latency_s: float = 0.0,
         weights: tuple[float, float] = (0.5, 0.5),
         preference_in_obs: bool = False,
         render_mode: str | None = None,
@@ -74,6 +77,7 @@ class MOMECOffloadingVectorEnv(VectorEnv):
             int(num_envs), context=context, n_edges=n_edges, cloud_freq_ghz=cloud_freq_ghz, edge_freq_ghz=edge_freq_ghz,
             max_edges=max_edges, n_users=n_users, arrival_rate=arrival_rate, episode_steps=episode_steps,
             hist_bins=hist_bins, hist_bin_mbit=hist_bin_mbit, tx_power_w=tx_power_w, bandwidth_hz=bandwidth_hz,
+            backhaul_rate_bps=backhaul_rate_bps, backhaul_latency_s=backhaul_latency_s,
         )
         self.num_envs = int(num_envs)
         self.preference_in_obs = bool(preference_in_obs)
