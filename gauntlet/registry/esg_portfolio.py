@@ -58,11 +58,28 @@ TASKS = _esg_tasks()
 # FinRL's PPO_PARAMS, which the ESG paper's agents use.
 PPO_HYPERPARAMETERS = {"gauntlet/ESGPortfolio-*": {"n_steps": 2048, "ent_coef": 0.01, "learning_rate": 2.5e-4, "batch_size": 64}}
 
+# FinRL's A2C_PARAMS, the ESG paper's main agent.
+A2C_HYPERPARAMETERS = {"gauntlet/ESGPortfolio-*": {"n_steps": 5, "ent_coef": 0.01, "learning_rate": 7e-4}}
+
+# The learners' remedy for churn, off in a2c and ppo (the paper's agents): a turnover penalty in
+# the training reward, 10x the market's cost of 10 bp per unit traded (TurnoverPenalty).
+TURNOVER_PENALTY = 0.01
+
 AGENTS = [
     AgentSpec(
         "a2c", "gauntlet.agents.sb3:make_a2c", "reference", True, _ESG,
         "Stable-Baselines3 A2C, the ESG paper's main agent (FinRL's A2C_PARAMS)",
-        hyperparameters={"gauntlet/ESGPortfolio-*": {"n_steps": 5, "ent_coef": 0.01, "learning_rate": 7e-4}},
+        hyperparameters=A2C_HYPERPARAMETERS,
+    ),
+    AgentSpec(
+        "a2c-turnover-penalty", "gauntlet.agents.sb3:make_a2c", "reference", True, _ESG,
+        f"a2c trained on reward - {TURNOVER_PENALTY} * daily turnover (evaluated on the task's reward)",
+        hyperparameters={p: {**hp, "turnover_penalty": TURNOVER_PENALTY} for p, hp in A2C_HYPERPARAMETERS.items()},
+    ),
+    AgentSpec(
+        "ppo-turnover-penalty", "gauntlet.agents.sb3:make_ppo", "reference", True, _ESG,
+        f"ppo trained on reward - {TURNOVER_PENALTY} * daily turnover (evaluated on the task's reward)",
+        hyperparameters={p: {**hp, "turnover_penalty": TURNOVER_PENALTY} for p, hp in PPO_HYPERPARAMETERS.items()},
     ),
     AgentSpec("equal-weight", "gauntlet.baselines.esg_portfolio:EqualWeightAgent", "baseline", False, _ESG,
               "1/N over the risky assets, rebalanced every day"),

@@ -75,3 +75,25 @@ def test_turnover_penalty_needs_one_env_and_a_turnover_key():
     env.reset(seed=0)
     with pytest.raises(KeyError, match="TurnoverPenalty needs info\\['turnover'\\]"):
         env.step(0)
+
+
+def wrappers(env) -> list:
+    out = []
+    while isinstance(env, gym.Wrapper):
+        out.append(env)
+        env = env.env
+    return out
+
+
+@pytest.mark.parametrize("name, penalty", [("a2c", None), ("ppo", None), ("a2c-turnover-penalty", 0.01),
+                                           ("ppo-turnover-penalty", 0.01)])
+def test_sb3_agents_train_with_the_penalty_only_when_asked(name, penalty):
+    from gauntlet.bench.runner import make_agent
+    from gauntlet.registry import get_agent
+
+    model = make_agent(get_agent(name), synthetic(), "gauntlet/ESGPortfolio-Regulated-v0", seed=0)
+    found = [w.penalty for w in wrappers(model.get_env().envs[0]) if isinstance(w, TurnoverPenalty)]
+    assert found == ([] if penalty is None else [penalty])
+    if name.startswith("a2c"):
+        model.learn(10)
+        assert model.num_timesteps == 10
