@@ -160,3 +160,44 @@ def record(names: list[str] | None = None, check: Callable[[str], None] = print)
 
 if __name__ == "__main__":
     record()
+
+
+_VECTOR = {
+    "lot_sizing": "gauntlet.envs.lot_sizing.vector:LotSizingVectorEnv",
+    "fair_threshold": "gauntlet.envs.fair_threshold.vector:FairThresholdVectorEnv",
+    "esg_portfolio": "gauntlet.envs.esg_portfolio.vector:ESGPortfolioVectorEnv",
+}
+
+
+def vector_rollouts(name: str) -> list[dict[str, np.ndarray]]:
+    """The trajectories of all of case ``name``'s seeds at once, one copy per seed of the
+    family's native vector env (NEXT_STEP autoreset lays its rows out as :func:`rollout` does)."""
+    family, kwargs, seeds, rows = CASES[name]
+    module, attr = _VECTOR[family].split(":")
+    envs = getattr(__import__(module, fromlist=[attr]), attr)(num_envs=len(seeds), **kwargs)
+    actions = [actions_for(name, make_env(name), seed) for seed in seeds]
+    per_copy: list[list[dict[str, Any]]] = [[] for _ in seeds]
+    for k in range(rows):
+        if k == 0:
+            obs, infos = envs.reset(seed=list(seeds))
+            reward, terminated, truncated = np.zeros(len(seeds)), np.zeros(len(seeds), bool), np.zeros(len(seeds), bool)
+        else:
+            batch = np.stack([np.asarray(a[k]) for a in actions])
+            obs, reward, terminated, truncated, infos = envs.step(batch)
+        for i, trajectory in enumerate(per_copy):
+            trajectory.append({"obs": np.array(obs[i]), "reward": float(reward[i]), "terminated": bool(terminated[i]),
+                               "truncated": bool(truncated[i]), "info": _unbatch(infos, i)})
+    return [stack(trajectory) for trajectory in per_copy]
+
+
+def _unbatch(infos: dict[str, Any], i: int, prefix: str = "") -> dict[str, Any]:
+    """Copy ``i``'s info from batched infos (only the keys its ``"_" + key`` mask reports)."""
+    out: dict[str, Any] = {}
+    for key, value in infos.items():
+        if key.startswith("_") or not infos.get("_" + key, np.ones(i + 1, bool))[i]:
+            continue
+        if isinstance(value, dict):
+            out.update(_unbatch(value, i, prefix + key + "."))
+        else:
+            out[prefix + key] = value[i]
+    return out

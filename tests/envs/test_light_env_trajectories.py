@@ -5,7 +5,7 @@ trajectories recorded from the code their leaderboards were measured on (see
 import numpy as np
 import pytest
 
-from .light_env_trajectories import CASES, path, rollout
+from .light_env_trajectories import CASES, path, rollout, vector_rollouts
 
 RECORDED = [(name, seed) for name, case in CASES.items() for seed in case[2]]
 
@@ -28,3 +28,13 @@ def assert_same_trajectory(got: dict, expected, label: str) -> None:
 def test_single_env_replays_the_recorded_trajectory(name, seed):
     with np.load(path(name, seed)) as expected:
         assert_same_trajectory(rollout(name, seed), expected, f"{name} seed {seed}")
+
+
+VECTOR_FAMILIES = ("lot_sizing",)
+
+
+@pytest.mark.parametrize("name", [name for name, case in CASES.items() if case[0] in VECTOR_FAMILIES])
+def test_native_vector_env_replays_the_recorded_trajectories(name):
+    for seed, got in zip(CASES[name][2], vector_rollouts(name)):
+        with np.load(path(name, seed)) as expected:
+            assert_same_trajectory(got, expected, f"vector {name} seed {seed}")

@@ -157,6 +157,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.error import InvalidAction
 
+from gauntlet.envs.lot_sizing import kernels
 from gauntlet.envs.validation import check, check_choice, check_int, check_range
 
 DEMAND_MODELS = ("binomial", "poisson", "seasonal")
@@ -594,8 +595,10 @@ def load_instance(instance: LotSizingInstance | Mapping[str, Any] | str | os.Pat
 # ------------------------------------------------------------------ shared dynamics
 @dataclass(frozen=True, eq=False)
 class _Tables:
-    """Lookup tables of the deterministic step, shared by the single env, the batched env and
-    :func:`post_decision`, so the three run the same code.
+    """Lookup tables of the deterministic step, used by :func:`post_decision` (one state or a
+    batch) and by the render. The envs step in :mod:`gauntlet.envs.lot_sizing.kernels`, which adds
+    in the same order as these tables' ``bincount``, so ``post_decision`` equals the env's
+    ``info["post_decision_state"]`` bit for bit.
 
     A machine's state is its *row* ``base[m] + s * W`` (``W = I + 2``) and entry
     ``k = row + min(a, I + 1)`` describes machine ``m`` in setup ``s`` taking action ``a``. Column
@@ -623,13 +626,8 @@ class _Tables:
     mask_flat: np.ndarray
     onehot_offset: np.ndarray
     max_inventory: np.ndarray
-    cost_coef_flat: np.ndarray
-    """(2 I,): lost-sales then holding cost per unit."""
-    cost_bins: np.ndarray
-    """(2 I,): 0 for the lost-sales half, 1 for the holding half (``np.bincount`` bins)."""
     feasible: np.ndarray
     feasible_counts: np.ndarray
-    zeros: np.ndarray
 
     @property
     def n_bins(self) -> int:
@@ -691,14 +689,11 @@ def _tables(instance: LotSizingInstance, idle_keeps_setup: bool) -> _Tables:
         mask_flat=allowed.ravel().copy(),
         onehot_offset=onehot_offset,
         max_inventory=instance.max_inventory.astype(np.float64),
-        cost_coef_flat=np.concatenate([instance.lost_sales_cost, instance.holding_cost]),
-        cost_bins=np.repeat(np.arange(2, dtype=np.int64), n_items),
         feasible=feasible,
         feasible_counts=feasible_counts,
-        zeros=np.zeros(n_items),
     )
     for name in ("clip", "base", "width", "valid", "index", "weight", "next_row", "next_onehot", "allowed",
-                 "mask_flat", "onehot_offset", "max_inventory", "cost_coef_flat", "cost_bins", "feasible", "feasible_counts", "zeros"):
+                 "mask_flat", "onehot_offset", "max_inventory", "feasible", "feasible_counts"):
         getattr(tables, name).setflags(write=False)
     instance._cache[key] = tables
     return tables
@@ -765,33 +760,6 @@ def _deterministic_step(
     bins = tables.n_bins
     sums = np.bincount((index + row_offsets).ravel(), weight, minlength=rows * bins).reshape(rows, bins)
     return inventory + sums[:, 1:n], sums[:, n], sums[:, n + 1]
-
-
-def _stochastic_step(
-    tables: _Tables, post_inventory: np.ndarray, demand: np.ndarray, overflow_cost: float | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
-    """Steps 5-7 for one state (1-D) or a batch (leading axis).
-
-    Returns end inventory, lost units, the (lost-sales, holding) costs as a last axis of size 2,
-    and the overflow cost. Cost sums add items strictly left to right in both cases, so one env
-    and a batch of envs get bit-identical costs."""
-    n_items = tables.n_items
-    net = post_inventory - demand
-    kept = np.maximum(net, tables.zeros)
-    lost = kept - net
-    end = np.minimum(kept, tables.max_inventory)
-    weighted = np.concatenate((lost, end), axis=-1)
-    weighted *= tables.cost_coef_flat
-    if net.ndim == 1:
-        costs = np.bincount(tables.cost_bins, weighted, minlength=2)
-    else:
-        # A running sum adds in the same order as bincount, and is faster on large batches.
-        costs = np.cumsum(weighted.reshape(net.shape[0], 2, n_items), axis=-1)[:, :, -1]
-    if overflow_cost is None:
-        overflow: Any = 0.0 if net.ndim == 1 else np.zeros(net.shape[0])
-    else:
-        overflow = np.add.reduce(kept - end, axis=-1) * overflow_cost
-    return end, lost, costs, overflow
 
 
 def _encode_prefix(out: np.ndarray, inventory: np.ndarray, onehot: np.ndarray, tables: _Tables) -> None:
@@ -974,38 +942,30 @@ class LotSizingEnv(gym.Env):
         self._tables = _tables(inst, self.idle_keeps_setup)
         self._templates, high = _observation_templates(inst, self.horizon, self.forecast_horizon, self.observe_time)
         self._prefix = inst.n_items + inst.n_machines * (inst.n_items + 1)
-        self._has_tail = self._templates.shape[1] > self._prefix
         self._overflow_cost = self.overflow_cost if self.overflow == "cost" else None
         self._action_shape = (inst.n_machines,)
         self.action_space = MaskedMultiDiscrete(np.full(inst.n_machines, inst.n_items + 1), self._tables.allowed)
         self.observation_space = spaces.Box(0.0, high, dtype=np.float32)
+        self._statics = _statics(self)
+        self._layout = kernels.state_layout(inst.n_items, inst.n_machines, self.horizon)
 
         self.t = 0
-        self._inventory = np.zeros(inst.n_items)
-        self._set_setup(np.zeros(inst.n_machines, dtype=np.int64))
+        self._state = np.zeros(self._layout["size"])
         self._scenario = np.zeros((self.horizon, inst.n_items), dtype=np.int64)
         self._scenario.setflags(write=False)
-        self._demand = self._scenario.astype(np.float64)
         self._last_cost: dict[str, float] | None = None
-        # The last step's transition entries and starting stock, kept (by reference, at no cost)
-        # so that render() can draw what the period made.
-        self._last_k: np.ndarray | None = None
-        self._start_inventory = self._inventory
-
-    def _set_setup(self, setup: np.ndarray) -> None:
-        self._row = self._tables.row(setup)
-        self._onehot = self._tables.onehot(setup)
+        self._pool_row = _POOL_ROWS
 
     # ------------------------------------------------------------------ public state
     @property
     def inventory(self) -> np.ndarray:
         """Current inventory (I,) int64."""
-        return self._inventory.astype(np.int64)
+        return self._state[self._layout["inventory"]].astype(np.int64)
 
     @property
     def setup(self) -> np.ndarray:
         """Current setups (M,) int64: 0 idle, k = item k - 1."""
-        return self._onehot - self._tables.onehot_offset
+        return self._state[self._layout["setup"]].astype(np.int64)
 
     @property
     def demand_scenario(self) -> np.ndarray:
@@ -1030,62 +990,54 @@ class LotSizingEnv(gym.Env):
         overrides = _parse_reset_options(options, self.instance, self.horizon)
         u = _reset_uniforms(self.np_random, self.instance, self.horizon)
         inventory, setup, scenario = _initial_state(u, self.instance, self._tables, self.horizon, self.random_initial_state)
-        self._inventory = overrides.get("inventory", inventory).astype(np.float64)
-        self._set_setup(overrides.get("setup", setup))
+        inventory = overrides.get("inventory", inventory)
+        setup = overrides.get("setup", setup)
         scenario = overrides.get("demand", scenario)
         scenario.setflags(write=False)
         self._scenario = scenario
-        self._demand = scenario.astype(np.float64)
+        _write_state(self._state, self._layout, inventory, setup, scenario)
         self.t = 0
         self._last_cost = None
-        self._last_k = None
         obs = self._templates[0].copy()
-        _encode_prefix(obs, self._inventory, self._onehot, self._tables)
+        _encode_prefix(obs, inventory.astype(np.float64), self._tables.onehot(setup), self._tables)
         return obs, {"action_mask": self._tables.mask_flat.copy()}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         t = self.t
         if t >= self.horizon:
             raise RuntimeError(f"the episode ended after {self.horizon} periods; call reset()")
-        tables = self._tables
-        if type(action) is np.ndarray and action.dtype == np.int64 and action.shape == self._action_shape:
-            act = action
-        else:
-            act = _as_action(action, self._action_shape)
-        k, ok = _transition_index(tables, self._row, act)
-        if np.count_nonzero(ok) != ok.size:
-            _raise_invalid(act, tables)
-        post, setup_cost, setups = _deterministic_step(tables, self._inventory, k)
-        end, lost, costs, overflow = _stochastic_step(tables, post, self._demand[t], self._overflow_cost)
-        self._start_inventory = self._inventory
-        self._inventory = end
-        self._last_k = k
-        self._row = tables.next_row.take(k)
-        self._onehot = onehot = tables.next_onehot.take(k)
+        if type(action) is not np.ndarray or action.dtype != np.int64 or action.shape != self._action_shape:
+            action = _as_action(action, self._action_shape)
+        row = self._pool_row
+        if row == _POOL_ROWS:
+            self._new_pools()
+            row = 0
+        bad, setup_cost, lost_cost, holding, overflow, setups, reward = kernels.step_one(
+            action, self._state, self._statics, self._obs_pool, self._int_pool, row)
+        if bad >= 0:
+            _raise_invalid(action, self._tables)
+        self._pool_row = row + 1
         self.t = t + 1
-
-        # The post-decision state shares the new setups with the next observation and differs
-        # only in the inventory and (if any) the forecast/time tail of period t.
-        obs = self._templates[t + 1].copy()
-        obs[onehot] = 1.0
-        pds = obs.copy()
-        if self._has_tail:
-            pds[self._prefix :] = self._templates[t, self._prefix :]
-        obs[: tables.n_items] = end / tables.max_inventory
-        pds[: tables.n_items] = post / tables.max_inventory
-        lost_cost, holding = costs.tolist()
-        cost = {"setup": float(setup_cost), "lost_sales": lost_cost, "holding": holding, "overflow": float(overflow)}
+        obs, pds = self._obs_pool[row]
+        cost = {"setup": setup_cost, "lost_sales": lost_cost, "holding": holding, "overflow": overflow}
         self._last_cost = cost
         info = {
             "cost": cost,
             "demand": self._scenario[t],
-            "lost_sales_units": lost.astype(np.int64),
-            "setups": int(setups),
+            "lost_sales_units": self._int_pool[row, : self._tables.n_items],
+            "setups": setups,
             "post_decision_state": pds,
-            "action_mask": tables.mask_flat.copy(),
+            "action_mask": self._mask_pool[row],
         }
-        reward = -(cost["setup"] + lost_cost + holding + cost["overflow"])
         return obs, reward, t + 1 == self.horizon, False, info
+
+    def _new_pools(self) -> None:
+        """Fresh output arrays for the next ``_POOL_ROWS`` steps: each step hands out its own rows,
+        so returned arrays are never overwritten, for the price of one allocation per pool."""
+        n_items = self._tables.n_items
+        self._obs_pool = np.empty((_POOL_ROWS, 2, self._templates.shape[1]), dtype=np.float32)
+        self._int_pool = np.empty((_POOL_ROWS, 2 * n_items), dtype=np.int64)
+        self._mask_pool = np.broadcast_to(self._tables.mask_flat, (_POOL_ROWS, self._tables.mask_flat.size)).copy()
 
     def render(self) -> str | np.ndarray | None:
         """``"ansi"``: a text summary; ``"rgb_array"``: the picture of
@@ -1096,17 +1048,47 @@ class LotSizingEnv(gym.Env):
         if self.render_mode == "rgb_array":
             from gauntlet.envs.lot_sizing import render
 
-            return render.draw(self.instance, self.t, self.horizon, self._inventory, self.setup, self._last_period())
+            inventory = self._state[self._layout["inventory"]]
+            return render.draw(self.instance, self.t, self.horizon, inventory, self.setup, self._last_period())
         return None
 
     def _last_period(self) -> Any:
         """The period just played as a :class:`gauntlet.envs.lot_sizing.render.Period` (None after reset)."""
-        if self._last_k is None:
+        if self._last_cost is None:
             return None
-        from gauntlet.envs.lot_sizing.render import period_from_transition
+        return _period_of_state(self._tables, self._layout, self._state, self._last_cost)
 
-        return period_from_transition(self._tables, self._last_k, self._start_inventory, self._demand[self.t - 1],
-                                      self._last_cost)
+
+_POOL_ROWS = 64
+
+
+def _statics(env: Any) -> np.ndarray:
+    """The instance vector of :mod:`gauntlet.envs.lot_sizing.kernels` for a (single or vector) env."""
+    inst = env.instance
+    return kernels.pack_statics(inst.production, inst.setup_loss, inst.setup_cost, env._tables.allowed,
+                                inst.max_inventory, inst.lost_sales_cost, inst.holding_cost, env._templates,
+                                env._overflow_cost, env.idle_keeps_setup, env._prefix)
+
+
+def _write_state(state: np.ndarray, layout: dict[str, Any], inventory: np.ndarray, setup: np.ndarray,
+                 scenario: np.ndarray) -> None:
+    """A fresh episode in state rows ``state`` (one row, or a batch with a leading axis)."""
+    state[..., layout["inventory"]] = inventory
+    state[..., layout["setup"]] = setup
+    state[..., layout["t"]] = 0
+    state[..., layout["demand"]] = scenario.reshape(*scenario.shape[:-2], -1)
+
+
+def _period_of_state(tables: _Tables, layout: dict[str, Any], state: np.ndarray, cost: Mapping[str, float]) -> Any:
+    """The period one state row just played, as a :class:`gauntlet.envs.lot_sizing.render.Period`."""
+    from gauntlet.envs.lot_sizing.render import period_from_transition
+
+    prev = state[layout["prev_setup"]].astype(np.int64)
+    action = state[layout["action"]].astype(np.int64)
+    k, _ = _transition_index(tables, tables.row(prev), action)
+    t = int(state[layout["t"]])
+    demand = state[layout["demand"]].reshape(-1, tables.n_items)[t - 1]
+    return period_from_transition(tables, k, state[layout["start_inventory"]], demand, cost)
 
 
 def _check_overflow(overflow: str, overflow_cost: float) -> tuple[str, float]:

@@ -3,8 +3,9 @@ array operation.
 
 Registered as the ``vector_entry_point`` of every ``gauntlet/LotSizing-*`` id, so
 ``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")`` builds it. It takes the
-same keyword arguments as the single env and runs the same dynamics code
-(``_transition_index``, ``_deterministic_step``, ``_stochastic_step``, ``_initial_state``), so it
+same keyword arguments as the single env and runs the same dynamics code (the compiled period
+:func:`gauntlet.envs.lot_sizing.kernels._step`, here over all copies in one call of
+:func:`~gauntlet.envs.lot_sizing.kernels.step_rows`, and ``_initial_state`` for resets), so it
 matches ``SyncVectorEnv`` of single envs step for step, bit for bit:
 
 * ``reset(seed=s)`` seeds copy ``i`` with ``s + i`` (a list gives one seed per copy, ``None``
@@ -37,25 +38,26 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from gauntlet.envs.lot_sizing import kernels
 from gauntlet.envs.lot_sizing.env import (
     LotSizingEnv,
     LotSizingInstance,
     MaskedMultiDiscrete,
     _as_action,
-    _deterministic_step,
     _encode_prefix,
     _initial_state,
+    _period_of_state,
     _parse_reset_options,
     _raise_invalid,
     _render_text,
     _reset_uniforms,
-    _stochastic_step,
-    _transition_index,
+    _write_state,
     post_decision,
 )
 from gauntlet.envs.vector_seeding import per_copy_seeds
 
 _STEP_KEYS = ("cost", "demand", "lost_sales_units", "setups", "post_decision_state")
+_COSTS = ("setup", "lost_sales", "holding", "overflow")
 
 
 class LotSizingVectorEnv(VectorEnv):
@@ -83,48 +85,38 @@ class LotSizingVectorEnv(VectorEnv):
 
         tables = self._tables = proto._tables
         inst = self.instance
-        n_items, n_machines = inst.n_items, inst.n_machines
         self._templates = proto._templates
-        self._prefix = proto._prefix
-        self._has_tail = proto._has_tail
-        self._overflow_cost = proto._overflow_cost
-        self._action_shape = (n, n_machines)
+        self._statics = proto._statics
+        self._layout = layout = proto._layout
+        self._action_shape = (n, inst.n_machines)
         self._rows = np.arange(n)
-        self._det_offsets = (np.arange(n, dtype=np.int64) * tables.n_bins)[:, None]
-        self._obs_offsets = (np.arange(n, dtype=np.int64) * self._templates.shape[1])[:, None]
         self._masks = np.broadcast_to(tables.mask_flat, (n, tables.mask_flat.size)).copy()
         self._masks.setflags(write=False)
         self._all = np.ones(n, dtype=bool)
         self._all.setflags(write=False)
 
         self._rngs: list[np.random.Generator | None] = [None] * n
-        self._inventory = np.zeros((n, n_items))
-        self._row = tables.row(np.zeros((n, n_machines), dtype=np.int64))
-        self._onehot = tables.onehot(np.zeros((n, n_machines), dtype=np.int64))
-        self._t = np.zeros(n, dtype=np.int64)
-        self._scenario = np.zeros((n, self.horizon, n_items), dtype=np.int64)
-        self._demand = np.zeros((n, self.horizon, n_items))
+        # One state row per copy (layout: gauntlet.envs.lot_sizing.kernels.state_layout).
+        self._state = np.zeros((n, layout["size"]))
+        self._scenario = np.zeros((n, self.horizon, inst.n_items), dtype=np.int64)
         self._autoreset = np.zeros(n, dtype=bool)
         self._last_cost: dict[str, np.ndarray] | None = None
-        # Kept by reference for render(): the last step's transition entries and starting stock.
-        self._last_k: np.ndarray | None = None
-        self._start_inventory = self._inventory
 
     # ------------------------------------------------------------------ public state
     @property
     def inventory(self) -> np.ndarray:
         """(num_envs, I) int64."""
-        return self._inventory.astype(np.int64)
+        return self._state[:, self._layout["inventory"]].astype(np.int64)
 
     @property
     def setup(self) -> np.ndarray:
         """(num_envs, M) int64: 0 idle, k = item k - 1."""
-        return self._onehot - self._tables.onehot_offset
+        return self._state[:, self._layout["setup"]].astype(np.int64)
 
     @property
     def t(self) -> np.ndarray:
         """(num_envs,) periods completed in each copy's episode."""
-        return self._t.copy()
+        return self._state[:, self._layout["t"]].astype(np.int64)
 
     @property
     def demand_scenario(self) -> np.ndarray:
@@ -174,8 +166,8 @@ class LotSizingVectorEnv(VectorEnv):
         if mask is None:
             return obs, {"action_mask": self._masks.copy(), "_action_mask": self._all.copy()}
         # The other copies keep their current observation, a function of their state.
-        out = self._templates[self._t]
-        _encode_prefix(out, self._inventory, self._onehot, self._tables)
+        out = self._templates[self.t]
+        _encode_prefix(out, self._state[:, self._layout["inventory"]], self._tables.onehot(self.setup), self._tables)
         present = np.zeros(n, dtype=bool)
         present[rows] = True
         masks = np.zeros_like(self._masks)
@@ -192,70 +184,47 @@ class LotSizingVectorEnv(VectorEnv):
             if key in overrides:
                 given = overrides[key]
                 value[...] = given[rows] if given.ndim == value.ndim else given
-        self._inventory[rows] = inventory
-        self._row[rows] = self._tables.row(setup)
-        self._onehot[rows] = onehot = self._tables.onehot(setup)
+        state = self._state[rows]
+        _write_state(state, self._layout, inventory, setup, scenario)
+        self._state[rows] = state
         self._scenario[rows] = scenario
-        self._demand[rows] = scenario
-        self._t[rows] = 0
         obs = self._templates[np.zeros(len(rows), dtype=np.int64)]
-        _encode_prefix(obs, inventory.astype(np.float64), onehot, self._tables)
+        _encode_prefix(obs, inventory.astype(np.float64), self._tables.onehot(setup), self._tables)
         return obs
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        tables = self._tables
+        n = self.num_envs
         act = _as_action(actions, self._action_shape)
         resetting = self._autoreset
         any_reset = bool(resetting.any())
-        k, ok = _transition_index(tables, self._row, act)
-        if np.count_nonzero(ok) != ok.size:
-            bad = np.flatnonzero(~ok.all(axis=1) & ~resetting)
-            if bad.size:
-                try:
-                    _raise_invalid(act[bad[0]], tables)
-                except ValueError as err:
-                    raise type(err)(f"sub-env {bad[0]}: {err}") from None
-
-        t = np.minimum(self._t, self.horizon - 1) if any_reset else self._t
-        post, setup_cost, setups = _deterministic_step(tables, self._inventory, k, self._det_offsets)
-        end, lost, costs, overflow = _stochastic_step(
-            tables, post, self._demand[self._rows, t], self._overflow_cost
-        )
-        self._start_inventory = self._inventory
-        self._inventory = end
-        self._last_k = k
-        self._row = tables.next_row.take(k)
-        self._onehot = onehot = tables.next_onehot.take(k)
-        self._t = t + 1
-
-        # Same order of operations as LotSizingEnv.step, so observations are bit-identical.
-        obs = self._templates[t + 1] if self._has_tail else np.zeros((self.num_envs, self._templates.shape[1]), np.float32)
-        obs.ravel()[onehot + self._obs_offsets] = 1.0
-        pds = obs.copy()
-        if self._has_tail:
-            pds[:, self._prefix :] = self._templates[t, self._prefix :]
-        obs[:, : tables.n_items] = end / tables.max_inventory
-        pds[:, : tables.n_items] = post / tables.max_inventory
-        lost_cost, holding = costs[:, 0], costs[:, 1]
-        rewards = -(((setup_cost + lost_cost) + holding) + overflow)
-        terminated = self._t == self.horizon
-        cost = {"setup": setup_cost, "lost_sales": lost_cost, "holding": holding, "overflow": overflow}
+        dim = self._templates.shape[1]
+        obs = np.zeros((n, dim), dtype=np.float32)
+        pds = np.zeros((n, dim), dtype=np.float32)
+        lost = np.zeros((n, self.instance.n_items), dtype=np.int64)
+        demand = np.zeros((n, self.instance.n_items), dtype=np.int64)
+        out = np.zeros((n, 6))
+        bad = kernels.step_rows(act, resetting, self._state, self._statics, obs, pds, lost, demand, out)
+        if bad >= 0:
+            try:
+                _raise_invalid(act[bad], self._tables)
+            except ValueError as err:
+                raise type(err)(f"sub-env {bad}: {err}") from None
+        rewards = out[:, 5].copy()
+        terminated = self._state[:, self._layout["t"]] == self.horizon
+        cost = {name: out[:, j].copy() for j, name in enumerate(_COSTS)}
         self._last_cost = dict(cost)
         infos: dict[str, Any] = {
             "cost": cost,
-            "demand": self._scenario[self._rows, t],
-            "lost_sales_units": lost.astype(np.int64),
-            "setups": setups.astype(np.int64),
+            "demand": demand,
+            "lost_sales_units": lost,
+            "setups": out[:, 4].astype(np.int64),
             "post_decision_state": pds,
         }
         if any_reset:
             rows = np.flatnonzero(resetting)
             obs[rows] = self._reset_rows(rows, {})
-            rewards[rows] = 0.0
             terminated[rows] = False
             present = ~resetting
-            for values in (*cost.values(), *(infos[key] for key in _STEP_KEYS[1:])):
-                values[rows] = 0
         else:
             present = self._all
         if present.any():
@@ -267,27 +236,25 @@ class LotSizingVectorEnv(VectorEnv):
         infos["action_mask"] = self._masks.copy()
         infos["_action_mask"] = self._all.copy()
         self._autoreset = terminated.copy()
-        return obs, rewards, terminated, np.zeros(self.num_envs, dtype=bool), infos
+        return obs, rewards, terminated, np.zeros(n, dtype=bool), infos
 
     def render(self) -> tuple[str, ...] | tuple[np.ndarray, ...] | None:
         """One text or picture per copy, as :meth:`LotSizingEnv.render` draws it (a tuple, like
         Gymnasium's ``SyncVectorEnv``)."""
         if self.render_mode not in ("ansi", "rgb_array"):
             return None
-        inventory, setup = self.inventory, self.setup
+        inventory, setup, t = self.inventory, self.setup, self.t
         costs = [None if self._last_cost is None else {k: float(v[i]) for k, v in self._last_cost.items()}
                  for i in range(self.num_envs)]
         if self.render_mode == "ansi":
-            return tuple(_render_text(int(self._t[i]), self.horizon, inventory[i], setup[i], costs[i])
+            return tuple(_render_text(int(t[i]), self.horizon, inventory[i], setup[i], costs[i])
                          for i in range(self.num_envs))
         from gauntlet.envs.lot_sizing import render
 
         frames = []
         for i in range(self.num_envs):
-            t = int(self._t[i])
-            period = None
-            if self._last_k is not None and t > 0:
-                period = render.period_from_transition(self._tables, self._last_k[i], self._start_inventory[i],
-                                                       self._demand[i, t - 1], costs[i])
-            frames.append(render.draw(self.instance, t, self.horizon, self._inventory[i], setup[i], period))
+            state = self._state[i]
+            period = None if costs[i] is None or t[i] == 0 else _period_of_state(self._tables, self._layout, state, costs[i])
+            frames.append(render.draw(self.instance, int(t[i]), self.horizon, state[self._layout["inventory"]],
+                                      setup[i], period))
         return tuple(frames)
