@@ -206,7 +206,8 @@ class PPORND(BudgetProgressBar, PPO):
         rollout_buffer.advantages = (
             self.ext_coef * rollout_buffer.advantages + self.int_coef * adv_int
         ).astype(np.float32)
-        self.intrinsic = {"rewards": r_int_norm, "values": v_int, "advantages": adv_int, "returns": ret_int}
+        self.intrinsic = {"raw_rewards": r_int, "rewards": r_int_norm, "values": v_int, "advantages": adv_int,
+                          "returns": ret_int}
 
         targets = th.as_tensor(ret_int.reshape(-1), dtype=th.float32, device=self.device)
         states = states[: -self.n_envs]

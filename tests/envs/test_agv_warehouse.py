@@ -101,6 +101,8 @@ def test_fixed_maps_start_and_goal_are_free_connected_and_in_the_distance_band(s
         kernels.label_regions(layout.grid[None], labels, sizes)
         assert labels[0, sy * 20 + sx] == labels[0, gy * 20 + gx] == np.argmax(sizes[0])
         assert geo.FIXED_GOAL_DISTANCE[0] <= math.hypot(gx - sx, gy - sy) <= geo.FIXED_GOAL_DISTANCE[1]
+        segment = np.linspace([sx + 0.5, sy + 0.5], [gx + 0.5, gy + 0.5], 200)
+        assert geo.point_clearance(segment, layout.rects, 20.0, 20.0).min() < geo.ROBOT_RADIUS  # no straight drive
 
 
 @pytest.mark.parametrize("scene", ["simple-dynamic", "complex-static"])

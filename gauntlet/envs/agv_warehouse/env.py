@@ -13,9 +13,10 @@ of radius 0.35 m that patrol back and forth along free lanes at 0.3-0.6 m/s.
 Three kinds of map (all 20 x 20 m unless given as a string):
 
 - **fixed map** (``layout_seed=k``, the paper's protocol: one warehouse per scene): the layout, the
-  start cell and the goal cell are drawn once from ``k`` (4-6 m apart, see
-  :func:`~gauntlet.envs.agv_warehouse.geometry.fixed_map`); each episode draws only the start
-  heading and the moving obstacles from the reset seed. The ids ``AGVWarehouse-<Scene>-v1``.
+  start cell and the goal cell are drawn once from ``k`` (4-6 m apart, the goal hidden behind a
+  shelf, see :func:`~gauntlet.envs.agv_warehouse.geometry.fixed_map`); each episode draws only the
+  start heading and the moving obstacles from the reset seed. The ids ``AGVWarehouse-<Scene>-v1``
+  (layout seed 0).
 - **procedural** (``layout=None, layout_seed=None``): every episode is a new warehouse, start and
   goal (a generalization task, harder than the paper's). The ids ``AGVWarehouse-<Scene>-Procedural-v1``.
 - **layout string** (``layout="..."``, see :mod:`gauntlet.envs.agv_warehouse.geometry`): the scene
@@ -60,10 +61,12 @@ Euclidean distance to the goal in metres.
 
 ## Starting State
 
-A start cell centre with a uniform heading and a goal cell centre in the same 4-connected free
-region, at least ``min_goal_distance`` metres apart when possible, drawn from the reset seed
-(or the ``S``/``G`` cells of the layout string, or ``reset(options={"start": (x, y, theta),
-"goal": (x, y)})``). Moving obstacles never patrol the start cell's row or column run.
+The robot starts at a cell centre with a uniform heading drawn from the reset seed. Fixed maps:
+their start and goal cells. Procedural maps: a start cell centre and a goal cell centre in the
+same 4-connected free region, at least ``min_goal_distance`` metres apart when possible, drawn
+from the reset seed. Layout strings: their ``S``/``G`` cells, or cells drawn as for procedural
+maps. ``reset(options={"start": (x, y, theta), "goal": (x, y)})`` overrides either. Moving
+obstacles never patrol the start cell's row or column run.
 
 ## Episode End
 
