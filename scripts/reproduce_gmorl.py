@@ -1,16 +1,19 @@
 """Reproduce GMORL's comparison on MECOffloading (E = 6 test contexts) and measure env speed.
 
 Runs GMORL, LinUCB and every baseline through the benchmark runner under the task's protocol
-(``gauntlet/mo-MECOffloading-v0``'s benchmark spec): the learners train with the spec's
+(``--task``: ``gauntlet/mo-MECOffloading-v1`` by default, whose cloud is reached through a
+backhaul, or ``gauntlet/mo-MECOffloading-v0``; the task's benchmark spec): the learners train with the spec's
 ``train_env_kwargs`` (the training context distribution, E in 1..8) and every agent is
 evaluated with its ``eval_env_kwargs`` (E = 6, test context distribution), over the spec's
 preference weights, hypervolume at the spec's fixed reference point, as in the paper's
 generalization setting. The learners (GMORL, LinUCB) run once per training seed of the task,
 the other agents once. Writes one leaderboard entry per agent, a Pareto-front PNG and a JSON
 summary, and prints the board's means over seeds and hypervolume ratios next to the paper's
-(GMORL 64.1, LinUCB 57.9, random 29.0; units not stated, so compare ratios).
+(GMORL 64.1, LinUCB 57.9, random 29.0; units not stated, so compare ratios), and GMORL's
+training speed (env steps per second of training, updates included).
 
     python scripts/reproduce_gmorl.py                      # full run (GMORL at the spec's budget)
+    python scripts/reproduce_gmorl.py --task gauntlet/mo-MECOffloading-v0 --png docs/img/mec_front.png
     python scripts/reproduce_gmorl.py --gmorl-steps 20000  # quicker
     python scripts/reproduce_gmorl.py --speed-only         # throughput figures only
     python scripts/reproduce_gmorl.py --agents gmorl       # rerun GMORL, reuse the saved baseline runs
@@ -40,7 +43,7 @@ from gauntlet.bench.multi_objective import plot_front  # noqa: E402
 from gauntlet.bench.runner import RunRecord, run  # noqa: E402
 from gauntlet.registry import get_agent, get_task  # noqa: E402
 
-TASK = "gauntlet/mo-MECOffloading-v0"
+TASK = "gauntlet/mo-MECOffloading-v1"
 BASELINES = ["linucb", "random", "all-cloud", "nearest-edge", "greedy-min-delay", "greedy-min-energy",
              "greedy-scalarized", "least-loaded"]
 PAPER_HV = {"gmorl": 64.1, "linucb": 57.9, "random": 29.0}
@@ -59,8 +62,8 @@ def steps_per_second(env: gym.Env, seconds: float, masked: bool) -> float:
     return n / (time.perf_counter() - start)
 
 
-def vector_steps_per_second(num_envs: int, seconds: float) -> float:
-    envs = gym.make_vec(TASK, num_envs=num_envs, vectorization_mode="vector_entry_point")
+def vector_steps_per_second(task: str, num_envs: int, seconds: float) -> float:
+    envs = gym.make_vec(task, num_envs=num_envs, vectorization_mode="vector_entry_point")
     _, info = envs.reset(seed=0)
     rng = np.random.default_rng(0)
     edges = info["action_mask"].sum(1)
@@ -74,10 +77,10 @@ def vector_steps_per_second(num_envs: int, seconds: float) -> float:
     return n * num_envs / (time.perf_counter() - start)
 
 
-def speed(seconds: float) -> dict[str, float]:
+def speed(task: str, seconds: float) -> dict[str, float]:
     cart = steps_per_second(gym.make("CartPole-v1"), seconds, masked=False)
-    mec = steps_per_second(gym.make("gauntlet/MECOffloading-v0"), seconds, masked=True)
-    vec = vector_steps_per_second(1024, seconds)
+    mec = steps_per_second(gym.make(task.replace("/mo-", "/")), seconds, masked=True)
+    vec = vector_steps_per_second(task, 1024, seconds)
     out = {"cartpole_steps_per_s": cart, "mec_single_steps_per_s": mec, "mec_single_vs_cartpole": mec / cart,
            "mec_vector1024_steps_per_s": vec}
     for k, v in out.items():
@@ -87,13 +90,14 @@ def speed(seconds: float) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", default=TASK, choices=["gauntlet/mo-MECOffloading-v1", "gauntlet/mo-MECOffloading-v0"])
     parser.add_argument("--gmorl-steps", type=int, default=None, help="GMORL's budget (default: the task's)")
     parser.add_argument("--linucb-steps", type=int, default=11_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=None,
                         help="training seeds of the learners (default: the task's); the other agents run once, "
                              "with the first")
-    parser.add_argument("--out", default="results/mec_offloading")
-    parser.add_argument("--png", default="docs/img/mec_front.png", help="Pareto-front plot")
+    parser.add_argument("--out", default=None, help="run records (default: results/<task>)")
+    parser.add_argument("--png", default="docs/img/mec_front_v1.png", help="Pareto-front plot")
     parser.add_argument("--save", type=Path, default=None,
                         help="directory for the learners' weights (default: <out>/weights; the official ones: "
                              "models/mec_offloading)")
@@ -107,18 +111,19 @@ def main() -> None:
     parser.add_argument("--agents", nargs="*", default=["gmorl", *BASELINES],
                         help="agents to (re)run now; the others are loaded from earlier runs in --out")
     args = parser.parse_args()
-    out = Path(args.out)
+    task = args.task
+    out = Path(args.out or f"results/{task.split('/')[1]}")
     out.mkdir(parents=True, exist_ok=True)
 
     summary: dict = {}
     if not args.skip_speed:
         print("throughput (random valid actions, same run):")
-        summary["speed"] = speed(args.speed_seconds)
+        summary["speed"] = speed(task, args.speed_seconds)
     if args.speed_only:
         print(json.dumps(summary, indent=2))
         return
 
-    spec = get_task(TASK).benchmark
+    spec = get_task(task).benchmark
     ref = spec.hv_ref_point
     gmorl_steps = spec.train_timesteps if args.gmorl_steps is None else args.gmorl_steps
     seeds = spec.train_seeds if args.seeds is None else args.seeds
@@ -129,7 +134,7 @@ def main() -> None:
         if name not in args.agents:
             continue
         agent_seeds = seeds if get_agent(name).learns else seeds[:1]
-        records[name] = [run(TASK, name, train_seed=seed, total_timesteps=budgets.get(name, 0),
+        records[name] = [run(task, name, train_seed=seed, total_timesteps=budgets.get(name, 0),
                              progress_bar=name == "gmorl", save_dir=save_dir) for seed in agent_seeds]
         for rec in records[name]:
             rec.agent_obj = None
@@ -169,7 +174,12 @@ def main() -> None:
               "paper gmorl/random": PAPER_HV["gmorl"] / PAPER_HV["random"]}
     for k, v in ratios.items():
         print(f"  {k:20s} {v:8.3f}")
-    summary.update({"task": TASK, "ref_point": list(ref), "rows": rows, "ratios": ratios,
+    speeds = [r.steps_per_s for r in records["gmorl"] if r.steps_per_s]
+    if speeds:
+        print(f"  GMORL training speed: {np.mean(speeds):.0f} env steps/s incl. updates "
+              f"(per seed: {', '.join(f'{v:.0f}' for v in speeds)})")
+    summary["gmorl_train_steps_per_s"] = speeds
+    summary.update({"task": task, "ref_point": list(ref), "rows": rows, "ratios": ratios,
                     "gmorl_steps": gmorl_steps, "linucb_steps": args.linucb_steps})
 
     # The plot shows each agent's run with the first training seed.
@@ -180,7 +190,7 @@ def main() -> None:
     shown = [n for n in first if first[n].mo_metrics["hypervolume"] > 0]
     png = plot_front({n: first[n].mo_metrics["front"] for n in shown}, Path(args.png), ref_point=ref,
                      objective_names=("delay return (-0.01 x s)", "energy return (-50 x J)"),
-                     title=f"MECOffloading, E=6 test contexts: fronts (train seed {seeds[0]})",
+                     title=f"{task.split('/')[1]}, E=6 test contexts: fronts (train seed {seeds[0]})",
                      all_points={n: all_points[n] for n in shown})
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"\nwrote {png} and {out / 'summary.json'} (agents outside the reference box are omitted from the plot: "

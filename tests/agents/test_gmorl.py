@@ -84,3 +84,12 @@ def test_progress_bar_ends_at_the_budget_and_num_timesteps_counts_the_transition
     path = tmp_path / "gmorl.pt"
     agent.save(path)
     assert torch.load(path, weights_only=True)["num_timesteps"] == agent.num_timesteps
+
+
+def test_trains_on_v1_with_the_backhaul_in_its_vector_env():
+    env = gym.make("gauntlet/mo-MECOffloading-v1", **ENV_KW)
+    agent = GMORL(env, seed=0, **TINY)
+    assert agent.env_kwargs["backhaul_rate_bps"] == 100e6 and agent.env_kwargs["backhaul_latency_s"] == 0.05
+    agent.learn(40)
+    obs, info = env.reset(seed=1, options={"weights": (1.0, 0.0)})
+    assert info["action_mask"][agent.predict(obs)[0]]

@@ -24,9 +24,10 @@ def make_env(**kwargs):
     return gym.make("gauntlet/mo-MECOffloading-v0", **{**KW, **kwargs})
 
 
+@pytest.mark.parametrize("version", ["v0", "v1"])
 @pytest.mark.parametrize("name", MEC_BASELINES)
-def test_registered_baselines_only_choose_valid_servers(name):
-    env = make_env()
+def test_registered_baselines_only_choose_valid_servers(name, version):
+    env = gym.make(f"gauntlet/mo-MECOffloading-{version}", **KW)
     agent = load_object(AGENTS[name].factory)(env, seed=0)
     results = evaluate(agent, env, [1, 2], weights=(0.3, 0.7))
     assert len(results) == 2 and all(r.length == 15 for r in results)
@@ -113,3 +114,26 @@ def test_linucb_features_are_the_linear_parts_of_the_reward():
     assert feats[1, 0] == pytest.approx(size / rate[1], rel=1e-4)
     assert feats[1, 1] == pytest.approx(size / 2e6, rel=1e-4)
     assert feats[1, 3] == pytest.approx(5e-31 * 1e3 * (2e9) ** 2 * size, rel=1e-4)
+
+
+def test_v1_greedy_baselines_use_the_cloud_for_delay_and_the_edges_for_energy():
+    # v1's cloud (twice the CPU, four times the energy per bit, behind a backhaul) is the
+    # delay-greedy choice for some tasks and never the energy-greedy one.
+    env = gym.make("gauntlet/mo-MECOffloading-v1", **KW)
+    chosen = {}
+    for cls in (GreedyMinDelayAgent, GreedyMinEnergyAgent):
+        agent = cls(env)
+        actions = []
+        for seed in range(4):
+            obs, info = env.reset(seed=seed)
+            agent.on_reset(env, obs, info)
+            for _ in range(15):
+                real = env.unwrapped.core.head_size[0] > 0
+                action = agent.predict(obs, action_masks=info["action_mask"])[0]
+                if real:
+                    actions.append(action)
+                obs, _, _, _, info = env.step(action)
+                agent.on_step(obs, None, False, False, info)
+        chosen[cls] = np.array(actions)
+    assert (chosen[GreedyMinDelayAgent] == 0).mean() > 0.1
+    assert (chosen[GreedyMinEnergyAgent] == 0).sum() == 0
