@@ -22,6 +22,7 @@ from gauntlet.registry import (
     lot_sizing,
     mec_offloading,
     milp_branching,
+    uam_fleet,
 )
 from gauntlet.registry.specs import (
     DEV_EVAL_SEED_START,
@@ -45,6 +46,7 @@ _FAMILIES = (
     mec_offloading,
     esg_portfolio,
     milp_branching,
+    uam_fleet,
 )
 
 TASKS: dict[str, TaskSpec] = {t.id: t for family in _FAMILIES for t in family.TASKS}
