@@ -47,8 +47,12 @@ def draw(env: UAMFleetEnv) -> np.ndarray:
         allowed = home is not None and mask[p] and p != home
         ax.scatter([x], [y], marker="s", s=260, color="#4c78a8", edgecolors="#ff7f0e" if allowed else "black",
                    linewidths=3.0 if allowed else 1.0, zorder=3)
-        ax.annotate(f"V{p}\n{waiting[p]} waiting\n{parked[p]}/{env.parking} parked", (x, y), xytext=(9, -4),
-                    textcoords="offset points", fontsize=8, va="top", zorder=5)
+        # labels go right unless a vertiport close on the right would sit under them
+        dx, dy = pos[:, 0] - x, np.abs(pos[:, 1] - y)
+        left = bool(np.any((dx > 0) & (dx < 0.2 * env.square_miles) & (dy < 0.12 * env.square_miles)))
+        ax.annotate(f"V{p}\n{waiting[p]} waiting\n{parked[p]}/{env.parking} parked", (x, y),
+                    xytext=(-9 if left else 9, -4), textcoords="offset points", fontsize=8, va="top",
+                    ha="right" if left else "left", zorder=5)
 
     flying = ~landed
     fleet = _empty_mappable()
@@ -75,7 +79,7 @@ def draw(env: UAMFleetEnv) -> np.ndarray:
                  f"lost {env.passengers_lost}   (closed routes dashed red)", fontsize=10)
     cax = fig.add_axes((0.87, 0.2, 0.025, 0.55))
     bar = fig.colorbar(fleet, cax=cax)
-    bar.set_label("state of charge of aircraft in flight")
+    bar.set_label("aircraft in flight: state of charge on landing")
     return to_rgb(fig)
 
 
