@@ -6,23 +6,49 @@ Proximal Policy Optimization with Dual Critic Networks", IJCNN 2025, arXiv 2504.
 
 PDPPO splits each transition ``s_t --a_t--> s^x_t --demand--> s_{t+1}`` into a deterministic
 step to the post-decision state ``s^x_t`` (production and setups) and a stochastic step
-(demand). It keeps two critics, trained separately with their own optimizers:
+(demand). Two reward streams, on ONE scale (below):
 
-- ``V(s)`` on the pre-decision state, fitted to the return of the *stochastic* reward part
-  ``r_t = reward_t + setup_t = -(lost_sales_t + holding_t + overflow_t)``;
-- ``V^x(s^x)`` on the post-decision state, fitted to the return of the *deterministic* reward
-  part ``r^x_t = -setup_t``;
+- ``r_t`` the env's whole reward ``-(setup_t + lost_sales_t + holding_t + overflow_t)``,
+- ``r^x_t = -setup_t`` its deterministic part, paid in the step to ``s^x_t``;
 
-and the actor follows the larger of the two advantages::
+with ``R_t = sum_k gamma^k r_{t+k}`` and ``R^x_t = sum_k gamma^k r^x_{t+k}`` their returns. Two
+critics, each with its own optimizer: ``V(s)`` on the state and ``V^x(s^x)`` on the
+post-decision state. ``advantage`` chooses what the actor follows and what the critics fit:
 
-    A_t   = R_t   - V(s_t)          R_t   = sum_k gamma^k r_{t+k}
-    A^x_t = R^x_t - V^x(s^x_t)      R^x_t = sum_k gamma^k r^x_{t+k}
-    A_t^PDPPO = max(A_t, A^x_t)
+- ``"authors"`` (default; the authors' latest PDPPO.py)::
 
-(``gae_lambda < 1`` replaces both Monte-Carlo differences by GAE(lambda) with the same
-critics; ``gae_lambda = 1`` gives exactly the formulas above.) The one-critic variant
-(``dual_critic=False``) keeps only ``V^x(s^x)``, fitted to the full return, and uses
-``A_t = R^full_t - V^x(s^x_t)``.
+      A_t = max(R_t - V(s_t), R^x_t - V^x(s^x_t))      V <- R_t,  V^x <- R^x_t
+
+- ``"post-decision"`` (the textbook post-decision-state form)::
+
+      A_t = r^x_t + V^x(s^x_t) - V(s_t)                 V <- R_t,  V^x <- R_t - r^x_t
+
+  ``V^x(s^x_t)`` estimates what follows the decision, ``E[r_t - r^x_t + gamma V(s_{t+1}) | s^x_t]``,
+  so ``r^x_t + V^x(s^x_t)`` is ``Q(s_t, a_t)`` and ``V(s_t)`` the baseline.
+
+- One critic (``dual_critic=False``; ``advantage`` must be ``"authors"``): only ``V^x`` is
+  kept, fitted to the whole return, and ``A_t = R_t - V^x(s^x_t)`` (the spec's "single critic
+  on s^x"). The authors' older code instead keeps both critics and uses
+  ``A_t = R_t - min(V(s_t), V^x(s^x_t))``; that variant is not offered.
+
+Why ``V^x(s^x_t)`` as a *baseline* can cancel the action's effect: ``s^x_t`` is a deterministic
+function of ``(s_t, a_t)``, so ``V^x(s^x_t)`` is an action-dependent baseline, a Q-function in
+disguise. If it were exact for the return it is subtracted from, ``R - V^x(s^x_t)`` would have
+mean zero for EVERY action: the part of the return that tells a good action from a bad one is
+subtracted away, the policy gradient keeps only the noise around it, and it is biased
+(``E[grad log pi(a|s) b(s, a)] != 0`` for a baseline ``b`` that depends on ``a``). In ``"authors"``
+(the ``R^x`` stream) and in the one-critic variant, ``V^x(s^x_t)`` is used so; only the part of
+``r^x_t`` that ``s^x_t`` does not determine (the setup cost depends on the previous setup, which
+``s^x`` does not hold) and the noise survive. ``"post-decision"`` puts ``V^x(s^x_t)`` on the other
+side, as the action's value, with the state-only baseline ``V(s_t)``: unbiased when the critics
+are exact.
+
+Scale: both streams are divided by ONE number, the running standard deviation of the
+discounted WHOLE return (as SB3's ``VecNormalize(norm_reward=True)`` computes it), so a unit of
+setup cost weighs the same as a unit of lost sales in the max; the critics fit the scaled
+returns and the actor's advantages are standardized per batch. ``gae_lambda < 1`` replaces
+every return above by the GAE(lambda) return with the same critics; ``gae_lambda = 1`` (the
+default) gives exactly the formulas above.
 
 The actor is a factorized categorical policy: one softmax over ``{idle, item 1..I}`` per
 machine from a shared ReLU MLP trunk; masked actions get logit -1e8 (probability exactly 0).
@@ -30,26 +56,22 @@ The critics are Tanh MLPs, as in the authors' code.
 
 What the agent needs from the env: ``info["post_decision_state"]`` (same layout as the
 observation) and ``info["cost"]["setup"]`` after every step, ``info["action_mask"]``
-(sb3-contrib layout) after reset and step when actions are masked, and, to bootstrap a
-rollout cut in the middle of an episode, a batched ``env.unwrapped.post_decision(states,
-actions)`` method. ``gauntlet/LotSizing-*`` provides all of them.
+(sb3-contrib layout) after reset and step when actions are masked, and, to bootstrap ``V^x``
+when a rollout ends inside an episode, a batched ``env.unwrapped.post_decision(states,
+actions)`` method. ``gauntlet/LotSizing-*`` provides all of them. With ``n_envs > 1`` the
+rollouts come from the env's native vector env (``gym.make_vec(...,
+vectorization_mode="vector_entry_point")``), one batched forward pass per step for all copies.
 
 Reproduced from the paper: the two-step transition, the two critics on ``s`` and ``s^x``,
-the max-advantage, separate critic optimizers, the clipped surrogate, the factorized
-categorical actor, and the paper's hyperparameters as defaults (gamma 0.90, clip 0.2, 40
-epochs, actor lr 5.5e-4, critic lr 1e-3, update every 400 steps, MLP 128-128, entropy
-0.001).
+the max-advantage of the authors' code, separate critic optimizers, the clipped surrogate, the
+factorized categorical actor, and the paper's hyperparameters as defaults (gamma 0.90, clip 0.2,
+40 epochs, actor lr 5.5e-4, critic lr 1e-3, update every 400 steps, MLP 128-128, entropy 0.001).
 
-What differs from the paper:
+What differs from the authors' code:
 
-- Reading of ``R`` and ``R^x``: the paper defines ``R^x_t`` as the discounted sum of
-  post-decision rewards ``r^x``; we follow the project spec -- ``R^x`` is the return of the
-  deterministic (setup) cost and ``R`` that of the stochastic (lost sales + holding) cost.
-  The authors' public lot-sizing code instead regresses ``min(V(s), V^x(s^x))`` on one full
-  normalized Monte-Carlo return and uses ``A_t = R_t - min(V(s_t), V^x(s^x_t))``.
-- Rewards are divided by a running standard deviation of the discounted return (per
-  reward stream, as SB3's ``VecNormalize(norm_reward=True)`` does) and advantages are
-  standardized per batch; the authors standardize the returns per batch.
+- Reward scaling: the authors' latest version uses raw rewards in the max-advantage (an older
+  one standardizes the returns per batch); we divide both streams by the one running std above.
+  Advantages are standardized per batch.
 - Masked logits (the authors' env lets a machine "produce" an item it cannot make);
   orthogonal initialization; gradient-norm clipping at ``max_grad_norm`` (authors: 1.0) and
   no weight decay (authors: 1e-3); minibatches of ``batch_size`` (default: the whole
@@ -73,12 +95,12 @@ import numpy as np
 import torch
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from torch import nn
-from torch.distributions import Categorical
 
 from gauntlet.agents.progress import TrainingProgress
 from gauntlet.agents.tensorboard import ScalarLog
 
-_FORMAT = "gauntlet-pdppo/1"
+# /2: one reward scale and the advantage option; /1 files (per-stream scales) are another algorithm.
+_FORMAT = "gauntlet-pdppo/2"
 # Effectively -inf (softmax gives exactly 0 in float32) but keeps p * log p and its gradient
 # finite for masked choices, as sb3-contrib's MaskableCategorical does.
 _MASKED_LOGIT = -1e8
@@ -109,30 +131,46 @@ def gae(
     return advantages
 
 
+ADVANTAGES = ("authors", "post-decision")
+
+
 def pdppo_advantages(
     rewards: np.ndarray,
-    post_rewards: np.ndarray,
+    setup_rewards: np.ndarray,
     values: np.ndarray | None,
     post_values: np.ndarray,
     last_values: np.ndarray | None,
-    last_post_values: np.ndarray,
+    last_post_values: np.ndarray | None,
     dones: np.ndarray,
     gamma: float,
     gae_lambda: float,
+    advantage: str = "authors",
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    """PDPPO advantages and critic targets for arrays of shape (T, N).
+    """PDPPO advantages and critic targets for arrays of shape (T, N) (module docstring).
 
-    Dual critic (``values`` given): ``rewards`` is the stochastic reward part and
-    ``post_rewards`` the deterministic part; returns ``(max(A, A^x), A + V, A^x + V^x)``.
-    One critic (``values is None``): ``rewards + post_rewards`` is the full reward and the
-    result is ``(A^x, None, A^x + V^x)`` with ``V^x`` the only baseline.
+    ``rewards`` is the whole reward ``r``, ``setup_rewards`` its deterministic part ``r^x``, both
+    on one scale; ``values`` / ``post_values`` are ``V(s_t)`` / ``V^x(s^x_t)``, ``last_values`` /
+    ``last_post_values`` (N,) their values after the last step (``last_post_values`` is unused by
+    ``"post-decision"``). Returns ``(A, targets of V, targets of V^x)``:
+
+    - ``values is None`` (one critic): ``(R - V^x, None, R)``;
+    - ``"authors"``: ``(max(R - V, R^x - V^x), R, R^x)``;
+    - ``"post-decision"``: ``(r^x + V^x - V, R, R - r^x)``;
+
+    with GAE(lambda) returns in place of ``R`` and ``R^x`` when ``gae_lambda < 1``.
     """
+    if advantage not in ADVANTAGES:
+        raise ValueError(f"advantage={advantage!r} is not known; allowed: {', '.join(map(repr, ADVANTAGES))}")
     if values is None:
-        post_adv = gae(rewards + post_rewards, post_values, last_post_values, dones, gamma, gae_lambda)
+        if advantage != "authors":
+            raise ValueError(f"advantage={advantage!r} needs V(s): the one-critic variant only has 'authors'")
+        post_adv = gae(rewards, post_values, last_post_values, dones, gamma, gae_lambda)
         return post_adv, None, post_adv + post_values
-    pre_adv = gae(rewards, values, last_values, dones, gamma, gae_lambda)
-    post_adv = gae(post_rewards, post_values, last_post_values, dones, gamma, gae_lambda)
-    return np.maximum(pre_adv, post_adv), pre_adv + values, post_adv + post_values
+    returns = gae(rewards, values, last_values, dones, gamma, gae_lambda) + values
+    if advantage == "post-decision":
+        return setup_rewards + post_values - values, returns, returns - setup_rewards
+    post_adv = gae(setup_rewards, post_values, last_post_values, dones, gamma, gae_lambda)
+    return np.maximum(returns - values, post_adv), returns, post_adv + post_values
 
 
 def _mlp(in_dim: int, hidden_sizes: Sequence[int], out_dim: int, activation: type[nn.Module], out_gain: float) -> nn.Sequential:
@@ -204,6 +242,8 @@ class PDPPO:
             one-critic variant (a single critic on ``s^x``).
         gamma: discount factor in [0, 1].
         gae_lambda: GAE lambda in [0, 1]; 1.0 = Monte-Carlo returns as in the paper.
+        advantage: ``"authors"`` (``max(R - V(s), R^x - V^x(s^x))``) or ``"post-decision"``
+            (``r^x + V^x(s^x) - V(s)``, dual critic only); see the module docstring.
         clip_range: PPO clipping epsilon (> 0).
         n_epochs: optimization epochs per rollout (>= 1).
         actor_lr, critic_lr: Adam learning rates (> 0); every critic has its own optimizer.
@@ -226,6 +266,7 @@ class PDPPO:
         dual_critic: bool = True,
         gamma: float = 0.90,
         gae_lambda: float = 1.0,
+        advantage: str = "authors",
         clip_range: float = 0.2,
         n_epochs: int = 40,
         actor_lr: float = 5.5e-4,
@@ -241,7 +282,7 @@ class PDPPO:
         device: str = "cpu",
     ) -> None:
         hyperparameters = dict(
-            seed=int(seed), dual_critic=bool(dual_critic), gamma=float(gamma), gae_lambda=float(gae_lambda),
+            seed=int(seed), dual_critic=bool(dual_critic), advantage=advantage, gamma=float(gamma), gae_lambda=float(gae_lambda),
             clip_range=float(clip_range), n_epochs=int(n_epochs), actor_lr=float(actor_lr),
             critic_lr=float(critic_lr), n_steps=int(n_steps), batch_size=None if batch_size is None else int(batch_size),
             hidden_sizes=[int(h) for h in hidden_sizes], ent_coef=float(ent_coef),
@@ -283,8 +324,8 @@ class PDPPO:
             self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=self.critic_lr)
         self._networks = [n for n in (self.actor, self.critic_post, self.critic) if n is not None]
         self._optimizers = [o for o in (self.actor_optimizer, self.critic_post_optimizer, self.critic_optimizer) if o is not None]
-        # Reward streams: [stochastic, deterministic] with two critics, [full] with one.
-        self._return_stats = [RunningMeanStd(shape=()) for _ in range(2 if self.dual_critic else 1)]
+        # One scale for both reward streams: the running std of the discounted whole return.
+        self._return_stats = RunningMeanStd(shape=())
 
         self.num_timesteps = 0
         self.episode_log: list[tuple[int, float]] = []
@@ -385,7 +426,7 @@ class PDPPO:
         mask_buf = np.ones((n, e, width), bool)
         act_buf = np.zeros((n, e, len(self.nvec)), np.int64)
         logp_buf = np.zeros((n, e), np.float32)
-        rew_buf = np.zeros((n, e, 2), np.float64)  # [stochastic, deterministic] raw rewards
+        rew_buf = np.zeros((n, e, 2), np.float64)  # [whole, setup part] raw rewards
         done_buf = np.zeros((n, e), np.float64)
         valid_buf = np.ones((n, e), bool)
         finished: list[float] = []
@@ -405,8 +446,8 @@ class PDPPO:
             setup = _step_field(info, ("cost", "setup"), valid_buf[t], (e,))
             post_buf[t] = _step_field(info, ("post_decision_state",), valid_buf[t], (e, obs_dim))
             reward = np.asarray(reward, dtype=np.float64)
+            rew_buf[t, :, 0] = reward
             rew_buf[t, :, 1] = -setup
-            rew_buf[t, :, 0] = reward + setup
             done = np.logical_or(terminated, truncated)
             done_buf[t] = done
             self._episode_return += np.where(valid_buf[t], reward, 0.0)
@@ -421,19 +462,16 @@ class PDPPO:
 
         rewards = self._scale_rewards(rew_buf, done_buf, valid_buf)
         post_values = self._values(self.critic_post, post_buf)
-        last_post_values = self._bootstrap_post_values(obs_dim, ~done_buf[-1].astype(bool) & valid_buf[-1])
+        values = last_values = last_post_values = None
+        if self.advantage == "authors":
+            last_post_values = self._bootstrap_post_values(obs_dim, ~done_buf[-1].astype(bool) & valid_buf[-1])
         if self.dual_critic:
             values = self._values(self.critic, obs_buf)
             last_values = self._values(self.critic, self._last_obs.reshape(e, obs_dim))
-            adv, returns, post_returns = pdppo_advantages(
-                rewards[..., 0], rewards[..., 1], values, post_values, last_values, last_post_values,
-                done_buf, self.gamma, self.gae_lambda,
-            )
-        else:
-            adv, returns, post_returns = pdppo_advantages(
-                rewards[..., 0], np.zeros_like(rewards[..., 0]), None, post_values, None, last_post_values,
-                done_buf, self.gamma, self.gae_lambda,
-            )
+        adv, returns, post_returns = pdppo_advantages(
+            rewards[..., 0], rewards[..., 1], values, post_values, last_values, last_post_values,
+            done_buf, self.gamma, self.gae_lambda, self.advantage,
+        )
         keep = valid_buf.reshape(-1)
 
         def flat(a: np.ndarray | None, dtype: torch.dtype = torch.float32) -> torch.Tensor | None:
@@ -469,18 +507,14 @@ class PDPPO:
         return values
 
     def _scale_rewards(self, rewards: np.ndarray, dones: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        """Divide each reward stream by the running std of its discounted return."""
-        streams = rewards if self.dual_critic else rewards.sum(-1, keepdims=True)
-        returns = np.zeros(streams.shape, np.float64)
-        for t in range(len(streams)):
-            self._discounted = self._discounted * self.gamma + streams[t]
+        """Divide both streams ``[whole, setup part]`` by the running std of the discounted whole return."""
+        returns = np.zeros(rewards.shape[:2], np.float64)
+        for t in range(len(rewards)):
+            self._discounted = self._discounted * self.gamma + rewards[t, :, 0]
             returns[t] = self._discounted
             self._discounted[dones[t].astype(bool)] = 0.0
-        scaled = np.empty_like(streams)
-        for k, stats in enumerate(self._return_stats):
-            stats.update(returns[..., k][valid])
-            scaled[..., k] = streams[..., k] / np.sqrt(stats.var + 1e-8)
-        return scaled if self.dual_critic else np.concatenate([scaled, np.zeros_like(scaled)], axis=-1)
+        self._return_stats.update(returns[valid])
+        return rewards / np.sqrt(self._return_stats.var + 1e-8)
 
     # ------------------------------------------------------------------ update
     def _update(self, b: _Rollout) -> dict[str, float]:
@@ -488,14 +522,18 @@ class PDPPO:
         advantages = (b.advantages - b.advantages.mean()) / (b.advantages.std() + 1e-8)
         size = len(advantages)
         batch = size if self.batch_size is None else min(self.batch_size, size)
-        stats: dict[str, list[float]] = {k: [] for k in ("actor_loss", "critic_loss", "critic_post_loss", "entropy", "approx_kl", "clip_fraction")}
+        # Masks are fixed per sample: fold them into one additive bias per rollout.
+        bias = self._logit_bias(b.masks, size)
+        stats: dict[str, list[torch.Tensor]] = {k: [] for k in ("actor_loss", "critic_loss", "critic_post_loss", "entropy", "approx_kl", "clip_fraction")}
         for _ in range(self.n_epochs):
-            order = self._np_rng.permutation(size)
+            # A whole-rollout batch needs no shuffling: the mean over it does not depend on the order.
+            order = self._np_rng.permutation(size) if batch < size else None
             for start in range(0, size, batch):
-                idx = torch.as_tensor(order[start : start + batch], device=self.device)
-                dist = Categorical(logits=self._logits(b.obs[idx], b.masks[idx]))
-                logp = dist.log_prob(b.actions[idx]).sum(-1)
-                entropy = dist.entropy().sum(-1).mean()
+                idx = slice(None) if order is None else torch.as_tensor(order[start : start + batch], device=self.device)
+                logits = self.actor(b.obs[idx]).view(-1, len(self.nvec), self._n_choices) + bias[idx]
+                log_probs = torch.log_softmax(logits, -1)
+                logp = log_probs.gather(-1, b.actions[idx].unsqueeze(-1)).sum((-2, -1))
+                entropy = -(log_probs.exp() * log_probs).sum((-2, -1)).mean()
                 log_ratio = logp - b.logprobs[idx]
                 ratio = log_ratio.exp()
                 adv = advantages[idx]
@@ -506,7 +544,7 @@ class PDPPO:
                 if self.dual_critic:
                     critic_loss = 0.5 * (self.critic(b.obs[idx]).squeeze(-1) - b.returns[idx]).pow(2).mean()
                     loss = loss + critic_loss
-                    stats["critic_loss"].append(critic_loss.item())
+                    stats["critic_loss"].append(critic_loss.detach())
                 # The networks share no parameters: one backward gives each its own loss's gradient.
                 for optimizer in self._optimizers:
                     optimizer.zero_grad()
@@ -514,12 +552,20 @@ class PDPPO:
                 for net, optimizer in zip(self._networks, self._optimizers):
                     nn.utils.clip_grad_norm_(net.parameters(), self.max_grad_norm)
                     optimizer.step()
-                stats["actor_loss"].append(actor_loss.item())
-                stats["critic_post_loss"].append(critic_post_loss.item())
-                stats["entropy"].append(entropy.item())
-                stats["approx_kl"].append(((ratio - 1) - log_ratio).mean().item())
-                stats["clip_fraction"].append(((ratio - 1).abs() > self.clip_range).float().mean().item())
-        return {k: float(np.mean(v)) for k, v in stats.items() if v}
+                with torch.no_grad():
+                    stats["actor_loss"].append(actor_loss.detach())
+                    stats["critic_post_loss"].append(critic_post_loss.detach())
+                    stats["entropy"].append(entropy.detach())
+                    stats["approx_kl"].append(((ratio - 1) - log_ratio).mean())
+                    stats["clip_fraction"].append(((ratio - 1).abs() > self.clip_range).float().mean())
+        return {k: torch.stack(v).mean().item() for k, v in stats.items() if v}
+
+    def _logit_bias(self, masks: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """``_MASKED_LOGIT`` where a choice is masked (or padding), 0 elsewhere: (B, M, K)."""
+        valid = self._valid_choices.to(self.device).expand(batch, -1, -1)
+        if masks is not None:
+            valid = valid & masks
+        return torch.zeros(valid.shape, device=self.device).masked_fill(~valid, _MASKED_LOGIT)
 
     # ------------------------------------------------------------------ learn
     def learn(
@@ -537,8 +583,8 @@ class PDPPO:
         """
         if self.env is None:
             raise ValueError("this PDPPO has no env; load it with PDPPO.load(path, env=...) to train")
-        if int(total_timesteps) < 0:
-            raise ValueError(f"total_timesteps must be >= 0, got {total_timesteps}")
+        if int(total_timesteps) < 1:
+            raise ValueError(f"total_timesteps={total_timesteps!r} is out of range; allowed: an integer >= 1")
         if callback is not None and not callable(callback):
             raise TypeError(
                 f"callback must be a callable taking a dict of rollout stats, got {type(callback).__name__} "
@@ -572,7 +618,7 @@ class PDPPO:
         self._last_mask = _mask_from_info(info, e, int(self.nvec.sum()))
         self._last_done = np.zeros(e, bool)
         self._episode_return = np.zeros(e)
-        self._discounted = np.zeros((e, 2 if self.dual_critic else 1))
+        self._discounted = np.zeros(e)
         self._next_step_autoreset = not isinstance(self._vec, _SingleEnv)
         self.env.action_space.seed(self.seed)
 
@@ -601,7 +647,7 @@ class PDPPO:
                 "num_timesteps": self.num_timesteps,
                 "networks": {k: v.state_dict() for k, v in nets.items()},
                 "optimizers": {k: v.state_dict() for k, v in optimizers.items()},
-                "return_stats": [[float(s.mean), float(s.var), float(s.count)] for s in self._return_stats],
+                "return_stats": [float(self._return_stats.mean), float(self._return_stats.var), float(self._return_stats.count)],
                 "episode_log": [list(x) for x in self.episode_log],
             },
             path,
@@ -611,6 +657,9 @@ class PDPPO:
     def load(cls, path: str | os.PathLike, env: gym.Env | None = None) -> "PDPPO":
         """Rebuild a saved agent; ``env`` (optional, for further training) must match its spaces."""
         data = torch.load(path, map_location="cpu", weights_only=True)
+        if data.get("format") == "gauntlet-pdppo/1":
+            raise ValueError(f"{path} was written by an earlier PDPPO (format 'gauntlet-pdppo/1': per-stream reward "
+                             f"scales and the stochastic-part return), a different algorithm; retrain it")
         if data.get("format") != _FORMAT:
             raise ValueError(f"{path} is not a PDPPO file (format {data.get('format')!r}, expected {_FORMAT!r})")
         obs_space = gym.spaces.Box(-np.inf, np.inf, tuple(data["obs_shape"]), np.float32)
@@ -631,8 +680,8 @@ class PDPPO:
             nets[key].load_state_dict(state)
         for key, state in data["optimizers"].items():
             optimizers[key].load_state_dict(state)
-        for stats, (mean, var, count) in zip(agent._return_stats, data["return_stats"]):
-            stats.mean, stats.var, stats.count = np.float64(mean), np.float64(var), count
+        mean, var, count = data["return_stats"]
+        agent._return_stats.mean, agent._return_stats.var, agent._return_stats.count = np.float64(mean), np.float64(var), count
         agent.num_timesteps = int(data["num_timesteps"])
         agent.episode_log = [(int(t), float(r)) for t, r in data["episode_log"]]
         return agent
@@ -662,6 +711,11 @@ def _validate(hp: dict[str, Any], action_space: gym.Space, observation_space: gy
         raise ValueError(f"PDPPO needs a MultiDiscrete action space, got {action_space}")
     if not isinstance(observation_space, gym.spaces.Box):
         raise ValueError(f"PDPPO needs a flat Box observation space, got {observation_space}")
+    if hp["advantage"] not in ADVANTAGES:
+        raise ValueError(f"advantage={hp['advantage']!r} is not known; allowed: {', '.join(map(repr, ADVANTAGES))}")
+    if not hp["dual_critic"] and hp["advantage"] != "authors":
+        raise ValueError(f"advantage={hp['advantage']!r} needs the critic V(s): with dual_critic=False only 'authors' "
+                         "(A = R - V^x(s^x)) is allowed")
     checks = [
         ("gamma", 0.0 <= hp["gamma"] <= 1.0, "[0, 1]"),
         ("gae_lambda", 0.0 <= hp["gae_lambda"] <= 1.0, "[0, 1]"),

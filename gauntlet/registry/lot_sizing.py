@@ -101,13 +101,18 @@ PPO_HYPERPARAMETERS = {
 AGENTS = [
     AgentSpec(
         "pdppo", "gauntlet.agents.pdppo:PDPPO", "reference", True, _LOT,
-        "PDPPO with dual critics V(s) and V^x(s^x)",
-        hyperparameters={"gauntlet/LotSizing-*": {**_PDPPO_PAPER_HP, "dual_critic": True}},
+        "PDPPO as the authors' code: dual critics, A = max(R - V(s), R^x - V^x(s^x)) on one reward scale",
+        hyperparameters={"gauntlet/LotSizing-*": {**_PDPPO_PAPER_HP, "dual_critic": True, "advantage": "authors"}},
+    ),
+    AgentSpec(
+        "pdppo-postdecision", "gauntlet.agents.pdppo:PDPPO", "reference", True, _LOT,
+        "PDPPO with the textbook post-decision advantage A = r^x + V^x(s^x) - V(s)",
+        hyperparameters={"gauntlet/LotSizing-*": {**_PDPPO_PAPER_HP, "dual_critic": True, "advantage": "post-decision"}},
     ),
     AgentSpec(
         "pdppo-1critic", "gauntlet.agents.pdppo:PDPPO", "reference", True, _LOT,
-        "PDPPO with a single critic on the post-decision state",
-        hyperparameters={"gauntlet/LotSizing-*": {**_PDPPO_PAPER_HP, "dual_critic": False}},
+        "PDPPO with a single critic on the post-decision state: A = R - V^x(s^x)",
+        hyperparameters={"gauntlet/LotSizing-*": {**_PDPPO_PAPER_HP, "dual_critic": False, "advantage": "authors"}},
     ),
     AgentSpec("idle", "gauntlet.baselines.lot_sizing:IdleAgent", "baseline", False, _LOT,
               "never produces: every machine idle every period (the trivial policy a learner must beat)"),

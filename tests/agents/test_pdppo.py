@@ -33,9 +33,9 @@ def _valid(action: np.ndarray, mask: np.ndarray, nvec: np.ndarray) -> bool:
     return bool(np.all(mask[offsets + action]))
 
 
-@pytest.mark.parametrize("dual_critic", [True, False])
-def test_learns_on_lot_sizing_and_logs_episodes(env, dual_critic):
-    agent = PDPPO(env, seed=0, dual_critic=dual_critic, **FAST)
+@pytest.mark.parametrize("dual_critic, advantage", [(True, "authors"), (True, "post-decision"), (False, "authors")])
+def test_learns_on_lot_sizing_and_logs_episodes(env, dual_critic, advantage):
+    agent = PDPPO(env, seed=0, dual_critic=dual_critic, advantage=advantage, **FAST)
     assert agent.learn(200) is agent
     assert agent.num_timesteps == 200
     assert [t for t, _ in agent.episode_log] == [100, 200]
@@ -136,6 +136,8 @@ def test_same_seed_gives_identical_weights_and_episodes(env):
         ({"n_envs": 0}, "n_envs=0 is out of range"),
         ({"hidden_sizes": ()}, "hidden_sizes=\\[\\] is out of range"),
         ({"n_steps": 100, "batch_size": 101}, "batch_size=101 is out of range"),
+        ({"advantage": "textbook"}, "advantage='textbook' is not known; allowed: 'authors', 'post-decision'"),
+        ({"dual_critic": False, "advantage": "post-decision"}, "with dual_critic=False only 'authors'"),
     ],
 )
 def test_invalid_arguments_raise_value_error(env, kwargs, message):
@@ -150,8 +152,9 @@ def test_rejects_envs_without_multidiscrete_actions():
 
 def test_learn_arguments_are_checked(env):
     agent = PDPPO(env, seed=0, **FAST)
-    with pytest.raises(ValueError, match="total_timesteps must be >= 0"):
-        agent.learn(-1)
+    for budget in (0, -1):
+        with pytest.raises(ValueError, match=f"total_timesteps={budget} is out of range; allowed: an integer >= 1"):
+            agent.learn(budget)
 
     class Noop(BaseCallback):
         def _on_step(self) -> bool:
@@ -205,29 +208,69 @@ def test_gae_with_lambda_one_is_return_minus_value_and_stops_at_episode_ends():
     np.testing.assert_allclose(gae(rewards, values, np.array([2.0]), np.array([[1.0], [0.0]]), 0.5, 0.5), [[1.0], [2.0]])
 
 
-def test_pdppo_advantage_on_a_hand_computed_batch():
-    gamma = 0.5
-    stochastic = np.array([[1.0], [2.0], [3.0]])  # -(lost sales + holding)
-    deterministic = np.array([[-1.0], [0.0], [-2.0]])  # -setup
-    values = np.array([[3.0], [1.0], [1.5]])  # V(s_t)
-    post_values = np.array([[-3.0], [-1.0], [0.0]])  # V^x(s^x_t)
-    dones = np.array([[0.0], [0.0], [1.0]])
-    unused = np.array([100.0])  # the episode ends at the last step: no bootstrap
-    # R = [1 + .5 * 3.5, 2 + .5 * 3, 3] = [2.75, 3.5, 3];  A = R - V = [-0.25, 2.5, 1.5]
-    # R^x = [-1 + .5 * -1, 0 + .5 * -2, -2] = [-1.5, -1, -2];  A^x = R^x - V^x = [1.5, 0, -2]
-    adv, returns, post_returns = pdppo_advantages(
-        stochastic, deterministic, values, post_values, unused, unused, dones, gamma, 1.0
-    )
-    np.testing.assert_allclose(adv, [[1.5], [2.5], [1.5]])
-    np.testing.assert_allclose(returns, [[2.75], [3.5], [3.0]])
+# A hand-made buffer: one copy, three steps, the episode ends at the last one (no bootstrap).
+GAMMA = 0.5
+WHOLE = np.array([[0.0], [2.0], [1.0]])  # r_t: the whole reward
+SETUP = np.array([[-1.0], [0.0], [-2.0]])  # r^x_t = -setup_t
+V = np.array([[3.0], [1.0], [1.5]])  # V(s_t)
+VX = np.array([[-3.0], [-1.0], [0.0]])  # V^x(s^x_t)
+DONES = np.array([[0.0], [0.0], [1.0]])
+UNUSED = np.array([100.0])
+# R = [0 + .5 * (2 + .5 * 1), 2 + .5 * 1, 1] = [1.25, 2.5, 1]
+# R^x = [-1 + .5 * (0 + .5 * -2), 0 + .5 * -2, -2] = [-1.5, -1, -2]
+
+
+def test_authors_advantage_is_the_max_of_the_whole_and_the_setup_stream():
+    adv, returns, post_returns = pdppo_advantages(WHOLE, SETUP, V, VX, UNUSED, UNUSED, DONES, GAMMA, 1.0, "authors")
+    # R - V = [-1.75, 1.5, -0.5];  R^x - V^x = [1.5, 0, -2]
+    np.testing.assert_allclose(adv, [[1.5], [1.5], [-0.5]])
+    np.testing.assert_allclose(returns, [[1.25], [2.5], [1.0]])
     np.testing.assert_allclose(post_returns, [[-1.5], [-1.0], [-2.0]])
-    # One critic: the full reward [0, 2, 1] has return [1.25, 2.5, 1]; A = R - V^x.
-    adv, returns, post_returns = pdppo_advantages(
-        stochastic, deterministic, None, post_values, None, unused, dones, gamma, 1.0
-    )
+
+
+def test_post_decision_advantage_is_setup_reward_plus_post_value_minus_value():
+    adv, returns, post_returns = pdppo_advantages(WHOLE, SETUP, V, VX, UNUSED, None, DONES, GAMMA, 1.0, "post-decision")
+    np.testing.assert_allclose(adv, [[-1 - 3 - 3.0], [0 - 1 - 1.0], [-2 + 0 - 1.5]])
+    np.testing.assert_allclose(returns, [[1.25], [2.5], [1.0]])
+    np.testing.assert_allclose(post_returns, [[2.25], [2.5], [3.0]])  # V^x fits R - r^x
+
+
+def test_one_critic_advantage_is_the_whole_return_minus_the_post_decision_value():
+    adv, returns, post_returns = pdppo_advantages(WHOLE, SETUP, None, VX, None, UNUSED, DONES, GAMMA, 1.0)
     assert returns is None
     np.testing.assert_allclose(adv, [[4.25], [3.5], [1.0]])
     np.testing.assert_allclose(post_returns, [[1.25], [2.5], [1.0]])
+
+
+def test_advantages_bootstrap_a_rollout_cut_inside_an_episode():
+    whole, setup, v, vx, not_done = [[1.0]], [[-1.0]], [[0.5]], [[2.0]], [[0.0]]
+    args = [np.array(x) for x in (whole, setup, v, vx)]
+    adv, returns, post_returns = pdppo_advantages(*args, np.array([4.0]), np.array([6.0]), np.array(not_done), GAMMA, 1.0)
+    # R = 1 + .5 * 4 = 3, R - V = 2.5;  R^x = -1 + .5 * 6 = 2, R^x - V^x = 0
+    np.testing.assert_allclose(adv, [[2.5]])
+    np.testing.assert_allclose(returns, [[3.0]])
+    np.testing.assert_allclose(post_returns, [[2.0]])
+    adv, returns, post_returns = pdppo_advantages(*args, np.array([4.0]), None, np.array(not_done), GAMMA, 1.0, "post-decision")
+    np.testing.assert_allclose(adv, [[-1 + 2 - 0.5]])
+    np.testing.assert_allclose(returns, [[3.0]])
+    np.testing.assert_allclose(post_returns, [[4.0]])
+
+
+def test_unknown_advantages_are_rejected():
+    with pytest.raises(ValueError, match=r"advantage='max' is not known; allowed: 'authors', 'post-decision'"):
+        pdppo_advantages(WHOLE, SETUP, V, VX, UNUSED, UNUSED, DONES, GAMMA, 1.0, "max")
+    with pytest.raises(ValueError, match="needs V"):
+        pdppo_advantages(WHOLE, SETUP, None, VX, None, UNUSED, DONES, GAMMA, 1.0, "post-decision")
+
+
+def test_both_reward_streams_share_one_scale_the_whole_returns_std(env):
+    agent = PDPPO(env, seed=0, **FAST)
+    agent._discounted = np.zeros(1)
+    rewards = np.array([[[-10.0, -4.0]], [[-20.0, 0.0]]])  # (T, N, [whole, setup part])
+    scaled = agent._scale_rewards(rewards, np.zeros((2, 1)), np.ones((2, 1), bool))
+    # Discounted whole returns -10 and -10 * 0.9 - 20 = -29: one std for both streams.
+    assert agent._return_stats.var == pytest.approx(np.var([-10.0, -29.0]), rel=1e-3)
+    np.testing.assert_allclose(scaled, rewards / np.sqrt(agent._return_stats.var + 1e-8))
 
 
 def test_progress_bar_ends_at_the_budget_and_num_timesteps_counts_the_steps_done(env, progress_bars):
@@ -244,4 +287,13 @@ def test_progress_bar_ends_at_the_budget_and_num_timesteps_counts_the_steps_done
 def test_saved_file_loads_with_torch_weights_only(env, tmp_path):
     path = tmp_path / "agent.pt"
     PDPPO(env, seed=0, **FAST).save(path)
-    assert torch.load(path, weights_only=True)["format"] == "gauntlet-pdppo/1"
+    assert torch.load(path, weights_only=True)["format"] == "gauntlet-pdppo/2"
+
+
+def test_files_of_the_earlier_pdppo_are_refused_with_a_reason(env, tmp_path):
+    path = tmp_path / "agent.pt"
+    PDPPO(env, seed=0, **FAST).save(path)
+    data = torch.load(path, weights_only=True)
+    torch.save({**data, "format": "gauntlet-pdppo/1"}, path)
+    with pytest.raises(ValueError, match="earlier PDPPO .* retrain it"):
+        PDPPO.load(path)
