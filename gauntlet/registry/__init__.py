@@ -17,11 +17,13 @@ import gymnasium as gym
 
 from gauntlet.registry import (
     agv_warehouse,
+    driving,
     esg_portfolio,
     fair_threshold,
     lot_sizing,
     mec_offloading,
     milp_branching,
+    mo_coop,
     uam_fleet,
 )
 from gauntlet.registry.specs import (
@@ -35,8 +37,8 @@ from gauntlet.registry.specs import (
 
 __all__ = [
     "AGENTS", "DEV_EVAL_SEED_START", "OFFICIAL_EVAL_SEED_START", "TASKS", "AgentSpec", "BenchmarkSpec", "EntryPoint",
-    "Metric", "TaskSpec", "UnknownNameError", "agents_for", "get_agent", "get_task", "load_object", "register_envs",
-    "require_extra",
+    "Metric", "TaskSpec", "UnknownNameError", "agents_for", "get_agent", "get_task", "load_object", "make_parallel",
+    "make_parallel_vector", "register_envs", "require_extra",
 ]
 
 _FAMILIES = (
@@ -47,6 +49,8 @@ _FAMILIES = (
     esg_portfolio,
     milp_branching,
     uam_fleet,
+    mo_coop,
+    driving,
 )
 
 TASKS: dict[str, TaskSpec] = {t.id: t for family in _FAMILIES for t in family.TASKS}
@@ -139,8 +143,15 @@ class EntryPoint:
 
 
 def register_envs() -> None:
-    """Register every task id with Gymnasium (idempotent)."""
+    """Register every task id with Gymnasium, multi-agent ones with PettingZoo (idempotent)."""
+    import pettingzoo
+
     for task in TASKS.values():
+        if task.multi_agent:
+            if task.id not in pettingzoo.parallel_registry:
+                pettingzoo.register("parallel", task.id, entry_point=EntryPoint(task.id, task.entry_point, task.extra),
+                                    kwargs=dict(task.kwargs))
+            continue
         if task.id in gym.registry:
             continue
         entry = EntryPoint(task.id, task.entry_point, task.extra)
@@ -153,3 +164,28 @@ def register_envs() -> None:
             # As mo_gymnasium.make does: the passive checker wants scalar rewards, mo- ids return vectors.
             disable_env_checker=task.id.partition("/")[2].startswith("mo-"),
         )
+
+
+def _multi_agent_task(task_id: str) -> TaskSpec:
+    task = get_task(task_id)
+    if not task.multi_agent:
+        raise ValueError(f"{task_id!r} is a single-agent Gymnasium env: make it with gym.make({task_id!r}); "
+                         f"multi-agent ids: {[t for t, s in TASKS.items() if s.multi_agent]}")
+    return task
+
+
+def make_parallel(task_id: str, **kwargs: Any) -> Any:
+    """The PettingZoo ``ParallelEnv`` of a multi-agent task, as ``pettingzoo.make("parallel", task_id, **kwargs)``."""
+    import pettingzoo
+
+    _multi_agent_task(task_id)
+    return pettingzoo.make("parallel", task_id, **kwargs)
+
+
+def make_parallel_vector(task_id: str, num_worlds: int, **kwargs: Any) -> Any:
+    """The native batched version of a multi-agent task: ``num_worlds`` worlds stepped at once
+    (array observations, actions and team rewards; see the family's ``vector`` module)."""
+    task = _multi_agent_task(task_id)
+    if task.vector_entry_point is None:
+        raise ValueError(f"{task_id!r} has no native batched version")
+    return EntryPoint(task_id, task.vector_entry_point, task.extra)(num_worlds=num_worlds, **{**task.kwargs, **kwargs})

@@ -107,6 +107,9 @@ class TaskSpec:
     extra: tuple[str, str] | None = None
     """(pip extra, module it provides) when the env needs an optional dependency."""
     benchmark: BenchmarkSpec | None = None
+    multi_agent: bool = False
+    """A PettingZoo ``ParallelEnv`` (registered with PettingZoo, made by ``gauntlet.make_parallel``)
+    rather than a Gymnasium env; ``vector_entry_point`` is then its native batched class."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,61 @@
+"""MOCoop (MO-MIX): multi-agent tasks and agents."""
+
+from __future__ import annotations
+
+from gauntlet.registry.specs import BenchmarkSpec, Metric, TaskSpec
+
+_PAPER = ("MO-MIX: Multi-Objective Multi-Agent Cooperative Decision-Making With Deep Reinforcement Learning "
+          "(Hu et al., IEEE TPAMI 2023, arXiv 2603.00730)")
+
+
+def _simplex_2d(n: int) -> tuple[tuple[float, float], ...]:
+    return tuple((round(i / (n - 1), 6), round(1 - i / (n - 1), 6)) for i in range(n))
+
+
+def _metrics() -> tuple[Metric, ...]:
+    return (
+        Metric("hypervolume", "max", "", "hypervolume of the evaluated front w.r.t. the task's reference point"),
+        Metric("eum", "max", "", "expected utility over the preference weight set"),
+        Metric("cardinality", "max", "points", "number of non-dominated points"),
+        Metric("sparsity", "min", "", "PGMORL sparsity of the front (mean squared gap between neighbours)"),
+        Metric("spacing", "min", "", "Schott's spacing of the front (std of nearest-neighbour distances)"),
+        Metric("spread", "min", "", "Deb's spread of the front (0 = evenly spread, extremes reached)"),
+    )
+
+
+def _tasks() -> list[TaskSpec]:
+    common = dict(family="MOCoop", paper=_PAPER, multi_agent=True)
+    navigation = BenchmarkSpec(
+        metrics=_metrics(),
+        primary_metric="hypervolume",
+        train_timesteps=100_000,
+        n_train_seeds=3,
+        eval_episodes=10,
+        # (coverage, energy) returns of a 25-step episode with 3 agents: standing still scores
+        # about (-50, 0), random moves (-51, -60), heading straight for a landmark (-18, -55).
+        hv_ref_point=(-60.0, -80.0),
+        gamma=1.0,
+        preference_weights=_simplex_2d(11),
+    )
+    predator_prey = BenchmarkSpec(
+        metrics=_metrics(),
+        primary_metric="hypervolume",
+        train_timesteps=100_000,
+        n_train_seeds=3,
+        eval_episodes=10,
+        # (capture, energy) of a 50-step episode with 3 predators: capture in [0, 10], energy in [-15, 0].
+        hv_ref_point=(-1.0, -16.0),
+        gamma=1.0,
+        preference_weights=_simplex_2d(11),
+    )
+    return [
+        TaskSpec(id="gauntlet/MOCoopNavigation-v0", entry_point="gauntlet.envs.mo_coop.navigation:MOCoopNavigationEnv",
+                 vector_entry_point="gauntlet.envs.mo_coop.vector:MOCoopNavigationVectorEnv", benchmark=navigation, **common),
+        TaskSpec(id="gauntlet/MOPredatorPrey-v0", entry_point="gauntlet.envs.mo_coop.predator_prey:MOPredatorPreyEnv",
+                 vector_entry_point="gauntlet.envs.mo_coop.vector:MOPredatorPreyVectorEnv", benchmark=predator_prey, **common),
+    ]
+
+
+TASKS = _tasks()
+
+AGENTS: list = []
