@@ -1,10 +1,18 @@
-"""Reproduce the PDPPO paper's lot-sizing comparison: PDPPO vs its one-critic variant vs PPO.
+"""Reproduce the PDPPO paper's lot-sizing comparison: PDPPO (each advantage option), its
+one-critic variant and PPO.
 
 Trains every learning agent on every task over several seeds, evaluates it on the task's
 official evaluation seeds, evaluates the registry's LotSizing baselines too, prints a table
 (mean ± sample std over seeds, as the boards aggregate them, of the best training-episode
-cost, the final training cost and the evaluation cost), writes leaderboard entries, run records, the raw learning curves (JSON) and
-a learning-curve plot (episode cost vs timesteps, mean +- std over seeds).
+cost, the final training cost and the evaluation cost), writes leaderboard entries, run records,
+the raw learning curves (JSON) and a learning-curve plot: per agent the mean over seeds of each
+seed's smoothed episode cost interpolated at common timesteps, with a band of ± one sample std,
+next to the boards' idle, base-stock and perfect-information bound.
+
+Every finished run is kept under ``--out`` (its run record and its training curve) and a rerun
+of the same command skips the runs already there with the same config, so a long job can be
+cut and resumed; board entries are written once every seed of an agent is done. Use a fresh
+``--out`` after changing an agent's code.
 
 The paper's protocol is 1M steps per run and 20 seeds (the task budget is 1M, 5 seeds)::
 
@@ -35,12 +43,13 @@ import gauntlet  # noqa: E402,F401  (registers the env ids)
 from gauntlet.bench import leaderboard  # noqa: E402
 from gauntlet.bench.artifacts import save_weights  # noqa: E402
 from gauntlet.bench.formatting import format_number, format_over_runs  # noqa: E402
-from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run, run_path  # noqa: E402
+from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run, run_config, run_path  # noqa: E402
 from gauntlet.registry import get_agent, get_task  # noqa: E402
 
 DEFAULT_TASKS = ("gauntlet/LotSizing-15x5-v0", "gauntlet/LotSizing-25x15-v0")
-DEFAULT_AGENTS = ("pdppo", "pdppo-1critic", "ppo")
-DEFAULT_BASELINES = ("random", "base-stock", "newsvendor", "rolling-milp", "perfect-info")
+DEFAULT_AGENTS = ("pdppo", "pdppo-postdecision", "pdppo-1critic", "ppo")
+BOARD_LINES = ("idle", "base-stock")  # drawn from the board next to the learners, with the bound
+DEFAULT_BASELINES = ("random", "idle", "base-stock", "newsvendor", "rolling-milp", "perfect-info")
 
 
 def parse_args() -> argparse.Namespace:
@@ -115,6 +124,18 @@ def train_and_evaluate(task: str, agent: str, seed: int, budget: int, progress_b
     return record, curve
 
 
+def resumed_run(out: Path, task: str, agent: str, seed: int, budget: int) -> tuple[RunRecord, list] | None:
+    """The run already under ``out`` with this config (record and curve), or ``None``."""
+    path = run_path(out, task, agent, seed)
+    curve_path = path.with_suffix(".curve.json")
+    if not (path.is_file() and curve_path.is_file()):
+        return None
+    record = RunRecord.load(path)
+    if record.config != run_config(task, agent, total_timesteps=budget):
+        return None
+    return record, [tuple(x) for x in json.loads(curve_path.read_text())]
+
+
 def eval_costs(record: RunRecord) -> np.ndarray:
     return np.array([m["cost"] for m in record.episode_metrics])
 
@@ -125,25 +146,57 @@ def smooth(costs: np.ndarray, window: int) -> np.ndarray:
     return np.convolve(costs, np.ones(window) / window, mode="valid")
 
 
-def plot(curves: dict[str, dict[str, list]], baselines: dict[str, dict[str, float]], path: Path) -> None:
+def mean_curve(runs: list[list], points: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Each run's episode cost smoothed over its own episodes (window 2% of them), interpolated at
+    ``points`` timesteps common to all runs; returns (x, mean, sample std over runs)."""
+    runs = [r for r in runs if len(r) >= 2]
+    if not runs:
+        return None
+    per_run = []
+    for r in runs:
+        steps = np.array([t for t, _ in r], float)
+        costs = -np.array([ret for _, ret in r], float)
+        window = max(1, len(costs) // 50)
+        per_run.append((steps[window - 1 :], smooth(costs, window)))
+    lo, hi = max(x[0] for x, _ in per_run), min(x[-1] for x, _ in per_run)
+    if hi <= lo:
+        return None
+    grid = np.linspace(lo, hi, points)
+    ys = np.stack([np.interp(grid, x, y) for x, y in per_run])
+    std = ys.std(0, ddof=1) if len(ys) > 1 else np.zeros(points)
+    return grid, ys.mean(0), std
+
+
+def board_lines(directory: Path, task: str) -> dict[str, float]:
+    """Mean evaluation cost of the board's idle and base-stock entries, and the bound's mean
+    ``cost_lower_bound``, for the plot."""
+    path = leaderboard.board_path(directory, task)
+    if not path.is_file():
+        return {}
+    lines = {}
+    for entry in json.loads(path.read_text())["entries"]:
+        if entry["agent"] in BOARD_LINES:
+            lines[entry["agent"]] = entry["results"]["cost"]["mean"]
+        elif entry["kind"] == "bound" and "cost_lower_bound" in entry["results"]:
+            lines[f"{entry['agent']} lower bound"] = entry["results"]["cost_lower_bound"]["mean"]
+    return lines
+
+
+def plot(curves: dict[str, dict[str, list]], lines: dict[str, dict[str, float]], path: Path) -> None:
     fig, axes = plt.subplots(1, len(curves), figsize=(6.5 * len(curves), 4.5), squeeze=False)
     for ax, (task, per_agent) in zip(axes[0], curves.items()):
         for agent, runs in per_agent.items():
-            n = min(len(r) for r in runs)
-            if n == 0:
+            curve = mean_curve(runs)
+            if curve is None:
                 continue
-            window = max(1, n // 50)
-            costs = np.stack([smooth(-np.array([ret for _, ret in r[:n]]), window) for r in runs])
-            steps = np.array([t for t, _ in runs[0][:n]])[window - 1 :]
-            mean = costs.mean(0)
-            std = costs.std(0, ddof=1) if len(runs) > 1 else np.zeros_like(mean)
-            ax.plot(steps, mean, label=f"{agent} ({len(runs)} seeds)")
-            ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
-        for i, (name, cost) in enumerate(baselines.get(task, {}).items()):
+            x, mean, std = curve
+            ax.plot(x, mean, label=f"{agent} (mean of {len(runs)} seeds ± std)")
+            ax.fill_between(x, mean - std, mean + std, alpha=0.2)
+        for i, (name, cost) in enumerate(lines.get(task, {}).items()):
             ax.axhline(cost, linestyle="--", linewidth=1, color=f"C{len(per_agent) + i}", label=f"{name} (eval)")
         ax.set_title(task.removeprefix("gauntlet/"))
         ax.set_xlabel("timesteps")
-        ax.set_ylabel("episode cost (lower is better)")
+        ax.set_ylabel("training episode cost (lower is better)")
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -168,8 +221,15 @@ def main() -> None:
         for agent in args.agents:
             records, agent_curves = [], []
             for seed in seeds:
-                record, curve = train_and_evaluate(task, agent, seed, budget, args.progress_bar, args.save)
-                record.save(run_path(args.out, task, agent, seed))
+                done = resumed_run(args.out, task, agent, seed, budget)
+                if done is None:
+                    record, curve = train_and_evaluate(task, agent, seed, budget, args.progress_bar, args.save)
+                    path = record.save(run_path(args.out, task, agent, seed))
+                    path.with_suffix(".curve.json").write_text(json.dumps(curve))
+                    print(f"  {agent} seed {seed}: eval cost {eval_costs(record).mean():,.1f}, "
+                          f"best training episode {-max(r for _, r in curve):,.1f}, {record.train_time_s:.0f} s", flush=True)
+                else:
+                    record, curve = done
                 records.append(record)
                 agent_curves.append(curve)
             curves[task][agent] = agent_curves
@@ -194,8 +254,9 @@ def main() -> None:
             print(f"{name:<16}{'-':>28}{'-':>26}{format_number(cost.mean()):>26}{'-':>13}", flush=True)
             if not args.no_leaderboard:
                 leaderboard.record([record], kind="baseline", directory=args.leaderboard_dir)
-    (args.out / "curves.json").write_text(json.dumps({"curves": curves, "baselines": baseline_costs}))
-    plot(curves, baseline_costs, args.out / "learning_curves.png")
+    lines = {task: board_lines(args.leaderboard_dir, task) for task in args.tasks}
+    (args.out / "curves.json").write_text(json.dumps({"curves": curves, "baselines": baseline_costs, "board_lines": lines}))
+    plot(curves, lines, args.out / "learning_curves.png")
     print(f"\nwrote {args.out / 'learning_curves.png'}, {args.out / 'curves.json'} and run records under {args.out}")
     if not args.no_leaderboard:
         print(f"leaderboard entries merged into {args.leaderboard_dir}/")
