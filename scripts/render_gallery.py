@@ -56,6 +56,8 @@ GALLERY = {
     "milp_branching": Shot("gauntlet/MILPBranching-SetCover-v0", 60, "gauntlet.baselines.milp_branching:PseudocostAgent"),
     # mid-morning of the 8 x 40 day under the greedy dispatcher: aircraft in flight, queues, closures
     "uam_fleet": Shot("gauntlet/UAMFleet-v0", 150, "gauntlet.baselines.uam_fleet:GreedyAgent"),
+    # a PettingZoo env: every agent samples its own action space (seeded)
+    "mo_coop": Shot("gauntlet/MOCoopNavigation-v0", 8, "random", {"n_agents": 4}),
 }
 
 
@@ -69,6 +71,8 @@ def _policy(spec: str, env: gym.Env, seed: int) -> Callable[[Any], Any]:
 
 def frame(shot: Shot, seed: int) -> np.ndarray:
     """The picture after ``shot.steps`` steps (fewer if the episode ends first)."""
+    if gauntlet.registry.get_task(shot.env_id).multi_agent:
+        return _scaled(_parallel_frame(shot, seed), shot.env_id)
     env = gym.make(shot.env_id, render_mode="rgb_array", **shot.kwargs)
     try:
         act = _policy(shot.policy, env, seed)
@@ -80,8 +84,24 @@ def frame(shot: Shot, seed: int) -> np.ndarray:
         image = env.render()
     finally:
         env.close()
+    return _scaled(image, shot.env_id)
+
+
+def _parallel_frame(shot: Shot, seed: int) -> np.ndarray:
+    env = gauntlet.make_parallel(shot.env_id, render_mode="rgb_array", **shot.kwargs)
+    env.reset(seed=seed)
+    for i, agent in enumerate(env.possible_agents):
+        env.action_space(agent).seed(seed + i)
+    for _ in range(shot.steps):
+        if not env.agents:
+            break
+        env.step({agent: env.action_space(agent).sample() for agent in env.agents})
+    return env.render()
+
+
+def _scaled(image: Any, env_id: str) -> np.ndarray:
     if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
-        raise TypeError(f"{shot.env_id}: render() returned {type(image).__name__}, not an (H, W, 3) uint8 array")
+        raise TypeError(f"{env_id}: render() returned {type(image).__name__}, not an (H, W, 3) uint8 array")
     scale = math.ceil(MIN_WIDTH / image.shape[1])
     return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1) if scale > 1 else image
 

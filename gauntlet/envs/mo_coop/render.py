@@ -36,7 +36,7 @@ def draw(core: Core, row: int, last_reward: np.ndarray | None, title: str) -> np
         for m in range(n):
             nearest = int(np.argmin(np.hypot(*(pos[:n] - landmarks[m]).T)))
             ax.plot([landmarks[m, 0], pos[nearest, 0]], [landmarks[m, 1], pos[nearest, 1]], "--", color="#888888", linewidth=1)
-        ax.scatter(landmarks[:, 0], landmarks[:, 1], marker="x", s=120, color="#333333", linewidths=2.5, zorder=3)
+        ax.scatter(landmarks[:, 0], landmarks[:, 1], marker="x", s=120, color="#333333", linewidths=2.5, zorder=7)
         colors = [f"C{i % 10}" for i in range(n)]
     else:
         colors = ["#d62728"] * n
