@@ -45,6 +45,13 @@ number, closures) is drawn at ``reset`` (:func:`gauntlet.envs.uam_fleet.demand.d
 the same seed gives the same day whatever the policy, in any process, and a copy of the env
 after reset holds the realized scenario.
 
+### Implementation
+
+The per-decision bookkeeping (slots and pads in use, the mask, the constraint audit, the
+observation arrays) runs in Numba kernels (:mod:`gauntlet.envs.uam_fleet.kernels`, compiled on
+first use and cached); the event loop and the accounting are plain Python and numpy.
+:meth:`UAMFleetEnv.decide` runs a step's dynamics without building the observation (for planners).
+
 ## Action Space
 
 ``Discrete(n_vertiports)``: the destination of the deciding aircraft; its own vertiport means
@@ -133,7 +140,7 @@ import numpy as np
 from gymnasium import spaces
 
 from gauntlet.envs.masked_spaces import MaskedDiscrete
-from gauntlet.envs.uam_fleet import demand
+from gauntlet.envs.uam_fleet import demand, kernels
 from gauntlet.envs.uam_fleet.demand import BIN_H, DAY_END_H, DAY_START_H, MAX_FLIGHTS, N_BINS
 from gauntlet.envs.uam_fleet.network import draw_network
 from gauntlet.envs.validation import check, check_choice, check_int, check_range
@@ -279,9 +286,8 @@ class UAMFleetEnv(gym.Env):
         self.next_time = np.full(a, DAY_START_H)
         self.phase = np.full(a, READY, dtype=np.int8)
         self.takeoff_time = np.full(a, DAY_START_H)
-        self.arrival_time = np.full(a, DAY_START_H)
-        self.charge_until = np.full(a, DAY_START_H)
-        self.down_until = np.full(a, DAY_START_H)
+        # One array, so the observation compares all three with the clock at once.
+        self._until = np.full((3, a), DAY_START_H)
         self.flights = np.zeros(a, dtype=np.int64)
         self.takeoffs = np.zeros((v, N_BINS), dtype=np.int64)
         self.revenue = self.energy_cost = self.operating_cost = 0.0
@@ -332,19 +338,16 @@ class UAMFleetEnv(gym.Env):
 
     def _update_mask(self) -> None:
         """Recompute the deciding aircraft's mask (and the occupancy and pads it reads) from the state."""
-        self._occupancy = self.occupancy()
-        self._pads = self.pads_in_use()
+        self._occupancy, self._pads, self._parking_over, self._charging_over = self._ground_state()
         a = self.deciding
         i = int(self.loc[a])
         if self.done:
             ok = np.zeros(self.n_vertiports, dtype=bool)
         else:
             b = self._bin
-            ok = (self.routes[i] & ~self.day.closed[b, i]
-                  & (self.energy_need[i] <= self.soc[a] - self.reserve_kwh + _EPS)
-                  & (self._occupancy < self.parking))
-            if self.takeoffs[i, b] >= self.max_takeoffs:
-                ok[:] = False
+            ok = kernels.destinations(self.routes[i], self.day.closed[b, i], self.energy_need[i],
+                                      self.soc[a] - self.reserve_kwh + _EPS, self._occupancy, self.parking, i,
+                                      self.takeoffs[i, b] >= self.max_takeoffs)
         ok[i] = True
         self._mask = ok
         self.action_space.mask = ok
@@ -354,15 +357,34 @@ class UAMFleetEnv(gym.Env):
     def profit(self) -> float:
         return self.revenue - self.energy_cost - self.operating_cost
 
+    @property
+    def arrival_time(self) -> np.ndarray:
+        """Per aircraft, the end of its last or current flight (h); a view: writes go to the state."""
+        return self._until[0]
+
+    @property
+    def charge_until(self) -> np.ndarray:
+        """Per aircraft, when its current or last charge ends (h); a view."""
+        return self._until[1]
+
+    @property
+    def down_until(self) -> np.ndarray:
+        """Per aircraft, when its current or last downtime ends (h); a view."""
+        return self._until[2]
+
     def occupancy(self) -> np.ndarray:
         """Parking slots taken per vertiport: aircraft there or inbound, plus aircraft still holding for
         take-off from it."""
-        held = (self.takeoff_time > self.clock) & (self.origin != self.loc)
-        return (np.bincount(self.loc, minlength=self.n_vertiports)
-                + np.bincount(self.origin[held], minlength=self.n_vertiports))
+        return self._ground_state()[0]
 
     def pads_in_use(self) -> np.ndarray:
-        return np.bincount(self.loc[self.charge_until > self.clock + _EPS], minlength=self.n_vertiports)
+        return self._ground_state()[1]
+
+    def _ground_state(self) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """Per vertiport now, the slots taken and the pads in use; and the number of vertiports
+        over their parking and over their charging capacity (the audit)."""
+        return kernels.ground_state(self.loc, self.origin, self.takeoff_time, self._until, self.clock,
+                                    self.n_vertiports, self.parking, self.pads)
 
     def waiting_matrix(self) -> np.ndarray:
         """Passengers waiting now per (origin, destination), int64 (V, V)."""
@@ -439,7 +461,7 @@ class UAMFleetEnv(gym.Env):
         """Process events (landings, downtimes, charging) in time order until an aircraft must
         decide (it becomes ``deciding``) or the day ends."""
         while True:
-            a = int(np.argmin(self.next_time))
+            a = int(self.next_time.argmin())
             t = float(self.next_time[a])
             if t >= DAY_END_H:
                 self._end_day()
@@ -495,13 +517,8 @@ class UAMFleetEnv(gym.Env):
         self.violations["takeoff_window"] += int(self.takeoffs[i, b] > self.max_takeoffs)
 
     def _audit_ground(self) -> None:
-        t = self.clock
-        landed = self.arrival_time <= t + _EPS
-        held = (self.takeoff_time > t) & (self.origin != self.loc)
-        ground = (np.bincount(self.loc[landed], minlength=self.n_vertiports)
-                  + np.bincount(self.origin[held], minlength=self.n_vertiports))
-        self.violations["parking"] += int(np.count_nonzero(ground > self.parking))
-        self.violations["charging"] += int(np.count_nonzero(self._pads > self.pads))
+        self.violations["parking"] += self._parking_over
+        self.violations["charging"] += self._charging_over
 
     # ------------------------------------------------------------------ observation and info
     def _series_table(self) -> np.ndarray:
@@ -515,26 +532,15 @@ class UAMFleetEnv(gym.Env):
         return np.clip(table, 0.0, OBS_HIGH)
 
     def _observation(self) -> dict[str, np.ndarray]:
-        t, a, b = self.clock, self.deciding, self._bin
-        waiting = self.waiting_matrix()
-        ports = self._static_vertiports.copy()
-        ports[:, 2] = np.minimum(waiting.sum(axis=1) / (4.0 * self.seats), OBS_HIGH)
-        ports[:, 3] = self._occupancy / self.parking
-        ports[:, 4] = self._pads / self.pads
-        ports[:, 5] = (self.max_takeoffs - self.takeoffs[:, b]) / self.max_takeoffs
-        ports[self.loc[a], 6] = 1.0
-        fleet = np.zeros((self.n_aircraft, AIRCRAFT_FEATURES), dtype=np.float32)
-        fleet[:, :2] = self._port_xy[self.loc]
-        fleet[:, 2] = self.soc / self.battery_kwh
-        fleet[:, 3] = np.clip((self.next_time - t) / 4.0, 0.0, 1.0)
-        fleet[:, 4] = self.arrival_time > t
-        fleet[:, 5] = self.charge_until > t + _EPS
-        fleet[:, 6] = self.down_until > t
-        fleet[a, 7] = 1.0
-        routes = self._static_routes.copy()
-        routes[..., 1] *= self.fare_multiplier[b]
-        routes[..., 2] = self.day.closed[b]
-        routes[..., 3] = np.minimum(waiting / self.seats, OBS_HIGH)
+        v, b = self.n_vertiports, self._bin
+        ports = np.empty((v, VERTIPORT_FEATURES), dtype=np.float32)
+        fleet = np.empty((self.n_aircraft, AIRCRAFT_FEATURES), dtype=np.float32)
+        routes = np.empty((v, v, ROUTE_FEATURES), dtype=np.float32)
+        kernels.observe(ports, fleet, routes, self.waiting, self._expired, self._arrived, self._occupancy, self._pads,
+                        self.takeoffs[:, b], self.deciding, self.loc, self.soc, self.next_time, self._until,
+                        self.clock, self._port_xy, self._static_vertiports, self._static_routes,
+                        self.fare_multiplier[b], self.day.closed[b], self.seats, self.parking, self.pads,
+                        self.max_takeoffs, self.battery_kwh, OBS_HIGH)
         return {
             "vertiports": ports,
             "aircraft": fleet,
