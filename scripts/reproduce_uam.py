@@ -1,5 +1,7 @@
 """Reproduce CapTAIN's comparison on UAMFleet: daily profit of every agent and decision latency.
 
+(Single-env throughput next to CartPole-v1: ``python scripts/bench_env_speed.py --ids "gauntlet/UAMFleet*"``.)
+
 Runs each agent through the benchmark runner under the task's protocol (``--task``; the learners
 once per training seed, the others once) on the 20 official test days, writes one board entry
 per agent, a bar chart of daily profit (mean over runs with the board's 95% CI) next to the
@@ -7,7 +9,6 @@ decision latency per step (log scale), and a JSON summary; prints the board's ag
 paper reports CapTAIN above random-feasible and the GA on daily profit, about 1000x faster per
 decision than the GA; the authors' prototype did not show graph > MLP robustly.
 
-    python scripts/reproduce_uam.py --speed-only                        # throughput vs CartPole-v1
     python scripts/reproduce_uam.py --agents greedy ga random-feasible  # the baselines
     python scripts/reproduce_uam.py --agents captain --steps 50000      # a learner, smaller budget
     python scripts/reproduce_uam.py --agents                            # table and chart from saved runs
@@ -27,8 +28,8 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
+from scipy import stats  # noqa: E402
 
 import gauntlet  # noqa: E402,F401
 from gauntlet.bench import leaderboard  # noqa: E402
@@ -40,32 +41,14 @@ TASK = "gauntlet/UAMFleet-Small-v0"
 ORDER = ["captain", "maskable-ppo-mlp", "ga", "greedy", "random-feasible"]
 
 
-def steps_per_second(env: gym.Env, seconds: float) -> float:
-    """Random valid actions (drawn from the current mask, inside the timed loop)."""
-    rng = np.random.default_rng(0)
-    _, info = env.reset(seed=0)
-    masked = "action_mask" in info
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        action = int(rng.choice(np.flatnonzero(info["action_mask"]))) if masked else int(rng.integers(2))
-        _, _, terminated, truncated, info = env.step(action)
-        n += 1
-        if terminated or truncated:
-            _, info = env.reset()
-    return n / (time.perf_counter() - start)
+def day_interval(runs: list[RunRecord]) -> tuple[float, float, float]:
+    """Mean daily profit and its 95% t-interval over the test days (each day averaged over the runs)."""
+    per_day = np.mean([[m["daily_profit"] for m in r.episode_metrics] for r in runs], axis=0)
+    half = stats.t.ppf(0.975, len(per_day) - 1) * per_day.std(ddof=1) / np.sqrt(len(per_day))
+    return float(per_day.mean()), float(per_day.mean() - half), float(per_day.mean() + half)
 
 
-def speed(seconds: float) -> dict[str, float]:
-    out = {}
-    for task in ("gauntlet/UAMFleet-v0", "gauntlet/UAMFleet-Small-v0"):
-        cart = steps_per_second(gym.make("CartPole-v1"), seconds)
-        uam = steps_per_second(gym.make(task), seconds)
-        out[task] = {"steps_per_s": uam, "cartpole_steps_per_s": cart, "vs_cartpole": uam / cart}
-        print(f"  {task:28s} {uam:9,.0f} steps/s   CartPole-v1 {cart:9,.0f} steps/s   ratio {uam / cart:.3f}")
-    return out
-
-
-def plot(task: str, results: dict[str, dict], path: Path) -> Path:
+def plot(task: str, records: dict[str, list[RunRecord]], results: dict[str, dict], path: Path) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -74,16 +57,14 @@ def plot(task: str, results: dict[str, dict], path: Path) -> Path:
     FigureCanvasAgg(fig)
     ax_profit, ax_latency = fig.subplots(1, 2, gridspec_kw={"width_ratios": (3, 2)})
     y = np.arange(len(names))
-    profit = [results[n]["daily_profit"] for n in names]
-    means = np.array([p["mean"] for p in profit])
-    ci = np.array([[m if c is None else c for c in p.get("mean_ci95") or [None, None]]
-                   for p, m in zip(profit, means)])
-    ax_profit.barh(y, means, xerr=np.abs(ci.T - means), color="#4c78a8", capsize=4)
+    intervals = np.array([day_interval(records[n]) for n in names])
+    means = intervals[:, 0]
+    ax_profit.barh(y, means, xerr=np.abs(intervals[:, 1:].T - means), color="#4c78a8", capsize=4)
     for k, m in enumerate(means):
         ax_profit.annotate(f"${m:,.0f}", (m, k), xytext=(6, 6), textcoords="offset points", fontsize=8)
     ax_profit.set_yticks(y, names)
     ax_profit.invert_yaxis()
-    ax_profit.set_xlabel("daily profit ($), mean over runs, 95% CI")
+    ax_profit.set_xlabel("daily profit ($): mean, 95% t-interval over the test days")
     latency = [results[n].get("decision_latency_ms", {}).get("mean") for n in names]
     ax_latency.barh(y, [v or 0 for v in latency], color="#f58518", log=True)
     for k, v in enumerate(latency):
@@ -115,13 +96,7 @@ def main() -> None:
     parser.add_argument("--no-leaderboard", action="store_true")
     parser.add_argument("--replace", action="store_true", help="replace board entries whose config differs")
     parser.add_argument("--progress", action="store_true", help="learners' progress bars")
-    parser.add_argument("--speed-only", action="store_true", help="throughput vs CartPole-v1 only")
-    parser.add_argument("--speed-seconds", type=float, default=3.0)
     args = parser.parse_args()
-    if args.speed_only:
-        print("single-env throughput, random valid actions, same run:")
-        print(json.dumps(speed(args.speed_seconds), indent=2))
-        return
 
     task = args.task
     spec = get_task(task).benchmark
@@ -167,11 +142,13 @@ def main() -> None:
     for name in rows:
         cells = [format_mean_std(results[name][m]["mean"], results[name][m]["std"]) if m in results[name] else "-"
                  for m in metrics]
+        mean, low, high = day_interval(records[name])
         print(f"{name:18s} {len(records[name]):4d} " + " ".join(f"{c:>26s}" for c in cells)
-              + f"   profit {format_interval(results[name]['daily_profit']['mean'], results[name]['daily_profit']['mean_ci95'])}")
-    png = plot(task, results, args.png or Path("docs/img") / f"uam_{task.split('/')[1]}.png")
+              + f"   profit {format_interval(mean, [low, high])} over days")
+    png = plot(task, records, results, args.png or Path("docs/img") / f"uam_{task.split('/')[1]}.png")
     summary = {"task": task, "budget": budget, "seeds": seeds,
                "results": {n: {m: results[n].get(m) for m in metrics} for n in rows},
+               "daily_profit_day_interval": {n: day_interval(records[n]) for n in rows},
                "train_steps_per_s": {n: [r.steps_per_s for r in records[n]] for n in rows
                                      if any(r.steps_per_s for r in records[n])}}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
