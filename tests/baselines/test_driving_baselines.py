@@ -1,0 +1,47 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import gauntlet  # noqa: F401  (registers the ids)
+from gauntlet.baselines.driving import IDMControllerAgent
+from gauntlet.envs.driving import traffic as tr
+from gauntlet.envs.driving.env import MODrivingEnv
+
+
+def drive(env, agent, seed):
+    obs, info = env.reset(seed=seed)
+    agent.on_reset(env, obs, info)
+    while True:
+        action, _ = agent.predict(obs)
+        assert env.action_space.contains(action)
+        obs, _, terminated, truncated, info = env.step(action)
+        if terminated or truncated:
+            return info
+
+
+@pytest.mark.parametrize("action_type", ["discrete", "meta", "continuous"])
+def test_idm_controller_drives_the_empty_highway_for_every_action_type(action_type):
+    env = MODrivingEnv(scenario="highway", density=0.0, action_type=action_type)
+    info = drive(env, IDMControllerAgent(env), seed=3)
+    assert info["is_success"] and info["driving_score"] > 90.0
+
+
+def test_idm_controller_follows_a_slow_leader_without_hitting_it():
+    env = MODrivingEnv(scenario="highway", density=0.0)
+    agent = IDMControllerAgent(env)
+    obs, _ = env.reset(seed=0)
+    env.active[0], env.path[0], env.s[0], env.d[0], env.d_target[0] = True, 0, env.scene.route_start + 40, env.scene.route_lane, env.scene.route_lane
+    env.v[0] = env.v0[0] = 8.0
+    tr.place_all(env.scene.paths, env.scene.headings, env.scene.lengths, env.active, env.path, env.s, env.d, env.v,
+                 env.x, env.y, env.yaw)
+    for _ in range(200):
+        obs, _, terminated, _, info = env.step(agent.predict(obs)[0])
+        assert not info["collision"]
+    assert abs(env.ego[tr.EV] - 8.0) < 1.5  # it settled behind the leader at its speed
+
+
+def test_idm_controller_yields_at_the_junction():
+    env = gym.make("gauntlet/Driving-Intersection-Medium-v0")
+    agent = IDMControllerAgent(env)
+    results = [drive(env, agent, seed) for seed in range(6)]
+    assert sum(r["is_success"] for r in results) >= 4
