@@ -149,6 +149,7 @@ import numpy as np
 from gymnasium import spaces
 
 from gauntlet.data import fetch
+from gauntlet.envs.fair_threshold import kernels, random
 from gauntlet.envs.validation import check_choice, check_int, check_range
 
 DATASETS = ("synthetic", "german", "compas")
@@ -247,11 +248,12 @@ class FairThresholdEnv(gym.Env):
         cuts = np.searchsorted(self.scores, self.thresholds, side="left")
         self._grid = [(float(tau), int(cut)) for tau, cut in zip(self.thresholds, cuts)]
         self._hist_index = np.minimum((self.scores * _N_HIST).astype(np.int64), _N_HIST - 1)
-        self._hist_lo = np.searchsorted(self._hist_index, np.arange(_N_HIST), side="left")
-        self._hist_hi = np.searchsorted(self._hist_index, np.arange(_N_HIST), side="right")
-        self._summarize = self._summary_matrix(self.batch_size)
+        hist_lo = np.searchsorted(self._hist_index, np.arange(_N_HIST), side="left")
+        hist_hi = np.searchsorted(self._hist_index, np.arange(_N_HIST), side="right")
         self._logit_base = math.log(self.base_share / (1.0 - self.base_share))
         self.constraint_names: tuple[str, ...] = ("dp",) if self.rho is None else ("dp", "service")
+        self._consts = kernels.pack_constants(self.batch_size, self.default_cost, self.eps, self.rho, self.eta,
+                                              self.beta, self._logit_base, self.impact_rate, self._r, hist_lo, hist_hi)
 
         if self.continuous:
             self.action_space: spaces.Space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
@@ -259,10 +261,14 @@ class FairThresholdEnv(gym.Env):
             self.action_space = spaces.Discrete(self.n_thresholds)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(4 + _N_HIST,), dtype=np.float32)
 
-        self._set_scores(self._pi0)
-        self._share = self.base_share
+        # The whole round state in one row (layout: gauntlet.envs.fair_threshold.kernels).
+        self._state = np.zeros(kernels.state_size(self.n_score_bins))
+        self._state[0] = self.base_share
+        self._reset_scores(self._state)
         self._t = 0
         self._last: dict[str, Any] = {}
+        self._rng_owner: np.random.Generator | None = None
+        self._rng_view = _NO_VIEW
 
     @property
     def config(self) -> dict[str, Any]:
@@ -273,69 +279,72 @@ class FairThresholdEnv(gym.Env):
 
     @property
     def group_share(self) -> float:
-        return self._share
+        return float(self._state[0])
+
+    @property
+    def _pi(self) -> np.ndarray:
+        """The current score distributions pi_t (2, M), a view of the state."""
+        m = self.n_score_bins
+        return self._state[2 : 2 + 2 * m].reshape(2, m)
+
+    def _reset_scores(self, state: np.ndarray) -> None:
+        """pi_0 and its cumulative sums into a state row."""
+        m = self.n_score_bins
+        state[2 : 2 + 2 * m] = self._pi0.ravel()
+        kernels.set_scores(state, self._consts)
 
     # ------------------------------------------------------------------ gym API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        if self._pi is not self._pi0:
-            self._set_scores(self._pi0)
-        if self.initial_share is not None:
-            self._share = self.initial_share
-        else:
-            self._share = float(np.clip(self.base_share + self.np_random.uniform(-0.1, 0.1), 0.01, 0.99))
+        share = self._initial_share(self.np_random)
+        self._state[0] = share
+        self._state[1] = 0.0
+        self._reset_scores(self._state)
         self._t = 0
-        mixture = (1.0 - self._share) * self._pi[0] + self._share * self._pi[1]
-        obs = np.zeros(4 + _N_HIST, dtype=np.float32)
-        obs[0], obs[1] = 1.0 - self._share, self._share
-        obs[4:] = np.bincount(self._hist_index, weights=mixture, minlength=_N_HIST)
         self._last = {"threshold": None}
-        return np.clip(obs, 0.0, 1.0), {"group_share": self._share, "base_share": self.base_share}
+        return self._reset_observation(share), {"group_share": share, "base_share": self.base_share}
+
+    def _initial_share(self, rng: np.random.Generator) -> float:
+        if self.initial_share is not None:
+            return self.initial_share
+        return float(np.clip(self.base_share + rng.uniform(-0.1, 0.1), 0.01, 0.99))
+
+    def _reset_observation(self, share: float) -> np.ndarray:
+        mixture = (1.0 - share) * self._pi0[0] + share * self._pi0[1]
+        obs = np.zeros(4 + _N_HIST, dtype=np.float32)
+        obs[0], obs[1] = 1.0 - share, share
+        obs[4:] = np.bincount(self._hist_index, weights=mixture, minlength=_N_HIST)
+        return np.clip(obs, 0.0, 1.0)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         tau, cut = self._threshold(action)
-        n = self.batch_size
-        c = self.default_cost
-        share = self._share
-        base, delta, summarize, (alpha0, alpha1, good0, good1) = self._table(cut)
-        w0 = 1.0 - share
-        alpha_mix = w0 * alpha0 + share * alpha1
-        expected_reward = ((1.0 + c) * (w0 * good0 + share * good1) - c * alpha_mix + c) / (1.0 + c)
-
-        # One multinomial over (group, outcome class, coarse score bin) draws the batch exactly:
-        # only these counts are ever revealed, so the fine score bins need not be sampled.
-        counts = self.np_random.multinomial(n, base + share * delta)
-        summary = counts @ summarize
-        size0, size1, accepted0, accepted1 = summary[:4].tolist()
-        repaid = summary[-1].item()
-        rate0 = accepted0 / size0 if size0 > 0.0 else alpha0
-        rate1 = accepted1 / size1 if size1 > 0.0 else alpha1
-        accepted = accepted0 + accepted1
-        reward = ((repaid - c * (accepted - repaid)) / n + c) / (1.0 + c)
-
-        cost = {"dp": abs(rate0 - rate1) - self.eps}
-        expected_cost = {"dp": abs(alpha0 - alpha1) - self.eps}
-        if self.rho is not None:
-            cost["service"] = self.rho - accepted / n
-            expected_cost["service"] = self.rho - alpha_mix
-
-        obs = summary[:-1].astype(np.float32)
-        obs[:4] = (size0 / n, size1 / n, rate0, rate1)
-
-        if self.impact_rate > 0.0:
-            self._set_scores(self._impact(self._pi, cut))
-        target = 1.0 / (1.0 + math.exp(-(self._logit_base + self.beta * (alpha1 - alpha0))))
-        self._share = (1.0 - self.eta) * share + self.eta * target
+        generator = self.np_random
+        if generator is not self._rng_owner:
+            self._rng_owner, self._rng_view = generator, random.pcg64_state(generator)
+            if self._rng_view is None:
+                self._rng_view = _NO_VIEW
+        obs = np.empty(4 + _N_HIST, dtype=np.float32)
+        out = np.empty(kernels.N_OUT)
+        if self._rng_view is _NO_VIEW:
+            # Not Gymnasium's PCG64: NumPy draws the batch from the env's generator itself.
+            counts = generator.multinomial(self.batch_size, kernels.cell_probabilities(cut, self._state, self._consts))
+            kernels.step_given(cut, self._state, self._consts, counts, obs, out)
+        else:
+            kernels.step_one(cut, self._state, self._consts, self._rng_view, obs, out)
         self._t += 1
-
+        reward, expected_reward, dp, service, expected_dp, expected_service, rate0, rate1, alpha0, alpha1, share = out.tolist()
+        if self.rho is None:
+            cost, expected_cost = {"dp": dp}, {"dp": expected_dp}
+        else:
+            cost, expected_cost = {"dp": dp, "service": service}, {"dp": expected_dp, "service": expected_service}
         info = {
             "cost": cost,
             "expected_cost": expected_cost,
             "expected_reward": expected_reward,
             "threshold": tau,
-            "acceptance_rate": np.array((rate0, rate1)),
-            "expected_acceptance_rate": np.array((alpha0, alpha1)),
-            "group_share": self._share,
+            "acceptance_rate": out[6:8].copy(),
+            "expected_acceptance_rate": out[8:10].copy(),
+            "group_share": share,
             "base_share": self.base_share,
         }
         self._last = info
@@ -349,17 +358,17 @@ class FairThresholdEnv(gym.Env):
             from gauntlet.envs.fair_threshold.render import Round, draw
 
             last = None if self._last.get("threshold") is None else self._last
-            return draw(Round(self.dataset, self.group_names, self._t, self.horizon, self.scores, self._pi,
-                              self._share, self.base_share, self.eps, last))
+            return draw(Round(self.dataset, self.group_names, self._t, self.horizon, self.scores, self._pi.copy(),
+                              self.group_share, self.base_share, self.eps, last))
         if self.render_mode != "ansi":
             return None
         last = self._last
         if last.get("threshold") is None:
-            return f"t=0 group_share={self._share:.3f}"
+            return f"t=0 group_share={self.group_share:.3f}"
         costs = " ".join(f"{k}={v:+.3f}" for k, v in last["cost"].items())
         a0, a1 = last["acceptance_rate"]
         return (f"t={self._t} tau={last['threshold']:.3f} acceptance=({a0:.3f}, {a1:.3f}) "
-                f"group_share={self._share:.3f} {costs}")
+                f"group_share={self.group_share:.3f} {costs}")
 
     # ------------------------------------------------------------------ internals
     def _threshold(self, action: Any) -> tuple[float, int]:
@@ -384,70 +393,8 @@ class FairThresholdEnv(gym.Env):
             raise ValueError(f"action {k} is outside the action space: threshold index in [0, {self.n_thresholds - 1}]")
         return self._grid[k]
 
-    @staticmethod
-    def _summary_matrix(n: int) -> np.ndarray:
-        """``counts @ S = [n_0, n_1, A_0, A_1, histogram / n, Y_0 + Y_1]`` for the multinomial
-        counts laid out as group x class x coarse bin: the observation's layout (sizes and
-        acceptances still to be turned into shares and rates) followed by the number repaid."""
-        cells = np.arange(2 * 3 * _N_HIST)
-        group, klass, coarse = cells // (3 * _N_HIST), (cells // _N_HIST) % 3, cells % _N_HIST
-        summary = np.zeros((cells.size, 5 + _N_HIST))
-        summary[cells, group] = 1.0
-        summary[cells, 2 + group] = klass > 0
-        summary[cells, 4 + coarse] = 1.0 / n
-        summary[cells, -1] = klass == 1
-        return summary
 
-    def _set_scores(self, pi: np.ndarray) -> None:
-        self._pi = pi
-        self._cum = np.zeros((2, self.n_score_bins + 1))
-        np.cumsum(pi, axis=1, out=self._cum[:, 1:])
-        self._cum_good = np.zeros((2, self.n_score_bins + 1))
-        np.cumsum(pi * self._r, axis=1, out=self._cum_good[:, 1:])
-        self._tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-    def _table(self, cut: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float, float]]:
-        """For the current ``pi`` and acceptance ``s_m >= s_cut``: the multinomial cell
-        probabilities as ``base + p * delta`` (cells: group x (rejected, accepted with y = 1,
-        accepted with y = 0) x coarse bin), the matching rows of the summary matrix, and
-        ``(alpha_0, alpha_1, good_0, good_1)`` with ``good_g = sum_m pi[g, m] acc_m r[g, m]``.
-        Cached per cut until ``pi`` changes."""
-        hit = self._tables.get(cut)
-        if hit is not None:
-            return hit
-        lo, hi = self._hist_lo, self._hist_hi
-        mid = np.clip(cut, lo, hi)
-        cum, cum_good = self._cum, self._cum_good
-        accepted = cum[:, hi] - cum[:, mid]
-        good = cum_good[:, hi] - cum_good[:, mid]
-        table = np.maximum(np.stack([cum[:, mid] - cum[:, lo], good, accepted - good], axis=1), 0.0)
-        table /= table.sum(axis=(1, 2), keepdims=True)
-        table = table.reshape(2, -1)
-        alpha = table[:, _N_HIST:].sum(axis=1)
-        good_total = table[:, _N_HIST : 2 * _N_HIST].sum(axis=1)
-        # numpy's multinomial draws cell by cell and stops once the batch is used up, so
-        # dropping empty cells and putting likely cells first makes it several times faster.
-        likely = table.ravel()
-        order = np.argsort(-likely, kind="stable")
-        order = order[likely[order] > 0.0]
-        base = np.concatenate([table[0], np.zeros_like(table[1])])[order]
-        delta = np.concatenate([-table[0], table[1]])[order]
-        entry = (base, delta, self._summarize[order],
-                 (float(alpha[0]), float(alpha[1]), float(good_total[0]), float(good_total[1])))
-        self._tables[cut] = entry
-        return entry
-
-    def _impact(self, pi: np.ndarray, cut: int) -> np.ndarray:
-        moved = np.zeros_like(pi)
-        moved[:, cut:] = self.impact_rate * pi[:, cut:]
-        up = moved * self._r
-        down = moved - up
-        new = pi - up - down
-        new[:, 1:] += up[:, :-1]
-        new[:, -1] += up[:, -1]
-        new[:, :-1] += down[:, 1:]
-        new[:, 0] += down[:, 0]
-        return new / new.sum(axis=1, keepdims=True)
+_NO_VIEW = np.zeros(0, dtype=np.uint64)
 
 
 def episode_metrics(rewards: Sequence[float] | np.ndarray, infos: Sequence[dict[str, Any]]) -> dict[str, float]:

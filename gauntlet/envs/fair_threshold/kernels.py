@@ -1,0 +1,333 @@
+"""Numba kernels of the FairThreshold round: the cell probabilities of the chosen threshold, the
+batch (one multinomial, drawn from the env's own PCG64 state, see
+:mod:`gauntlet.envs.fair_threshold.random`), reward, constraint residuals, observation, the
+delayed-impact update of the score distributions and the group-share update, in one compiled
+call shared by the single env (:func:`step_one`) and the native vector env (:func:`step_rows`),
+which both run :func:`_round`, so they agree bit for bit by construction.
+
+Compiled with ``numba.njit(cache=True)``: the first call on a machine compiles (several seconds)
+and stores the machine code next to this file (or under ``NUMBA_CACHE_DIR``); later processes
+load it.
+
+Bit-for-bit contract with v0 (numpy): every float operation is repeated in the same order and
+precision; NumPy's pairwise summation (``np.sum``) is repeated by :func:`pairwise_sum` (in the
+order NumPy visits v0's arrays, which depends on their memory layout), its cumulative sums are
+sequential, the only transcendental function is ``exp`` (the C library's,
+as Python's ``math.exp``). The histogram part of the observation, ``float32(k / n)``, was a
+matrix product in v0 whose summation order BLAS chooses; any order gives the same float32
+(``k / n`` lies far from float32 rounding boundaries for batch sizes below 2^25).
+
+Layout. A copy's state is one float64 row: ``[share, t]``, then ``pi`` (2 M), its cumulative
+sums ``cum`` and ``cum_good`` (2 (M + 1) each, ``cum[g, 0] = 0``). The constants are one float64
+vector: ``[n, c, eps, rho (NaN = none), eta, beta, logit(p_bar), impact_rate, M]``, then ``r``
+(2 M) and the fine-bin ranges of the ten coarse bins, ``lo`` and ``hi`` (10 each).
+``out`` receives ``[reward, expected_reward, dp, service, expected dp, expected service, a_0,
+a_1, alpha_0, alpha_1, next share]`` (service entries NaN without ``rho``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from gauntlet.envs.fair_threshold.random import multinomial
+
+N_HIST = 10
+N_CELLS = 2 * 3 * N_HIST
+HEADER = 9
+N_OUT = 11
+
+
+def pack_constants(batch_size: int, default_cost: float, eps: float, rho: float | None, eta: float, beta: float,
+                   logit_base: float, impact_rate: float, r: np.ndarray, hist_lo: np.ndarray,
+                   hist_hi: np.ndarray) -> np.ndarray:
+    header = [batch_size, default_cost, eps, np.nan if rho is None else rho, eta, beta, logit_base, impact_rate,
+              r.shape[1]]
+    out = np.concatenate([np.asarray(header, dtype=np.float64), r.ravel(), hist_lo, hist_hi]).astype(np.float64)
+    out.setflags(write=False)
+    return out
+
+
+def state_size(n_bins: int) -> int:
+    return 2 + 2 * n_bins + 4 * (n_bins + 1)
+
+
+@njit(cache=True)
+def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """NumPy's pairwise sum of at most 128 values: sequential below 8, else 8 accumulators."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """``np.sum(a[lo:lo + n])`` for float64, in NumPy's pairwise order: blocks of up to 128
+    values (:func:`_block_sum`), larger ranges split in two (the first half a multiple of 8) and
+    the halves' sums added. The split is walked with an explicit stack: numba's cache cannot
+    load recursive functions."""
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    los = np.empty(64, dtype=np.int64)
+    ns = np.empty(64, dtype=np.int64)
+    waiting_right = np.zeros(64, dtype=np.bool_)
+    left = np.empty(64)
+    top = 0
+    los[0], ns[0] = lo, n
+    value = 0.0
+    done = False
+    while True:
+        if done:
+            if top < 0:
+                return value
+            if not waiting_right[top]:
+                left[top] = value
+                waiting_right[top] = True
+                half = ns[top] // 2
+                half -= half % 8
+                los[top + 1], ns[top + 1], waiting_right[top + 1] = los[top] + half, ns[top] - half, False
+                top += 1
+                done = False
+            else:
+                value = left[top] + value
+                top -= 1
+            continue
+        if ns[top] <= 128:
+            value = _block_sum(a, los[top], ns[top])
+            top -= 1
+            done = True
+        else:
+            half = ns[top] // 2
+            half -= half % 8
+            los[top + 1], ns[top + 1], waiting_right[top + 1] = los[top], half, False
+            top += 1
+
+
+@njit(cache=True)
+def set_scores(state: np.ndarray, consts: np.ndarray) -> None:
+    """Recompute ``cum`` and ``cum_good`` from ``pi`` (sequential sums, as ``np.cumsum``)."""
+    m = int(consts[8])
+    r = HEADER
+    pi = 2
+    cum = 2 + 2 * m
+    good = cum + 2 * (m + 1)
+    for g in range(2):
+        total = 0.0
+        total_good = 0.0
+        state[cum + g * (m + 1)] = 0.0
+        state[good + g * (m + 1)] = 0.0
+        for b in range(m):
+            p = state[pi + g * m + b]
+            total += p
+            total_good += p * consts[r + g * m + b]
+            state[cum + g * (m + 1) + b + 1] = total
+            state[good + g * (m + 1) + b + 1] = total_good
+
+
+@njit(cache=True)
+def _cells(cut: int, state: np.ndarray, consts: np.ndarray, table: np.ndarray, sums: np.ndarray) -> None:
+    """The (group, class, coarse bin) cell probabilities of threshold cut ``cut`` into ``table``
+    (60) and ``sums = [alpha_0, alpha_1, good_0, good_1]`` (v0's ``_table``)."""
+    m = int(consts[8])
+    lo_at = HEADER + 2 * m
+    hi_at = lo_at + N_HIST
+    cum = 2 + 2 * m
+    good = cum + 2 * (m + 1)
+    for g in range(2):
+        c0 = cum + g * (m + 1)
+        g0 = good + g * (m + 1)
+        base = g * 3 * N_HIST
+        for j in range(N_HIST):
+            lo = int(consts[lo_at + j])
+            hi = int(consts[hi_at + j])
+            mid = min(max(cut, lo), hi)
+            accepted = state[c0 + hi] - state[c0 + mid]
+            good_j = state[g0 + hi] - state[g0 + mid]
+            rejected = state[c0 + mid] - state[c0 + lo]
+            bad_j = accepted - good_j
+            table[base + j] = rejected if rejected >= 0.0 else 0.0
+            table[base + N_HIST + j] = good_j if good_j >= 0.0 else 0.0
+            table[base + 2 * N_HIST + j] = bad_j if bad_j >= 0.0 else 0.0
+        # v0's ``table.sum(axis=(1, 2))`` ran over an array laid out bin-major (built from
+        # fancy-indexed columns): one 3-value pairwise sum per coarse bin, added in bin order.
+        total = 0.0
+        for j in range(N_HIST):
+            total += (table[base + j] + table[base + N_HIST + j]) + table[base + 2 * N_HIST + j]
+        for j in range(3 * N_HIST):
+            table[base + j] /= total
+        sums[g] = pairwise_sum(table, base + N_HIST, 2 * N_HIST)
+        sums[2 + g] = pairwise_sum(table, base + N_HIST, N_HIST)
+
+
+@njit(cache=True)
+def _impact(cut: int, state: np.ndarray, consts: np.ndarray, new: np.ndarray) -> None:
+    """Delayed impact on ``pi`` (v0's ``_impact``, same operation order), then ``cum``/``cum_good``."""
+    m = int(consts[8])
+    rate = consts[7]
+    for g in range(2):
+        pi = 2 + g * m
+        r = HEADER + g * m
+        for b in range(m):
+            moved = rate * state[pi + b] if b >= cut else 0.0
+            up = moved * consts[r + b]
+            down = moved - up
+            new[b] = state[pi + b] - up - down
+            new[m + b] = up
+            new[2 * m + b] = down
+        for b in range(1, m):
+            new[b] += new[m + b - 1]
+        new[m - 1] += new[2 * m - 1]
+        for b in range(m - 1):
+            new[b] += new[2 * m + b + 1]
+        new[0] += new[2 * m]
+        total = pairwise_sum(new, 0, m)
+        for b in range(m):
+            state[pi + b] = new[b] / total
+    set_scores(state, consts)
+
+
+@njit(cache=True)
+def _draw_order(table: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """The non-empty cells in v0's draw order (decreasing probability, ties in cell order) and
+    their multinomial probabilities ``base + share * delta`` (v0's arithmetic)."""
+    neg = np.empty(N_CELLS)
+    for k in range(N_CELLS):
+        neg[k] = -table[k]
+    order = np.argsort(neg, kind="mergesort")
+    d = 0
+    while d < N_CELLS and table[order[d]] > 0.0:
+        d += 1
+    pvals = np.empty(d)
+    for k in range(d):
+        cell = order[k]
+        if cell < 3 * N_HIST:
+            pvals[k] = table[cell] + share * -table[cell]
+        else:
+            pvals[k] = 0.0 + share * table[cell]
+    return order[:d], pvals
+
+
+@njit(cache=True)
+def _round(cut: int, state: np.ndarray, consts: np.ndarray, rng: np.ndarray, given: np.ndarray, obs: np.ndarray,
+           out: np.ndarray) -> None:
+    """One round of one copy (see the module docstring for ``out``): the batch is drawn from the
+    PCG64 state ``rng``, or is ``given`` (the counts of :func:`cell_probabilities`' cells) when
+    that is not empty."""
+    n = int(consts[0])
+    c, eps, rho, eta, beta, logit_base, impact = consts[1], consts[2], consts[3], consts[4], consts[5], consts[6], consts[7]
+    share = state[0]
+    table = np.empty(N_CELLS)
+    sums = np.empty(4)
+    _cells(cut, state, consts, table, sums)
+    alpha0, alpha1, good0, good1 = sums[0], sums[1], sums[2], sums[3]
+    w0 = 1.0 - share
+    alpha_mix = w0 * alpha0 + share * alpha1
+    expected_reward = ((1.0 + c) * (w0 * good0 + share * good1) - c * alpha_mix + c) / (1.0 + c)
+
+    order, pvals = _draw_order(table, share)
+    if given.shape[0] == 0:
+        counts = np.empty(pvals.shape[0], dtype=np.int64)
+        multinomial(rng, n, pvals, counts)
+    else:
+        counts = given
+    d = pvals.shape[0]
+
+    size0 = size1 = accepted0 = accepted1 = repaid = 0.0
+    hist = np.zeros(N_HIST)
+    for k in range(d):
+        cell = order[k]
+        count = float(counts[k])
+        klass = (cell // N_HIST) % 3
+        hist[cell % N_HIST] += count
+        if cell < 3 * N_HIST:
+            size0 += count
+            if klass > 0:
+                accepted0 += count
+        else:
+            size1 += count
+            if klass > 0:
+                accepted1 += count
+        if klass == 1:
+            repaid += count
+    rate0 = accepted0 / size0 if size0 > 0.0 else alpha0
+    rate1 = accepted1 / size1 if size1 > 0.0 else alpha1
+    accepted = accepted0 + accepted1
+    out[0] = ((repaid - c * (accepted - repaid)) / n + c) / (1.0 + c)
+    out[1] = expected_reward
+    out[2] = abs(rate0 - rate1) - eps
+    out[4] = abs(alpha0 - alpha1) - eps
+    out[3] = rho - accepted / n
+    out[5] = rho - alpha_mix
+    out[6], out[7], out[8], out[9] = rate0, rate1, alpha0, alpha1
+    obs[0] = size0 / n
+    obs[1] = size1 / n
+    obs[2] = rate0
+    obs[3] = rate1
+    inv_n = 1.0 / n
+    for j in range(N_HIST):
+        obs[4 + j] = hist[j] * inv_n
+
+    if impact > 0.0:
+        _impact(cut, state, consts, np.empty(3 * int(consts[8])))
+    target = 1.0 / (1.0 + math.exp(-(logit_base + beta * (alpha1 - alpha0))))
+    state[0] = (1.0 - eta) * share + eta * target
+    state[1] += 1.0
+    out[10] = state[0]
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+@njit(cache=True)
+def step_one(cut: int, state: np.ndarray, consts: np.ndarray, rng: np.ndarray, obs: np.ndarray,
+             out: np.ndarray) -> None:
+    """The single env's round (``rng``: the PCG64 state view of its ``np_random``)."""
+    _round(cut, state, consts, rng, _NONE, obs, out)
+
+
+@njit(cache=True)
+def cell_probabilities(cut: int, state: np.ndarray, consts: np.ndarray) -> np.ndarray:
+    """The multinomial probabilities of the round's cells, for a generator the kernels cannot
+    draw from (NumPy then draws the counts, :func:`step_given` plays them)."""
+    table = np.empty(N_CELLS)
+    sums = np.empty(4)
+    _cells(cut, state, consts, table, sums)
+    return _draw_order(table, state[0])[1]
+
+
+@njit(cache=True)
+def step_given(cut: int, state: np.ndarray, consts: np.ndarray, counts: np.ndarray, obs: np.ndarray,
+               out: np.ndarray) -> None:
+    """The round with the batch's cell counts ``counts`` (drawn by NumPy)."""
+    _round(cut, state, consts, np.empty(0, dtype=np.uint64), counts, obs, out)
+
+
+@njit(cache=True)
+def step_rows(cuts: np.ndarray, skip: np.ndarray, state: np.ndarray, consts: np.ndarray, rngs: np.ndarray,
+              obs: np.ndarray, out: np.ndarray) -> None:
+    """The vector env's round for every copy but those with ``skip`` (reset instead)."""
+    for i in range(cuts.shape[0]):
+        if not skip[i]:
+            _round(cuts[i], state[i], consts, rngs[i], _NONE, obs[i], out[i])
