@@ -1,4 +1,5 @@
-"""Multi-objective benchmark metrics: Pareto front, hypervolume, expected utility, cardinality.
+"""Multi-objective benchmark metrics: Pareto front, hypervolume, expected utility, cardinality,
+and the shape of a front: sparsity (PGMORL), spacing (Schott) and spread (Deb).
 
 Conventions (those of MO-Gymnasium and morl-baselines): every objective is maximized, a
 policy's point is its (discounted) return vector averaged over evaluation episodes, and a
@@ -7,6 +8,10 @@ hypervolumes are comparable across submissions. Hypervolume is pymoo's exact
 ``HV`` indicator applied to negated points (pymoo minimizes), which is what
 ``morl_baselines.common.performance_indicators.hypervolume`` computes too. Points that do
 not dominate the reference point contribute nothing.
+
+Sparsity, spacing and spread describe how evenly a front covers its extent (lower is more
+even); they say nothing about how good the points are, so they are read next to hypervolume,
+never alone.
 
 The runner calls :func:`mo_metrics` once per run with the (W, d) matrix of mean returns,
 one row per preference weight of the task's weight set.
@@ -87,8 +92,58 @@ def cardinality(points: Any) -> int:
     return int(pareto_mask(points).sum())
 
 
+def sparsity(front: Any) -> float:
+    """PGMORL's sparsity (Xu et al. 2020, as morl-baselines computes it): for each objective,
+    sort the points on it and sum the squared gaps between neighbours; the total over
+    objectives divided by ``n - 1``. 0 for fewer than two points."""
+    pts = _as_points(front)
+    if len(pts) < 2:
+        return 0.0
+    gaps = np.diff(np.sort(pts, axis=0), axis=0)
+    return float((gaps**2).sum() / (len(pts) - 1))
+
+
+def spacing(front: Any) -> float:
+    """Schott's spacing (1995): the sample standard deviation (ddof 1) of each point's L1
+    distance to its nearest other point; 0 when they are all equal or there are fewer than two
+    points."""
+    pts = _as_points(front)
+    if len(pts) < 2:
+        return 0.0
+    dist = np.abs(pts[:, None, :] - pts[None, :, :]).sum(axis=2)
+    np.fill_diagonal(dist, np.inf)
+    return float(np.std(dist.min(axis=1), ddof=1))
+
+
+def spread(front: Any, extremes: Any | None = None) -> float:
+    """Deb's spread Delta (Deb et al. 2002, NSGA-II) of a 2-objective front:
+    ``(d_f + d_l + sum_i |d_i - mean(d)|) / (d_f + d_l + (n - 1) mean(d))`` with ``d_i`` the
+    Euclidean gaps between neighbours along the first objective and ``d_f``, ``d_l`` the
+    distances from the two end points to ``extremes`` (the ends of a reference front, in the
+    same order; without them 0). 0 for evenly spaced points reaching the extremes, larger for
+    clustered ones; 1 for a single point."""
+    pts = _as_points(front)
+    if pts.size and pts.shape[1] != 2:
+        raise ValueError(f"spread is Deb's 2-objective Delta; the front has {pts.shape[1]} objectives")
+    pts = pts[np.argsort(pts[:, 0], kind="stable")] if len(pts) else pts
+    ends = 0.0
+    if extremes is not None:
+        ext = _as_points(extremes)
+        if ext.shape != (2, 2):
+            raise ValueError(f"extremes must be the two end points of a reference front, shape (2, 2), got {ext.shape}")
+        if len(pts):
+            ends = float(np.linalg.norm(pts[0] - ext[0]) + np.linalg.norm(pts[-1] - ext[1]))
+    if len(pts) < 2:
+        return 1.0
+    gaps = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    mean = gaps.mean()
+    denominator = ends + (len(pts) - 1) * mean
+    return float((ends + np.abs(gaps - mean).sum()) / denominator) if denominator > 0 else 1.0
+
+
 def mo_metrics(mean_returns_per_weight: Any, weights: Any, ref_point: Sequence[float]) -> dict[str, Any]:
-    """Hypervolume, EUM, cardinality and the front (list of lists) of one evaluated policy set.
+    """Hypervolume, EUM, cardinality, sparsity, spacing, spread (2 objectives) and the front
+    (list of lists) of one evaluated policy set.
 
     ``mean_returns_per_weight``: (W, d) mean return vector for each preference weight;
     ``weights``: (W, d); ``ref_point``: the task's fixed reference point.
@@ -98,12 +153,17 @@ def mo_metrics(mean_returns_per_weight: Any, weights: Any, ref_point: Sequence[f
     if pts.shape != w.shape:
         raise ValueError(f"returns {pts.shape} and weights {w.shape} must have the same shape (W, d)")
     front = pareto_front(pts)
-    return {
+    out = {
         "hypervolume": hypervolume(front, ref_point),
         "eum": expected_utility(pts, w),
         "cardinality": len(front),
+        "sparsity": sparsity(front),
+        "spacing": spacing(front),
         "front": front.tolist(),
     }
+    if pts.shape[1] == 2:
+        out["spread"] = spread(front)
+    return out
 
 
 def plot_front(
