@@ -22,24 +22,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from gauntlet.agents.decision_timer import DecisionTimer
 from gauntlet.agents.hyperparameters import check_hyperparameters, hyperparameter_names
 from gauntlet.agents.sb3 import BudgetMaskablePPO
 from gauntlet.baselines.random import RandomAgent
 from gauntlet.envs.uam_fleet.env import UAMFleetEnv
-
-
-class DecisionTimer:
-    """Wall time per decision over an episode, planning at reset included."""
-
-    def _start_episode(self) -> None:
-        self._seconds, self._decisions = 0.0, 0
-
-    def _add(self, seconds: float, decisions: int) -> None:
-        self._seconds += seconds
-        self._decisions += decisions
-
-    def episode_report(self) -> dict[str, float]:
-        return {"decision_latency_ms": 1000.0 * self._seconds / max(self._decisions, 1)}
 
 
 def greedy_action(env: UAMFleetEnv) -> int:
