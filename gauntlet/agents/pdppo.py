@@ -187,6 +187,12 @@ def _mlp(in_dim: int, hidden_sizes: Sequence[int], out_dim: int, activation: typ
     return nn.Sequential(*layers, head)
 
 
+def _adam(net: nn.Module, lr: float) -> torch.optim.Adam:
+    # The paper's 40 epochs x 3 small networks make the optimizer steps a large share of the
+    # update; the fused kernel does each in one call instead of a loop over the parameters.
+    return torch.optim.Adam(net.parameters(), lr=lr, fused=True)
+
+
 @dataclass
 class _Rollout:
     obs: torch.Tensor
@@ -315,13 +321,13 @@ class PDPPO:
         sizes = tuple(self.hidden_sizes)
         self.actor = _mlp(obs_dim, sizes, len(self.nvec) * self._n_choices, nn.ReLU, 0.01).to(self.device)
         self.critic_post = _mlp(obs_dim, sizes, 1, nn.Tanh, 1.0).to(self.device)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=self.actor_lr)
-        self.critic_post_optimizer = torch.optim.Adam(self.critic_post.parameters(), lr=self.critic_lr)
+        self.actor_optimizer = _adam(self.actor, self.actor_lr)
+        self.critic_post_optimizer = _adam(self.critic_post, self.critic_lr)
         self.critic: nn.Module | None = None
         self.critic_optimizer: torch.optim.Optimizer | None = None
         if self.dual_critic:
             self.critic = _mlp(obs_dim, sizes, 1, nn.Tanh, 1.0).to(self.device)
-            self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=self.critic_lr)
+            self.critic_optimizer = _adam(self.critic, self.critic_lr)
         self._networks = [n for n in (self.actor, self.critic_post, self.critic) if n is not None]
         self._optimizers = [o for o in (self.actor_optimizer, self.critic_post_optimizer, self.critic_optimizer) if o is not None]
         # One scale for both reward streams: the running std of the discounted whole return.
