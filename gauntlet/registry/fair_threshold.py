@@ -28,6 +28,7 @@ def _fair_tasks() -> list[TaskSpec]:
         TaskSpec(
             id="gauntlet/FairThreshold-v0",
             entry_point="gauntlet.envs.fair_threshold.env:FairThresholdEnv",
+            vector_entry_point="gauntlet.envs.fair_threshold.vector:FairThresholdVectorEnv",
             family="FairThreshold",
             paper=_FAIR_PAPER,
             kwargs={"dataset": "synthetic"},
@@ -44,6 +45,7 @@ def _fair_tasks() -> list[TaskSpec]:
             TaskSpec(
                 id=f"gauntlet/FairThreshold-{label}-v0",
                 entry_point="gauntlet.envs.fair_threshold.env:FairThresholdEnv",
+                vector_entry_point="gauntlet.envs.fair_threshold.vector:FairThresholdVectorEnv",
                 family="FairThreshold",
                 paper=_FAIR_PAPER,
                 kwargs={"dataset": dataset},

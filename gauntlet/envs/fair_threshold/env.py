@@ -265,6 +265,8 @@ class FairThresholdEnv(gym.Env):
         self._state = np.zeros(kernels.state_size(self.n_score_bins))
         self._state[0] = self.base_share
         self._reset_scores(self._state)
+        # Without delayed impact pi never changes, so every cut's cells are computed once.
+        self._cut_cache = kernels.cut_cache(self._state, self._consts) if self.impact_rate == 0.0 else np.zeros((0, 0))
         self._t = 0
         self._last: dict[str, Any] = {}
         self._rng_owner: np.random.Generator | None = None
@@ -330,7 +332,7 @@ class FairThresholdEnv(gym.Env):
             counts = generator.multinomial(self.batch_size, kernels.cell_probabilities(cut, self._state, self._consts))
             kernels.step_given(cut, self._state, self._consts, counts, obs, out)
         else:
-            kernels.step_one(cut, self._state, self._consts, self._rng_view, obs, out)
+            kernels.step_one(cut, self._state, self._consts, self._cut_cache, self._rng_view, obs, out)
         self._t += 1
         reward, expected_reward, dp, service, expected_dp, expected_service, rate0, rate1, alpha0, alpha1, share = out.tolist()
         if self.rho is None:

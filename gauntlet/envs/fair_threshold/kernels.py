@@ -209,16 +209,25 @@ def _impact(cut: int, state: np.ndarray, consts: np.ndarray, new: np.ndarray) ->
 
 
 @njit(cache=True)
-def _draw_order(table: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
-    """The non-empty cells in v0's draw order (decreasing probability, ties in cell order) and
-    their multinomial probabilities ``base + share * delta`` (v0's arithmetic)."""
-    neg = np.empty(N_CELLS)
-    for k in range(N_CELLS):
-        neg[k] = -table[k]
-    order = np.argsort(neg, kind="mergesort")
+def _draw_order(table: np.ndarray, order: np.ndarray) -> int:
+    """The non-empty cells in v0's draw order (a stable argsort of ``-table``: decreasing
+    probability, ties in cell order) into ``order``; returns their number."""
     d = 0
-    while d < N_CELLS and table[order[d]] > 0.0:
-        d += 1
+    for cell in range(N_CELLS):
+        p = table[cell]
+        if p > 0.0:
+            k = d
+            while k > 0 and table[order[k - 1]] < p:
+                order[k] = order[k - 1]
+                k -= 1
+            order[k] = cell
+            d += 1
+    return d
+
+
+@njit(cache=True)
+def _pvals(table: np.ndarray, order: np.ndarray, d: int, share: float) -> np.ndarray:
+    """The multinomial probabilities ``base + share * delta`` of the cells (v0's arithmetic)."""
     pvals = np.empty(d)
     for k in range(d):
         cell = order[k]
@@ -226,33 +235,61 @@ def _draw_order(table: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray
             pvals[k] = table[cell] + share * -table[cell]
         else:
             pvals[k] = 0.0 + share * table[cell]
-    return order[:d], pvals
+    return pvals
+
+
+def cut_cache(state: np.ndarray, consts: np.ndarray) -> np.ndarray:
+    """Every cut's cells, draw order and sums at the state's ``pi`` (rows: cut 0..M; columns: the
+    60 cell probabilities, the 60 cells in draw order then the count, the 4 sums), for envs
+    whose ``pi`` never changes (no delayed impact)."""
+    m = int(consts[8])
+    out = np.zeros((m + 1, 2 * N_CELLS + 5))
+    order = np.zeros(N_CELLS, dtype=np.int64)
+    for cut in range(m + 1):
+        row = out[cut]
+        sums = np.empty(4)
+        _cells(cut, state, consts, row[:N_CELLS], sums)
+        d = _draw_order(row[:N_CELLS], order)
+        row[N_CELLS : 2 * N_CELLS] = order
+        row[2 * N_CELLS] = d
+        row[2 * N_CELLS + 1 :] = sums
+    return out
 
 
 @njit(cache=True)
-def _round(cut: int, state: np.ndarray, consts: np.ndarray, rng: np.ndarray, given: np.ndarray, obs: np.ndarray,
-           out: np.ndarray) -> None:
-    """One round of one copy (see the module docstring for ``out``): the batch is drawn from the
-    PCG64 state ``rng``, or is ``given`` (the counts of :func:`cell_probabilities`' cells) when
-    that is not empty."""
+def _round(cut: int, state: np.ndarray, consts: np.ndarray, cache: np.ndarray, rng: np.ndarray, given: np.ndarray,
+           obs: np.ndarray, out: np.ndarray) -> None:
+    """One round of one copy (see the module docstring for ``out``): the cells come from
+    ``cache`` (:func:`cut_cache`) unless it is empty; the batch is drawn from the PCG64 state
+    ``rng``, or is ``given`` (the counts of :func:`cell_probabilities`' cells) when that is not
+    empty."""
     n = int(consts[0])
     c, eps, rho, eta, beta, logit_base, impact = consts[1], consts[2], consts[3], consts[4], consts[5], consts[6], consts[7]
     share = state[0]
-    table = np.empty(N_CELLS)
-    sums = np.empty(4)
-    _cells(cut, state, consts, table, sums)
-    alpha0, alpha1, good0, good1 = sums[0], sums[1], sums[2], sums[3]
+    order = np.empty(N_CELLS, dtype=np.int64)
+    if cache.shape[0] > 0:
+        row = cache[cut]
+        table = row[:N_CELLS]
+        d = int(row[2 * N_CELLS])
+        for k in range(d):
+            order[k] = int(row[N_CELLS + k])
+        alpha0, alpha1, good0, good1 = row[2 * N_CELLS + 1], row[2 * N_CELLS + 2], row[2 * N_CELLS + 3], row[2 * N_CELLS + 4]
+    else:
+        table = np.empty(N_CELLS)
+        sums = np.empty(4)
+        _cells(cut, state, consts, table, sums)
+        d = _draw_order(table, order)
+        alpha0, alpha1, good0, good1 = sums[0], sums[1], sums[2], sums[3]
     w0 = 1.0 - share
     alpha_mix = w0 * alpha0 + share * alpha1
     expected_reward = ((1.0 + c) * (w0 * good0 + share * good1) - c * alpha_mix + c) / (1.0 + c)
 
-    order, pvals = _draw_order(table, share)
+    pvals = _pvals(table, order, d, share)
     if given.shape[0] == 0:
-        counts = np.empty(pvals.shape[0], dtype=np.int64)
+        counts = np.empty(d, dtype=np.int64)
         multinomial(rng, n, pvals, counts)
     else:
         counts = given
-    d = pvals.shape[0]
 
     size0 = size1 = accepted0 = accepted1 = repaid = 0.0
     hist = np.zeros(N_HIST)
@@ -301,10 +338,10 @@ _NONE = np.zeros(0, dtype=np.int64)
 
 
 @njit(cache=True)
-def step_one(cut: int, state: np.ndarray, consts: np.ndarray, rng: np.ndarray, obs: np.ndarray,
+def step_one(cut: int, state: np.ndarray, consts: np.ndarray, cache: np.ndarray, rng: np.ndarray, obs: np.ndarray,
              out: np.ndarray) -> None:
     """The single env's round (``rng``: the PCG64 state view of its ``np_random``)."""
-    _round(cut, state, consts, rng, _NONE, obs, out)
+    _round(cut, state, consts, cache, rng, _NONE, obs, out)
 
 
 @njit(cache=True)
@@ -314,20 +351,22 @@ def cell_probabilities(cut: int, state: np.ndarray, consts: np.ndarray) -> np.nd
     table = np.empty(N_CELLS)
     sums = np.empty(4)
     _cells(cut, state, consts, table, sums)
-    return _draw_order(table, state[0])[1]
+    order = np.empty(N_CELLS, dtype=np.int64)
+    d = _draw_order(table, order)
+    return _pvals(table, order, d, state[0])
 
 
 @njit(cache=True)
 def step_given(cut: int, state: np.ndarray, consts: np.ndarray, counts: np.ndarray, obs: np.ndarray,
                out: np.ndarray) -> None:
     """The round with the batch's cell counts ``counts`` (drawn by NumPy)."""
-    _round(cut, state, consts, np.empty(0, dtype=np.uint64), counts, obs, out)
+    _round(cut, state, consts, np.empty((0, 0)), np.empty(0, dtype=np.uint64), counts, obs, out)
 
 
 @njit(cache=True)
-def step_rows(cuts: np.ndarray, skip: np.ndarray, state: np.ndarray, consts: np.ndarray, rngs: np.ndarray,
-              obs: np.ndarray, out: np.ndarray) -> None:
+def step_rows(cuts: np.ndarray, skip: np.ndarray, state: np.ndarray, consts: np.ndarray, cache: np.ndarray,
+              rngs: np.ndarray, obs: np.ndarray, out: np.ndarray) -> None:
     """The vector env's round for every copy but those with ``skip`` (reset instead)."""
     for i in range(cuts.shape[0]):
         if not skip[i]:
-            _round(cuts[i], state[i], consts, rngs[i], _NONE, obs[i], out[i])
+            _round(cuts[i], state[i], consts, cache, rngs[i], _NONE, obs[i], out[i])
