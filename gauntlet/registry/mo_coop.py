@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gauntlet.registry.specs import BenchmarkSpec, Metric, TaskSpec
+from gauntlet.registry.specs import AgentSpec, BenchmarkSpec, Metric, TaskSpec
 
 _PAPER = ("MO-MIX: Multi-Objective Multi-Agent Cooperative Decision-Making With Deep Reinforcement Learning "
           "(Hu et al., IEEE TPAMI 2023, arXiv 2603.00730)")
@@ -58,4 +58,18 @@ def _tasks() -> list[TaskSpec]:
 
 TASKS = _tasks()
 
-AGENTS: list = []
+_MOCOOP = ("gauntlet/MOCoopNavigation-*", "gauntlet/MOPredatorPrey-*")
+# Outer-loop QMIX trains one QMIX per preference of the task's weight set.
+_WEIGHT_SETS = {task.id.rsplit("-v", 1)[0] + "-*": {"weights": [list(w) for w in task.benchmark.preference_weights]}
+                for task in TASKS}
+
+AGENTS = [
+    AgentSpec("mo-mix", "gauntlet.agents.mo_mix:MOMIX", "reference", True, _MOCOOP,
+              "preference-conditioned agents, per-objective QMIX mixers on state and w, exploration guide"),
+    AgentSpec("outer-loop-qmix", "gauntlet.baselines.mo_coop:OuterLoopQMIX", "baseline", True, _MOCOOP,
+              "one QMIX (EPyMARL settings) per preference of the task's weight set", hyperparameters=_WEIGHT_SETS),
+    AgentSpec("iql-scalarized", "gauntlet.baselines.mo_coop:IQLScalarized", "baseline", True, _MOCOOP,
+              "independent Q-learning on w . r, one w-conditioned network, no mixer"),
+    AgentSpec("random-joint", "gauntlet.baselines.mo_coop:RandomJointAgent", "baseline", False, _MOCOOP,
+              "every agent moves uniformly at random"),
+]
