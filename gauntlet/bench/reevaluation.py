@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
 from gauntlet.bench import leaderboard
 from gauntlet.bench.artifacts import load_weights
 from gauntlet.bench.formatting import format_number
 from gauntlet.bench.identity import REPRODUCTION_RTOL, describe, identity
-from gauntlet.bench.runner import RunRecord, evaluate_run
+from gauntlet.bench.runner import RunRecord, evaluate_run, make_task_env
 from gauntlet.data.fetch import sha256_of
 from gauntlet.registry import get_agent, get_task
 
@@ -58,7 +57,7 @@ def reevaluate(task_id: str, agent: str, weights: str | Path, *, directory: str 
             f"{known}. These weights are not what the entry was measured with; pass the file its run saved."
         )
 
-    env = gym.make(task_id, **{**task.kwargs, **task.benchmark.train_env_kwargs})
+    env = make_task_env(task_id, **{**task.kwargs, **task.benchmark.train_env_kwargs})
     model = load_weights(spec, weights, env, task_id)
     env.close()
     seed = matched[0][3]["train_seed"] if matched else 0

@@ -202,6 +202,59 @@ def evaluate(
     return results
 
 
+def evaluate_parallel(
+    agent: Any,
+    env: Any,
+    seeds: Sequence[int],
+    *,
+    episode_metrics: EpisodeMetricsFn | None = None,
+    deterministic: bool = True,
+    weights: Sequence[float] | None = None,
+    gamma: float = 1.0,
+) -> list[EpisodeResult]:
+    """:func:`evaluate` for a PettingZoo ``ParallelEnv`` of a cooperative task: ``predict`` takes
+    and returns dicts over the live agents, the episode runs until no agent is left, and its
+    return is the team's (the reward every agent shares, a vector on multi-objective tasks).
+    ``weights`` go to ``reset(options={"weights": w})``; ``on_reset(env, obs, infos)`` and
+    ``on_step(obs, rewards, terminations, truncations, infos)`` get the per-agent dicts."""
+    results = []
+    for seed in seeds:
+        options = {"weights": np.asarray(weights, dtype=np.float64)} if weights is not None else None
+        obs, info = env.reset(seed=int(seed), options=options)
+        if hasattr(agent, "on_reset"):
+            agent.on_reset(env, obs, info)
+        rewards, infos = [], []
+        state, episode_start = None, np.ones((1,), dtype=bool)
+        while env.agents:
+            actions, state = agent.predict(obs, state=state, episode_start=episode_start, deterministic=deterministic)
+            obs, reward, terminated, truncated, info = env.step(actions)
+            if hasattr(agent, "on_step"):
+                agent.on_step(obs, reward, terminated, truncated, info)
+            rewards.append(next(iter(reward.values())))
+            infos.append(info)
+            episode_start = np.zeros((1,), dtype=bool)
+        reward_array = np.asarray(rewards, dtype=np.float64)
+        ret = (gamma ** np.arange(len(rewards))) @ reward_array
+        metrics = {"return": ret if np.ndim(ret) == 0 else None, "length": float(len(rewards))}
+        if episode_metrics is not None:
+            metrics.update(episode_metrics(reward_array, infos))
+        results.append(EpisodeResult(
+            seed=int(seed),
+            episode_return=ret.tolist() if np.ndim(ret) else float(ret),
+            length=len(rewards),
+            metrics={k: float(v) for k, v in metrics.items() if v is not None},
+            weights=None if weights is None else [float(w) for w in weights],
+        ))
+    return results
+
+
+def make_task_env(task_id: str, **kwargs: Any) -> Any:
+    """The task's env: ``gym.make`` for Gymnasium tasks, ``gauntlet.make_parallel`` for multi-agent ones."""
+    if get_task(task_id).multi_agent:
+        return gauntlet.make_parallel(task_id, **kwargs)
+    return gym.make(task_id, **kwargs)
+
+
 def run(
     task_id: str,
     agent: str,
@@ -245,9 +298,10 @@ def run(
 
     train_kwargs = {**task.kwargs, **env_kwargs, **spec.train_env_kwargs}
     start = time.perf_counter()
-    train_env = gym.make(task_id, **train_kwargs)
+    train_env = make_task_env(task_id, **train_kwargs)
     train_env.reset(seed=train_seed)
-    train_env.action_space.seed(train_seed)
+    if not task.multi_agent:
+        train_env.action_space.seed(train_seed)
     model = make_agent(agent_spec, train_env, task_id, train_seed, agent_kwargs, tensorboard_log)
     trained: int | None = 0
     if agent_spec.learns and budget > 0:
@@ -295,7 +349,7 @@ def evaluate_run(
 ) -> RunRecord:
     """Evaluate an already built (and trained) ``model`` under the task's protocol.
 
-    The evaluation env is ``gym.make(task_id, **env_kwargs, **spec.eval_env_kwargs)``: pass the
+    The evaluation env is ``make_task_env(task_id, **env_kwargs, **spec.eval_env_kwargs)``: pass the
     user's kwargs; the protocol's evaluation-only kwargs are added here. ``train_env_kwargs``
     are recorded as the kwargs of the env the model was built and trained on; ``None`` states
     that this was the task's protocol, ``{**env_kwargs, **spec.train_env_kwargs}``: a caller
@@ -320,13 +374,14 @@ def evaluate_run(
         train_env_kwargs = {**task.kwargs, **env_kwargs, **spec.train_env_kwargs}
     start = time.perf_counter()
     eval_kwargs = {**task.kwargs, **env_kwargs, **spec.eval_env_kwargs}
-    eval_env = gym.make(task_id, **eval_kwargs)
+    eval_env = make_task_env(task_id, **eval_kwargs)
     metrics_fn = load_object(spec.episode_metrics) if spec.episode_metrics else None
     weight_set = spec.preference_weights if spec.is_multi_objective else [None]
     gamma = spec.gamma if spec.gamma is not None else 1.0
+    play = evaluate_parallel if task.multi_agent else evaluate
     episodes: list[EpisodeResult] = []
     for w in weight_set:
-        episodes += evaluate(model, eval_env, seeds, episode_metrics=metrics_fn, weights=w, gamma=gamma)
+        episodes += play(model, eval_env, seeds, episode_metrics=metrics_fn, weights=w, gamma=gamma)
     eval_env.close()
     eval_time = time.perf_counter() - start
     return RunRecord(

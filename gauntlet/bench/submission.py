@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import gymnasium as gym
 
 from gauntlet.bench import leaderboard
-from gauntlet.bench.runner import evaluate_run
+from gauntlet.bench.runner import evaluate_run, make_task_env
 from gauntlet.registry import get_task, load_object
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
@@ -96,7 +96,7 @@ def submit(
     if train_timesteps < 0:
         raise ValueError(f"train_timesteps must be >= 0, got {train_timesteps}")
     with importable_cwd():  # the policy's module, and whatever it imports while it plays
-        env = gym.make(task_id)
+        env = make_task_env(task_id)
         policy = load_policy(target, env)
         env.close()
         record = evaluate_run(task_id, agent_name, policy, train_timesteps=train_timesteps, command=command)
