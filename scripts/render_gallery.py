@@ -54,6 +54,9 @@ GALLERY = {
     # the train size: small instances are solved in a handful of nodes, a train-size tree after 60
     # decisions shows open, pruned and branched nodes (about 15 s)
     "milp_branching": Shot("gauntlet/MILPBranching-SetCover-v0", 60, "gauntlet.baselines.milp_branching:PseudocostAgent"),
+    # the ego waiting at the junction for crossing traffic, with its lidar beams
+    "driving": Shot("gauntlet/mo-Driving-Intersection-High-v0", 70, "gauntlet.baselines.driving:IDMControllerAgent",
+                    {"observation": "lidar"}),
     # mid-morning of the 8 x 40 day under the greedy dispatcher: aircraft in flight, queues, closures
     "uam_fleet": Shot("gauntlet/UAMFleet-v0", 150, "gauntlet.baselines.uam_fleet:GreedyAgent"),
     # a PettingZoo env: every agent samples its own action space (seeded)

@@ -25,6 +25,7 @@ from gauntlet.envs.driving.traffic import LENGTH, WIDTH
 HEIGHT = 1.5
 SENSOR_Z = 0.75
 PARKED = (0.0, 0.0, -100.0)
+PARK_SPACING = 10.0
 SUBSTEPS = 4
 NPC_GROUP, EGO_GROUP = 1, 2
 
@@ -52,7 +53,9 @@ class BulletWorld:
         npc_visual = p.createVisualShape(p.GEOM_BOX, halfExtents=half, rgbaColor=[0.2, 0.4, 0.9, 1], physicsClientId=cid)
         ego_visual = p.createVisualShape(p.GEOM_BOX, halfExtents=half, rgbaColor=[0.9, 0.2, 0.2, 1], physicsClientId=cid)
         # One call creates every NPC body (a list of ids), much faster than one call each.
-        self.npcs = list(p.createMultiBody(0, box, npc_visual, batchPositions=[PARKED] * n_slots, physicsClientId=cid))
+        self._parked = [self._park(k) for k in range(n_slots)]
+        self.npcs = list(p.createMultiBody(0, box, npc_visual, batchPositions=self._parked, physicsClientId=cid))
+        self._shown = np.zeros(n_slots, dtype=bool)
         self.ego = p.createMultiBody(1500.0 if dynamic_ego else 0.0, box, ego_visual, PARKED, physicsClientId=cid)
         p.changeDynamics(self.ego, -1, linearDamping=0.0, angularDamping=0.0, physicsClientId=cid)
         # Rays see NPCs only (the lidar sits inside the ego's box); the ego still collides with them.
@@ -64,31 +67,51 @@ class BulletWorld:
             self._add_road(scene)
 
     def _add_road(self, scene: Scene) -> None:
+        """Flat visual tiles (no collision) for the camera: grass, then the junction's disc and arms,
+        or the carriageway along the route in 10 m tiles."""
         p, cid = self.p, self.client
+        asphalt = [0.3, 0.3, 0.32, 1]
+
+        def tile(half_extents, pos, yaw):
+            shape = p.createVisualShape(p.GEOM_BOX, halfExtents=half_extents, rgbaColor=asphalt, physicsClientId=cid)
+            p.createMultiBody(0, -1, shape, pos, p.getQuaternionFromEuler([0, 0, yaw]), physicsClientId=cid)
+
         grass = p.createVisualShape(p.GEOM_BOX, halfExtents=[400, 400, 0.01], rgbaColor=[0.35, 0.6, 0.3, 1],
                                     physicsClientId=cid)
         cx, cy = scene.paths[scene.route, 0]
         p.createMultiBody(0, -1, grass, [cx, cy, -0.05], physicsClientId=cid)
-        step = 5
-        lanes = len(scene.lane_offsets[0]) if scene.name == "highway" else 1
-        width = lanes * scene.lane_width
-        for k in range(scene.paths.shape[0]):
-            tile = p.createVisualShape(p.GEOM_BOX, halfExtents=[step / 2 + 0.3, width / 2, 0.01],
-                                       rgbaColor=[0.3, 0.3, 0.32, 1], physicsClientId=cid)
-            for s in np.arange(0.0, scene.lengths[k] - step, step):
-                x, y, h = scene.point(k, s + step / 2)
-                orn = p.getQuaternionFromEuler([0, 0, h])
-                p.createMultiBody(0, -1, tile, [x, y, 0.0], orn, physicsClientId=cid)
+        if scene.junction is not None:
+            jx, jy, r = scene.junction
+            disc = p.createVisualShape(p.GEOM_CYLINDER, radius=r, length=0.02, rgbaColor=asphalt, physicsClientId=cid)
+            p.createMultiBody(0, -1, disc, [jx, jy, 0.0], physicsClientId=cid)
+            for x0, y0, h, length, half in scene.arms:
+                tile([length / 2, half, 0.01], [x0 + length / 2 * math.cos(h), y0 + length / 2 * math.sin(h), 0.0], h)
+            return
+        step = 10.0
+        middle = (scene.left_edge + scene.right_edge) / 2
+        half = (scene.left_edge - scene.right_edge) / 2
+        for s in np.arange(0.0, scene.lengths[scene.route] - step, step):
+            x, y, h = scene.point(scene.route, s + step / 2, middle)
+            tile([step / 2 + 0.3, half, 0.01], [x, y, 0.0], h)
+
+    @staticmethod
+    def _park(k: int) -> tuple[float, float, float]:
+        """Where slot ``k`` waits while inactive: apart from the others, so that the broadphase
+        does not pair every parked box with every other."""
+        return (PARKED[0] + PARK_SPACING * k, PARKED[1], PARKED[2])
 
     # ------------------------------------------------------------------ sync
     def place_npcs(self, active: np.ndarray, x: np.ndarray, y: np.ndarray, yaw: np.ndarray) -> None:
+        """Move the active slots' boxes to their poses and park the slots that became inactive."""
         p, cid = self.p, self.client
-        for k, body in enumerate(self.npcs):
+        for k in np.flatnonzero(active | self._shown):
             if active[k]:
                 orn = p.getQuaternionFromEuler([0, 0, float(yaw[k])])
-                p.resetBasePositionAndOrientation(body, [float(x[k]), float(y[k]), HEIGHT / 2], orn, physicsClientId=cid)
+                p.resetBasePositionAndOrientation(self.npcs[k], [float(x[k]), float(y[k]), HEIGHT / 2], orn,
+                                                  physicsClientId=cid)
             else:
-                p.resetBasePositionAndOrientation(body, PARKED, [0, 0, 0, 1], physicsClientId=cid)
+                p.resetBasePositionAndOrientation(self.npcs[k], self._parked[k], [0, 0, 0, 1], physicsClientId=cid)
+        self._shown = active.copy()
 
     def place_ego(self, x: float, y: float, yaw: float) -> None:
         orn = self.p.getQuaternionFromEuler([0, 0, yaw])

@@ -263,25 +263,34 @@ class MODrivingEnv(gym.Env):
         return self._observe(), self._info(done=False)
 
     def _populate(self, rng: np.random.Generator) -> None:
+        """NPCs along each source's lanes at Poisson spacing (at least a car length + 8 m), none
+        within 15 m of the ego in its lane or 12 m of it anywhere; slots fill in order."""
         scene = self.scene
-        mean_gap = 1000.0 / max(scene.veh_per_km, 1e-9)
-        ego_path, ego_s, ego_d = scene.route, scene.route_start, scene.route_lane
+        if scene.veh_per_km <= 0:
+            return
+        mean_gap = 1000.0 / scene.veh_per_km
+        min_gap = tr.LENGTH + 8.0
         ex, ey = self.ego[tr.EX], self.ego[tr.EY]
         for source in scene.sources:
-            first = source[0]
-            span = scene.populate_span or float(scene.lengths[first]) - 5.0
-            for lane in scene.lane_offsets[first]:
-                if scene.veh_per_km <= 0:
-                    continue
-                s = rng.exponential(mean_gap) * rng.random()
-                while s < span:
-                    p = int(source[rng.integers(len(source))])
-                    x, y, _ = scene.point(p, s, lane)
-                    near_ego = (p == ego_path and abs(lane - ego_d) < 1.0 and abs(s - ego_s) < 15.0) or (
-                        (x - ex) ** 2 + (y - ey) ** 2 < 12.0**2)
-                    if not near_ego:
-                        self._spawn(rng, p, s, float(lane))
-                    s += max(tr.LENGTH + 8.0, rng.exponential(mean_gap))
+            span = scene.populate_span or float(scene.lengths[source[0]]) - 5.0
+            for lane in scene.lane_offsets[source[0]]:
+                n_max = int(span // min_gap) + 1
+                first = rng.exponential(mean_gap) * rng.random()
+                s = first + np.concatenate([[0.0], np.cumsum(np.maximum(min_gap, rng.exponential(mean_gap, n_max - 1)))])
+                s = s[s < span]
+                paths = np.asarray(source)[rng.integers(len(source), size=len(s))]
+                v0 = rng.uniform(*scene.npc_speed, size=len(s))
+                v = v0 * rng.uniform(0.85, 1.0, size=len(s))
+                timer = rng.random(len(s))
+                x, y = scene.points(paths, s, float(lane))
+                near = ((paths == scene.route) & (abs(lane - scene.route_lane) < 1.0) & (np.abs(s - scene.route_start) < 15.0)
+                        | ((x - ex) ** 2 + (y - ey) ** 2 < 12.0**2))
+                keep = np.flatnonzero(~near)
+                slots = np.flatnonzero(~self.active)[: len(keep)]
+                keep = keep[: len(slots)]
+                self.active[slots], self.path[slots], self.s[slots] = True, paths[keep], s[keep]
+                self.d[slots] = self.d_target[slots] = lane
+                self.v[slots], self.v0[slots], self.timer[slots], self.accel[slots] = v[keep], v0[keep], timer[keep], 0.0
 
     def _spawn(self, rng: np.random.Generator, p: int, s: float, lane: float) -> bool:
         free = np.flatnonzero(~self.active)
@@ -322,9 +331,9 @@ class MODrivingEnv(gym.Env):
                         self.yaw, self.accel, ego, DT)
         self._arrivals(self.np_random)
         old_s, old_x, old_y = ego[tr.ES], ego[tr.EX], ego[tr.EY]
-        steer = float(np.clip(self.steer + steer_rate * DT, -STEER_MAX, STEER_MAX))
+        steer = min(max(self.steer + steer_rate * DT, -STEER_MAX), STEER_MAX)
         steer_rate = (steer - self.steer) / DT
-        v = float(np.clip(ego[tr.EV] + accel * DT, 0.0, V_MAX))
+        v = min(max(ego[tr.EV] + accel * DT, 0.0), V_MAX)
         accel = (v - ego[tr.EV]) / DT
         beta = math.atan(REAR_AXLE / WHEELBASE * math.tan(steer))
         yaw_rate = v / REAR_AXLE * math.sin(beta)
@@ -436,9 +445,9 @@ class MODrivingEnv(gym.Env):
         elif a == 4:
             self._meta_speed = max(self._meta_speed - 1, 0)
         target_v = META_SPEEDS[self._meta_speed] * self.limit
-        accel = float(np.clip(1.0 * (target_v - self.ego[tr.EV]), -CONT_BRAKE, CONT_ACCEL))
+        accel = min(max(target_v - self.ego[tr.EV], -CONT_BRAKE), CONT_ACCEL)
         steer = self.pursuit_steer(float(lanes[self._meta_lane]))
-        rate = float(np.clip((steer - self.steer) / DT, -4 * STEER_RATE, 4 * STEER_RATE))
+        rate = min(max((steer - self.steer) / DT, -4 * STEER_RATE), 4 * STEER_RATE)
         return accel, rate
 
     def pursuit_steer(self, lane: float) -> float:
@@ -451,7 +460,7 @@ class MODrivingEnv(gym.Env):
         c, s = math.cos(ego[tr.EYAW]), math.sin(ego[tr.EYAW])
         lx, ly = dx * c + dy * s, -dx * s + dy * c
         curvature = 2.0 * ly / max(lx * lx + ly * ly, 1e-6)
-        return float(np.clip(math.atan(WHEELBASE * curvature), -STEER_MAX, STEER_MAX))
+        return min(max(math.atan(WHEELBASE * curvature), -STEER_MAX), STEER_MAX)
 
     # ------------------------------------------------------------------ observation
     def lidar(self) -> np.ndarray:
@@ -478,7 +487,8 @@ class MODrivingEnv(gym.Env):
                                 buf[ob.ROUTE_FEATURES:])
         else:
             buf[ob.ROUTE_FEATURES:] = self.lidar() / self.lidar_range
-        return np.clip(buf, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+        np.clip(buf, -OBS_BOUND, OBS_BOUND, out=buf)
+        return buf.astype(np.float32)
 
     # ------------------------------------------------------------------ info
     def route_completion(self) -> float:

@@ -64,11 +64,14 @@ def draw(env: "MODrivingEnv", beams: np.ndarray | None = None, width: int = 480,
     ax.plot(*route.T, color=ROUTE, lw=2, alpha=0.8)
     if beams is not None:
         ang = ego[tr.EYAW] + 2 * np.pi * np.arange(len(beams)) / len(beams)
-        for a, dist in zip(ang, beams):
-            ax.plot([ex, ex + dist * math.cos(a)], [ey, ey + dist * math.sin(a)], color="#f5d142", lw=0.5, alpha=0.7)
+        hx, hy = ex + beams * np.cos(ang), ey + beams * np.sin(ang)
+        for x1, y1 in zip(hx, hy):
+            ax.plot([ex, x1], [ey, y1], color="#f5d142", lw=0.4, alpha=0.35)
+        hit = beams < beams.max(initial=0.0) - 1e-9
+        ax.scatter(hx[hit], hy[hit], s=6, color="#f5a142", zorder=4)
     for k in np.flatnonzero(env.active):
-        ax.add_patch(Polygon(_box(env.x[k], env.y[k], env.yaw[k]), color=NPC, lw=0))
-    ax.add_patch(Polygon(_box(ex, ey, ego[tr.EYAW]), color=EGO, lw=0))
+        ax.add_patch(Polygon(_box(env.x[k], env.y[k], env.yaw[k]), color=NPC, lw=0, zorder=3))
+    ax.add_patch(Polygon(_box(ex, ey, ego[tr.EYAW]), color=EGO, lw=0, zorder=3))
     ax.set_xlim(ex - HALF_WINDOW, ex + HALF_WINDOW)
     ax.set_ylim(ey - HALF_WINDOW, ey + HALF_WINDOW)
     ax.set_aspect("equal")

@@ -13,9 +13,8 @@ Three scenarios (right-hand traffic, lane width ``w`` drawn per episode):
 * ``intersection``: an unsignalised four-way junction, arms at random angles near 90 degrees,
   one lane per direction; a path for each (entry arm, exit arm) pair, turns are cubic Bezier
   curves through the central area. The ego enters from arm 0 and turns left, goes straight or
-  turns right (drawn). NPCs keep first come, first served: they do not enter their conflict
-  zone with a vehicle (the ego included) that is already in its own (``Scene.conflicts``), but
-  they do not yield to a vehicle that has not entered yet.
+  turns right (drawn). NPCs keep first come, first served at the conflict zones
+  (``Scene.conflicts``, see :mod:`~gauntlet.envs.driving.traffic`).
 * ``curvy``: a 400 m rural road of random arcs (radii 60-250 m), one lane per direction with
   oncoming traffic; overtaking means driving in the oncoming lane (outside the route's lanes).
 """
@@ -26,6 +25,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 DS = 1.0
 CLEARANCE = 3.0
@@ -83,6 +83,13 @@ class Scene:
         x = xy[i, 0] + frac * (xy[i + 1, 0] - xy[i, 0]) - d * math.sin(h[i])
         y = xy[i, 1] + frac * (xy[i + 1, 1] - xy[i, 1]) + d * math.cos(h[i])
         return x, y, h[i]
+
+    def points(self, p: np.ndarray, s: np.ndarray, d: float) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of offset ``d`` at arc lengths ``s`` of paths ``p`` (arrays), as :meth:`point`."""
+        i = (np.clip(s, 0.0, self.lengths[p] - 1e-9) // DS).astype(np.int64)
+        frac = s / DS - i
+        a, b, h = self.paths[p, i], self.paths[p, i + 1], self.headings[p, i]
+        return a[:, 0] + frac * (b[:, 0] - a[:, 0]) - d * np.sin(h), a[:, 1] + frac * (b[:, 1] - a[:, 1]) + d * np.cos(h)
 
     def on_road(self, x: float, y: float, d_route: float, s_route: float) -> bool:
         """Whether a point with route coordinates ``(s_route, d_route)`` is on the drivable area."""
@@ -190,22 +197,21 @@ def intersection(rng: np.random.Generator, density: float, turn: str | None = No
     entry_end = outward * radius + left_of_out * w / 2
     exit_start = outward * radius - left_of_out * w / 2
     exit_end = outward * (radius + arm_len) - left_of_out * w / 2
-    polylines: list[np.ndarray] = []
-    index: dict[tuple[int, int], int] = {}
-    for a in range(4):
-        for b in range(4):
-            if a == b:
-                continue
-            # A cubic Bezier from the entry's end to the exit's start, tangent to both lanes.
-            c = 0.55 * radius
-            p0, p3 = entry_end[a], exit_start[b]
-            p1, p2 = p0 - outward[a] * c, p3 + outward[b] * c
-            t = np.linspace(0.0, 1.0, 60)[:, None]
-            curve = (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2 + t**3 * p3
-            line_in = np.linspace(entry_start[a], p0, 40)
-            line_out = np.linspace(p3, exit_end[b], 40)
-            index[a, b] = len(polylines)
-            polylines.append(_resample(np.concatenate([line_in[:-1], curve, line_out[1:]])))
+    pairs = [(a, b) for a in range(4) for b in range(4) if a != b]
+    index = {pair: k for k, pair in enumerate(pairs)}
+    a, b = np.array(pairs).T
+    # A cubic Bezier from each entry's end to each exit's start, tangent to both lanes, between
+    # the straight lanes of the two arms (all 12 paths in one array op).
+    c = 0.55 * radius
+    p0, p3 = entry_end[a][:, None], exit_start[b][:, None]
+    p1, p2 = p0 - outward[a][:, None] * c, p3 + outward[b][:, None] * c
+    t = np.linspace(0.0, 1.0, 60)[None, :, None]
+    curve = (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2 + t**3 * p3
+    u = np.linspace(0.0, 1.0, 40)[None, :, None]
+    line_in = entry_start[a][:, None] + u * (p0 - entry_start[a][:, None])
+    line_out = p3 + u * (exit_end[b][:, None] - p3)
+    joined = np.concatenate([line_in[:, :-1], curve, line_out[:, 1:]], axis=1)
+    polylines = [_resample(line) for line in joined]
     paths, headings, lengths = _pack(polylines)
     # Arms counter-clockwise from the south one: the ego, heading north, turns right into the
     # east arm (1), goes straight into the north one (2) and turns left into the west one (3).
@@ -223,23 +229,37 @@ def intersection(rng: np.random.Generator, density: float, turn: str | None = No
                  route_lane=0.0, route_start=30.0, route_end=float(lengths[route]) - 20.0, right_edge=-w / 2,
                  left_edge=1.5 * w, speed_limit=13.9, npc_speed=speed, veh_per_km=15.0 * density,
                  populate_span=arm_len - 5.0, sources=sources, junction=junction, arms=arms,
-                 conflicts=conflict_zones(polylines, [arm_of[k] for k in range(len(polylines))], junction))
+                 conflicts=conflict_zones(paths, lengths, [arm_of[k] for k in range(len(polylines))], junction))
 
 
-def conflict_zones(polylines: list[np.ndarray], arm: list[int], junction: tuple[float, float, float]) -> np.ndarray:
-    """The ``Scene.conflicts`` table of paths that start at the arms ``arm``."""
-    cx, cy, r = junction
-    n = len(polylines)
+def conflict_zones(paths: np.ndarray, lengths: np.ndarray, arm: list[int], junction: tuple[float, float, float]
+                   ) -> np.ndarray:
+    """The ``Scene.conflicts`` table of the packed ``paths`` that start at the arms ``arm``."""
+    return _conflicts(paths, lengths, np.asarray(arm, dtype=np.int64), *junction, CLEARANCE)
+
+
+@njit(cache=True)
+def _conflicts(paths, lengths, arm, cx, cy, r, clearance):
+    n = paths.shape[0]
     out = np.full((n, n, 2), -1.0)
-    inside = [np.flatnonzero(np.hypot(p[:, 0] - cx, p[:, 1] - cy) <= r + 2.0) for p in polylines]
+    inside = np.zeros((n, paths.shape[1]), dtype=np.bool_)
+    for p in range(n):
+        for k in range(int(lengths[p] / DS) + 1):
+            inside[p, k] = (paths[p, k, 0] - cx) ** 2 + (paths[p, k, 1] - cy) ** 2 <= (r + 2.0) ** 2
     for i in range(n):
         for j in range(n):
             if arm[i] == arm[j]:
                 continue
-            a, b = polylines[i][inside[i]], polylines[j][inside[j]]
-            near = np.flatnonzero(np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1]).min(1) < CLEARANCE)
-            if len(near):
-                out[i, j] = inside[i][near[0]] * DS, inside[i][near[-1]] * DS
+            for k in range(int(lengths[i] / DS) + 1):
+                if not inside[i, k]:
+                    continue
+                for m in range(int(lengths[j] / DS) + 1):
+                    if inside[j, m] and (paths[i, k, 0] - paths[j, m, 0]) ** 2 + (
+                            paths[i, k, 1] - paths[j, m, 1]) ** 2 < clearance * clearance:
+                        if out[i, j, 0] < 0.0:
+                            out[i, j, 0] = k * DS
+                        out[i, j, 1] = k * DS
+                        break
     return out
 
 

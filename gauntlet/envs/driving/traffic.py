@@ -11,8 +11,9 @@ oncoming lanes) ``j`` is ahead when it lies in ``i``'s heading frame at ``0 < lo
 and ``|lat| < SAME_LANE`` and is not oncoming (``cos(yaw_j - yaw_i) > -0.5``): NPCs brake for
 a vehicle crossing in front of them (when two crossing vehicles each have the other ahead, the
 lower slot goes first and an NPC always waits for the ego). At a junction an NPC also stops before its conflict zone
-while another vehicle (the ego included) is inside its own zone of a conflicting path, if it can
-still stop (``Scene.conflicts``); it does not yield to vehicles that have not entered yet.
+while a vehicle on a conflicting path (the ego included) claims the conflict: it is inside its
+own zone, or moving and due at its zone before the NPC is due at its own (first come, first
+served, ``Scene.conflicts``); an NPC that cannot stop comfortably any more goes on.
 NPC-NPC overlaps are not resolved (only the ego's collisions are simulated).
 
 IDM (Treiber et al. 2000): ``a = a_max (1 - (v/v0)^4 - (s*/gap)^2)``, ``s* = s0 + v T +
@@ -106,21 +107,26 @@ def _place(paths, headings, lengths, p: int, s: float, d: float, v: float, d_dot
 
 @njit(cache=True)
 def _yield_gap(i: int, active, path, s, v, ego, conflicts) -> float:
-    """Gap to the entry of slot ``i``'s conflict zone when a vehicle occupies its own zone of a
-    conflicting path and ``i`` can still stop before it; ``FAR`` otherwise (first come, first served)."""
+    """Gap to the entry of slot ``i``'s conflict zone when a vehicle on a conflicting path claims
+    the conflict first and ``i`` can stop comfortably (at ``B_SAFE``) before it; ``FAR`` otherwise.
+    A vehicle claims it while inside its own zone, or while moving towards its zone and due there
+    before ``i`` is due at its own (first come, first served)."""
     p = path[i]
     best = FAR
     for j in range(-1, active.shape[0]):
         if j == i or (j >= 0 and not active[j]):
             continue
-        q, sj = (int(ego[EROUTE]), ego[ES]) if j < 0 else (path[j], s[j])
+        q, sj, vj = (int(ego[EROUTE]), ego[ES], ego[EV]) if j < 0 else (path[j], s[j], v[j])
         start = conflicts[p, q, 0]
         if start < 0.0:
             continue
         gap = start - s[i] - LENGTH / 2 - 1.0
-        if gap < v[i] * v[i] / (2.0 * MAX_BRAKE):
+        if gap < v[i] * v[i] / (2.0 * B_SAFE):
             continue
-        if conflicts[q, p, 0] - LENGTH / 2 <= sj <= conflicts[q, p, 1] + LENGTH / 2:
+        j_start, j_end = conflicts[q, p, 0] - LENGTH / 2, conflicts[q, p, 1] + LENGTH / 2
+        inside = j_start <= sj <= j_end
+        sooner = sj < j_start and vj > 0.5 and (j_start - sj) / vj < (start - LENGTH / 2 - s[i]) / max(v[i], 0.1)
+        if inside or sooner:
             best = min(best, gap)
     return best
 
