@@ -93,7 +93,7 @@ def main() -> int:
     rule = tuple(outward(v * args.margin) for v in nadir)
     ref = tuple(spec.hv_ref_point)
     print(f"{args.task}: {len(weights)} preferences x {spec.eval_episodes} episodes, E=6 test contexts")
-    print(f"nadir of the pooled mean points {tuple(round(v, 2) for v in nadir)}; rule (x{args.margin}, 2 significant "
+    print(f"nadir of the pooled mean points {tuple(round(float(v), 2) for v in nadir)}; rule (x{args.margin}, 2 significant "
           f"digits outward) -> {rule}; published reference point {ref}")
     print(f"{'agent':20s} {'HV':>12s} {'delay ret':>10s} {'energy ret':>11s} {'cloud':>6s}  "
           f"w_delay where not dominated in the pool")
