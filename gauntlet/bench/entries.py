@@ -23,6 +23,8 @@ from gauntlet.registry import BenchmarkSpec, get_task, load_object
 SCHEMA_ID = "gauntlet-leaderboard/2"
 KINDS = ("reference", "baseline", "submission", "bound")
 MO_RUN_METRICS = ("hypervolume", "eum", "cardinality")
+MO_SHAPE_METRICS = ("sparsity", "spacing", "spread")
+"""Front-shape metrics a run stores only when its task's protocol lists them (older boards lack them)."""
 
 
 class LeaderboardError(ValueError):
@@ -121,6 +123,9 @@ def run_to_json(run: RunRecord, artifact_sha256: str | None = None) -> dict[str,
             "cardinality": int(run.mo_metrics["cardinality"]),
             "front": jsonable(run.mo_metrics["front"]),
         }
+        listed = {m.name for m in get_task(run.task).benchmark.metrics}
+        out["mo_metrics"].update({k: float(run.mo_metrics[k]) for k in MO_SHAPE_METRICS
+                                  if k in listed and k in run.mo_metrics})
     return out
 
 
@@ -130,8 +135,8 @@ def results_from_runs(runs: Sequence[dict[str, Any]], metrics: Iterable[dict[str
     results = {}
     for metric in metrics:
         name = metric["name"]
-        if name in MO_RUN_METRICS:
-            if not all("mo_metrics" in r for r in runs):
+        if name in MO_RUN_METRICS or name in MO_SHAPE_METRICS:
+            if not all(name in r.get("mo_metrics", {}) for r in runs):
                 continue
             matrix = np.array([[r["mo_metrics"][name]] for r in runs], dtype=float)
         else:

@@ -25,6 +25,7 @@ import jsonschema
 
 from gauntlet.bench.entries import (
     MO_RUN_METRICS,
+    MO_SHAPE_METRICS,
     SCHEMA_ID,
     LeaderboardError,
     combined_front,
@@ -155,7 +156,8 @@ def _run_problems(run: dict[str, Any], config: dict[str, Any], prot: dict[str, A
         elif not out:
             expected = front_metrics(run["episode_returns"], prot["preference_weights"], prot["hv_ref_point"],
                                      len(prot["eval_seeds"]))
-            for name in (*MO_RUN_METRICS, "front"):
+            shape = [name for name in MO_SHAPE_METRICS if name in run["mo_metrics"]]
+            for name in (*MO_RUN_METRICS, "front", *shape):
                 if not _close(run["mo_metrics"][name], expected[name]):
                     out.append((f"mo_metrics/{name}", f"{shown(run['mo_metrics'][name])} does not match "
                                                       f"{shown(expected[name])} recomputed from its episode returns"))

@@ -34,7 +34,14 @@ def test_random_joint_run_writes_a_board_that_validates(tmp_path):
     assert len(record.episode_returns) == 11 * 10 and len(record.episode_returns[0]) == 2
     assert set(record.mo_metrics) >= {"hypervolume", "eum", "cardinality", "sparsity", "spacing", "spread", "front"}
     path = leaderboard.record([record], kind="baseline", directory=tmp_path)
-    validate(leaderboard.load(path), path)
+    board = leaderboard.load(path)
+    validate(board, path)
+    (entry,) = board["entries"]
+    for name in ("sparsity", "spacing", "spread"):
+        assert entry["results"][name]["mean"] == pytest.approx(record.mo_metrics[name])
+    entry["runs"][0]["mo_metrics"]["spacing"] += 1.0
+    with pytest.raises(leaderboard.LeaderboardError, match="mo_metrics/spacing"):
+        validate(board, path)
 
 
 def test_a_learner_saves_and_is_re_evaluated_from_its_weights(tmp_path):
