@@ -20,7 +20,7 @@ _AGV_METRICS = (
 LAYOUT_SEEDS = {"simple-static": 0, "simple-dynamic": 0, "complex-static": 0, "complex-dynamic": 0}
 _SCENE_LABELS = {"simple-static": "SimpleStatic", "simple-dynamic": "SimpleDynamic",
                  "complex-static": "ComplexStatic", "complex-dynamic": "ComplexDynamic"}
-TRAIN_TIMESTEPS = 100_000
+TRAIN_TIMESTEPS = 150_000
 
 
 def _agv_benchmark() -> BenchmarkSpec:
