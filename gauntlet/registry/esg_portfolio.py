@@ -14,6 +14,9 @@ _ESG_METRICS = (
     Metric("turnover", "min", "fraction/day", "mean daily sum |w_target - w_drifted| over the risky assets"),
     Metric("portfolio_esg", "max", "score", "mean portfolio ESG score sum_i w_i ESG_i"),
     Metric("final_wealth", "max", "x initial", "wealth at the end of the test period (starts at 1)"),
+    Metric("transaction_costs", "min", "x initial",
+           "transaction costs paid over the test period, sum_t V_t * transaction_cost * turnover_t (wealth starts at 1)"),
+    Metric("cost_drag", "min", "fraction/year", "yearly cost rate, 252 x the mean daily cost as a fraction of wealth"),
 )
 
 
@@ -27,7 +30,7 @@ def _esg_tasks() -> list[TaskSpec]:
         train_timesteps=100_000,
         n_train_seeds=3,
         eval_episodes=1,
-        episode_metrics="gauntlet.envs.esg_portfolio.env:episode_metrics",
+        episode_metrics="gauntlet.envs.esg_portfolio.metrics:episode_metrics",
         eval_env_kwargs={"period": "test"},
     )
     common = dict(

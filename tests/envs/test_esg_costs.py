@@ -8,6 +8,8 @@ import gauntlet  # noqa: F401  (registers the ids)
 from gauntlet.envs.esg_portfolio.env import ESGPortfolioEnv
 from gauntlet.envs.esg_portfolio.metrics import episode_metrics
 from gauntlet.envs.esg_portfolio.turnover_penalty import TurnoverPenalty, with_turnover_penalty
+from gauntlet.registry import get_task, load_object
+from gauntlet.registry.esg_portfolio import TASKS
 
 
 def synthetic(**kwargs) -> ESGPortfolioEnv:
@@ -40,6 +42,14 @@ def test_cost_metrics_follow_the_envs_accounting():
     paid = sum(w * 0.002 * i["turnover"] for w, i in zip(wealth, infos))
     assert m["transaction_costs"] == pytest.approx(paid, rel=1e-12) and paid > 0
     assert m["cost_drag"] == pytest.approx(252 * 0.002 * np.mean([i["turnover"] for i in infos]), rel=1e-12)
+
+
+@pytest.mark.parametrize("task", [t.id for t in TASKS if t.benchmark is not None])
+def test_every_esg_board_reports_turnover_and_costs(task):
+    spec = get_task(task).benchmark
+    names = [m.name for m in spec.metrics]
+    assert {"turnover", "transaction_costs", "cost_drag"} <= set(names)
+    assert load_object(spec.episode_metrics) is episode_metrics
 
 
 def test_turnover_penalty_subtracts_from_the_reward_only():
