@@ -61,8 +61,8 @@ Mobile Edge Computing", IEEE TSC 2025, arXiv 2509.10474).
   ``E = p * L / C[s, u] + kappa * eta * f_s^2 * L`` J with ``kappa = 5e-31``.
 * Delay (closed form): let ``tau = L / C[s, u]`` be the upload time, ``c = f_s / eta`` and
   ``r_j`` the remaining sizes of the tasks executing on ``s`` (tasks still uploading to ``s``
-  are not counted, as in the paper); in v1 the cloud's ``tau`` is its transfer time above. During ``tau`` those tasks run alone: with the water
-  level ``x`` solving ``sum_j min(r_j, x) = c * tau`` they are left with
+  are not counted, as in the paper; in v1 the cloud's ``tau`` is its transfer time above).
+  During ``tau`` those tasks run alone: with the water level ``x`` solving ``sum_j min(r_j, x) = c * tau`` they are left with
   ``r'_j = max(r_j - x, 0)``. Under processor sharing a task of size ``L`` joining tasks of
   sizes ``r'_j`` adds ``L/c + 2 * sum_j min(r'_j, L)/c`` to the sum of completion times
   (its own execution time plus the extra delay it imposes on the running tasks), so
@@ -101,7 +101,9 @@ flattened row-major, each row
 histogram of the remaining sizes of the tasks executing on s (hist_bins bins of
 hist_bin_mbit Mbit, the last one open-ended)]``
 
-where the task is the one to offload now. Rows of absent edges are all ``-1``. With
+where the task is the one to offload now (in v1 the cloud's ``C`` is the end-to-end rate
+through the serving base station and the backhaul; the latency is not shown, it is a constant
+of the task). Rows of absent edges are all ``-1``. With
 ``preference_in_obs=True`` the preference ``w`` is appended (last two entries).
 
 ## Rewards
@@ -135,8 +137,8 @@ running then have been charged already (their rewards are estimates at offloadin
 ``n_users`` (10), ``arrival_rate`` (0.1 per user per step), ``episode_steps`` (100),
 ``hist_bins`` (60), ``hist_bin_mbit`` (1.0), ``tx_power_w`` (0.01), ``bandwidth_hz``
 (16.6e6), ``backhaul_rate_bps`` (None: v0's direct cloud link; v1: 100e6, > 0),
-``backhaul_latency_s`` (0 without a backhaul; v1: 0.05, >= 0), ``weights`` ((0.5, 0.5): non-negative, summing to 1), ``preference_in_obs``
-(False), ``render_mode`` (None | "rgb_array" | "ansi").
+``backhaul_latency_s`` (0 without a backhaul; v1: 0.05, >= 0), ``weights`` ((0.5, 0.5):
+non-negative, summing to 1), ``preference_in_obs`` (False), ``render_mode`` (None | "rgb_array" | "ansi").
 ``reset(options={"weights": w})`` sets the preference until the next such option.
 
 ## Rendering
