@@ -192,9 +192,16 @@ def main() -> None:
                      objective_names=("delay return (-0.01 x s)", "energy return (-50 x J)"),
                      title=f"{task.split('/')[1]}, E=6 test contexts: fronts (train seed {seeds[0]})",
                      all_points={n: all_points[n] for n in shown})
+    # The reference box can dwarf the front; a second plot zooms in on the strong agents.
+    best = max(first[n].mo_metrics["hypervolume"] for n in shown)
+    strong = [n for n in shown if first[n].mo_metrics["hypervolume"] >= best / 2]
+    zoom = plot_front({n: first[n].mo_metrics["front"] for n in strong}, png.with_name(f"{png.stem}_zoom{png.suffix}"),
+                      objective_names=("delay return (-0.01 x s)", "energy return (-50 x J)"),
+                      title=f"{task.split('/')[1]}: agents with >= half the best hypervolume",
+                      all_points={n: all_points[n] for n in strong})
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(f"\nwrote {png} and {out / 'summary.json'} (agents outside the reference box are omitted from the plot: "
-          f"{[n for n in first if n not in shown]})")
+    print(f"\nwrote {png}, {zoom} and {out / 'summary.json'} (agents outside the reference box are omitted from the "
+          f"plot: {[n for n in first if n not in shown]})")
 
 
 if __name__ == "__main__":
