@@ -5,7 +5,7 @@ import pytest
 
 from gauntlet.envs.fair_threshold import random
 from gauntlet.envs.fair_threshold.env import FairThresholdEnv
-from gauntlet.envs.fair_threshold.kernels import pairwise_sum
+from gauntlet.envs.numpy_summation import pairwise_sum
 
 
 class _SubclassedPCG64(np.random.PCG64):

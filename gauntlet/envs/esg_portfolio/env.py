@@ -113,6 +113,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from gauntlet.envs.esg_portfolio import kernels
 from gauntlet.envs.esg_portfolio.market import Market, esg_vector, load_csv, load_sp500, synthetic_market
 from gauntlet.envs.validation import check_choice, check_int, check_range
 
@@ -241,27 +242,33 @@ class ESGPortfolioEnv(gym.Env):
                 (self.esg_scores - self.esg_mean) / self._esg_std, -OBS_CLIP, OBS_CLIP)
         self.observation_space = spaces.Box(-OBS_CLIP, OBS_CLIP, (obs_dim,), dtype=np.float32)
         self.action_space = spaces.Box(-1.0, 1.0, (self.n_weights,), dtype=np.float32)
+        self._action_shape = (self.n_weights,)
+        self._out = np.empty(kernels.N_OUT)
 
-        self._t = self.first_decision
-        self._end = self.last_decision + 1
-        self._weights = self.initial_weights()
-        self._value = 1.0
+        self._consts = kernels.pack_constants(
+            self.n_assets, self.lookback, self.transaction_cost, self.regulation == "esg", self.grant_rate,
+            self.tax_rate, self.flat_tax, self.esg_mean, self._esg_band, self._esg_std, self.esg_in_state, self.cash,
+            self._obs, self._esg_ext, self._step_growth, self._z)
+        # [t, end, wealth, 0, drifted weights] (layout: gauntlet.envs.esg_portfolio.kernels).
+        self._state = np.zeros(kernels.STATE_HEADER + self.n_weights)
+        self._set_episode(self._state, self.first_decision, self.last_decision + 1)
         self._wealth: list[float] = [1.0]
+        self._pool_row = _POOL_ROWS
 
     # ------------------------------------------------------------------ public helpers
     @property
     def current_index(self) -> int:
         """Row of the current decision day in ``returns`` / ``market.dates``."""
-        return self._t
+        return int(self._state[0])
 
     @property
     def current_weights(self) -> np.ndarray:
         """The drifted weights held before today's trade (a copy)."""
-        return self._weights.copy()
+        return self._state[kernels.STATE_HEADER :].copy()
 
     @property
     def portfolio_value(self) -> float:
-        return self._value
+        return float(self._state[2])
 
     @property
     def elapsed_steps(self) -> int:
@@ -308,58 +315,63 @@ class ESGPortfolioEnv(gym.Env):
     # ------------------------------------------------------------------------ gym API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        if self.episode_length is None:
-            self._t, self._end = self.first_decision, self.last_decision + 1
-        else:
-            latest = self.last_decision - self.episode_length + 1
-            self._t = int(self.np_random.integers(self.first_decision, latest + 1))
-            self._end = self._t + self.episode_length
-        self._weights = self.initial_weights()
-        self._value = 1.0
+        start, end = self._episode_rows(self.np_random)
+        self._set_episode(self._state, start, end)
         self._wealth = [1.0]
-        esg_p = self.portfolio_esg(self._weights)
-        info = {"portfolio_value": 1.0, "weights": self._weights.copy(), "drifted_weights": self._weights.copy(),
-                "portfolio_esg": esg_p, "date": self._dates[self._t]}
-        return self._observation(esg_p), info
+        return self._reset_observation(start)
+
+    def _episode_rows(self, rng: np.random.Generator) -> tuple[int, int]:
+        """First decision row and the row after the last one of a new episode."""
+        if self.episode_length is None:
+            return self.first_decision, self.last_decision + 1
+        latest = self.last_decision - self.episode_length + 1
+        start = int(rng.integers(self.first_decision, latest + 1))
+        return start, start + self.episode_length
+
+    def _set_episode(self, state: np.ndarray, start: int, end: int) -> None:
+        state[:3] = (start, end, 1.0)
+        state[kernels.STATE_HEADER :] = self.initial_weights()
+
+    def _reset_observation(self, start: int) -> tuple[np.ndarray, dict[str, Any]]:
+        weights = self.initial_weights()
+        esg_p = self.portfolio_esg(weights)
+        info = {"portfolio_value": 1.0, "weights": weights.copy(), "drifted_weights": weights.copy(),
+                "portfolio_esg": esg_p, "date": self._dates[start]}
+        return self._observation(start, weights, esg_p), info
 
     def step(self, action):
-        if self._t >= self._end:
+        state = self._state
+        if state[0] >= state[1]:
             raise RuntimeError("the episode is over (truncated or terminated); call reset() before step()")
         a = np.asarray(action, dtype=np.float64)
-        if a.shape != (self.n_weights,):
+        if a.shape != self._action_shape:
             raise ValueError(f"action must have shape ({self.n_weights},), got {a.shape}")
-        hi, lo = a.max(), a.min()
-        # NaN fails both comparisons, so one check covers "out of the box" and "not a number".
-        if not (lo >= -1.0 - 1e-6 and hi <= 1.0 + 1e-6):
-            if not np.isfinite(a).all():
-                raise ValueError(f"action contains NaN or inf: {a}")
-            raise ValueError(f"action must lie in [-1, 1] (the action space), got min {lo} max {hi}")
-        e = np.exp(self.action_scale * (a - hi))
-        w = e / e.sum()
-        trade = w - self._weights
-        turnover = float(np.abs(trade[: self.n_assets] if self.cash else trade).sum())
-        cost = self.transaction_cost * turnover
-        step_growth = self._step_growth[self._t + 1]
-        gross = float(w @ step_growth) - 1.0
-        esg_p = float(w @ self._esg_ext)
-        grant, tax = self.regulation_transfers(gross, esg_p)
-        net = gross - cost + grant - tax
-        growth = 1.0 + net
-        terminated = growth <= _RUIN
-        if terminated:
-            growth = _RUIN
-        self._value *= growth
-        self._wealth.append(self._value)
-        # A fresh array every step, so handing it out in info is safe.
-        self._weights = w * step_growth / (1.0 + gross)
-        self._t += 1
-        truncated = not terminated and self._t >= self._end
+        row = self._pool_row
+        if row == _POOL_ROWS:
+            self._new_pools()
+            row = 0
+        weights, drifted = self._weight_pool[row]
+        if not kernels.logits_one(a, self.action_scale, weights):
+            _raise_bad_action(a)
+        np.exp(weights, out=weights)
+        out = self._out
+        obs = self._obs_pool[row]
+        kernels.finish_one(weights, state, self._consts, obs, weights, drifted, out)
+        self._pool_row = row + 1
+        turnover, cost, gross, net, grant, tax, esg_p, value, reward, terminated, truncated = out.tolist()
+        self._wealth.append(value)
         info = {
-            "portfolio_value": self._value, "weights": w, "drifted_weights": self._weights,
+            "portfolio_value": value, "weights": weights, "drifted_weights": drifted,
             "turnover": turnover, "cost": cost, "gross_return": gross, "net_return": net,
-            "grant": grant, "tax": tax, "portfolio_esg": esg_p, "date": self._dates[self._t],
+            "grant": grant, "tax": tax, "portfolio_esg": esg_p, "date": self._dates[int(state[0])],
         }
-        return self._observation(float(self._weights @ self._esg_ext)), math.log(growth), terminated, truncated, info
+        return obs, reward, terminated == 1.0, truncated == 1.0, info
+
+    def _new_pools(self) -> None:
+        """Fresh output arrays for the next ``_POOL_ROWS`` steps: each step hands out its own rows,
+        so returned arrays are never overwritten, for the price of one allocation per pool."""
+        self._obs_pool = np.empty((_POOL_ROWS, self.observation_space.shape[0]), dtype=np.float32)
+        self._weight_pool = np.empty((_POOL_ROWS, 2, self.n_weights))
 
     def render(self) -> np.ndarray | None:
         """``"rgb_array"``: the picture of :mod:`gauntlet.envs.esg_portfolio.render` (the episode's
@@ -368,20 +380,20 @@ class ESGPortfolioEnv(gym.Env):
             return None
         from gauntlet.envs.esg_portfolio.render import Snapshot, draw
 
-        start = self._t - (len(self._wealth) - 1)
+        start = self.current_index - (len(self._wealth) - 1)
         labels = (*self.tickers, "cash") if self.cash else tuple(self.tickers)
         return draw(Snapshot(self.period, self.regulation,
-                             np.array(self.market.dates[start : self._t + 1], dtype="datetime64[D]"),
-                             np.array(self._wealth), labels, self._weights.copy(), self._esg_ext, self.esg_mean))
+                             np.array(self.market.dates[start : self.current_index + 1], dtype="datetime64[D]"),
+                             np.array(self._wealth), labels, self.current_weights, self._esg_ext, self.esg_mean))
 
     # ---------------------------------------------------------------------- internals
-    def _observation(self, esg_p: float) -> np.ndarray:
-        obs = self._obs
-        obs[self._obs_slices[0]] = self._z[self._t - self.lookback + 1 : self._t + 1].ravel()
-        obs[self._obs_slices[1]] = self._weights
+    def _observation(self, t: int, weights: np.ndarray, esg_p: float) -> np.ndarray:
+        obs = self._obs.copy()
+        obs[self._obs_slices[0]] = self._z[t - self.lookback + 1 : t + 1].ravel()
+        obs[self._obs_slices[1]] = weights
         if self.esg_in_state:
             obs[-1] = min(max((esg_p - self.esg_mean) / self._esg_std, -OBS_CLIP), OBS_CLIP)
-        return obs.copy()
+        return obs
 
     @staticmethod
     def _resolve_split(dates: np.ndarray, data: str, *given: str | None) -> list[np.datetime64]:
@@ -410,6 +422,16 @@ class ESGPortfolioEnv(gym.Env):
         if last - first < 1:
             raise ValueError(f"the {label} period {start}..{end} holds fewer than 2 trading days of the data ({span})")
         return first, last
+
+
+_POOL_ROWS = 64
+
+
+def _raise_bad_action(a: np.ndarray) -> None:
+    """The error for an action outside [-1, 1] (the kernels' check, to 1e-6) or not a number."""
+    if not np.isfinite(a).all():
+        raise ValueError(f"action contains NaN or inf: {a}")
+    raise ValueError(f"action must lie in [-1, 1] (the action space), got min {a.min()} max {a.max()}")
 
 
 def episode_metrics(rewards: np.ndarray, infos: list[dict]) -> dict[str, float]:

@@ -10,7 +10,8 @@ and stores the machine code next to this file (or under ``NUMBA_CACHE_DIR``); la
 load it.
 
 Bit-for-bit contract with v0 (numpy): every float operation is repeated in the same order and
-precision; NumPy's pairwise summation (``np.sum``) is repeated by :func:`pairwise_sum` (in the
+precision; NumPy's pairwise summation (``np.sum``) is repeated by
+:func:`gauntlet.envs.numpy_summation.pairwise_sum` (in the
 order NumPy visits v0's arrays, which depends on their memory layout), its cumulative sums are
 sequential, the only transcendental function is ``exp`` (the C library's,
 as Python's ``math.exp``). The histogram part of the observation, ``float32(k / n)``, was a
@@ -33,6 +34,7 @@ import numpy as np
 from numba import njit
 
 from gauntlet.envs.fair_threshold.random import multinomial
+from gauntlet.envs.numpy_summation import pairwise_sum
 
 N_HIST = 10
 N_CELLS = 2 * 3 * N_HIST
@@ -52,77 +54,6 @@ def pack_constants(batch_size: int, default_cost: float, eps: float, rho: float 
 
 def state_size(n_bins: int) -> int:
     return 2 + 2 * n_bins + 4 * (n_bins + 1)
-
-
-@njit(cache=True)
-def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
-    """NumPy's pairwise sum of at most 128 values: sequential below 8, else 8 accumulators."""
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += a[lo + i]
-        return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    i = 8
-    while i < n - (n % 8):
-        r0 += a[lo + i]
-        r1 += a[lo + i + 1]
-        r2 += a[lo + i + 2]
-        r3 += a[lo + i + 3]
-        r4 += a[lo + i + 4]
-        r5 += a[lo + i + 5]
-        r6 += a[lo + i + 6]
-        r7 += a[lo + i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[lo + i]
-        i += 1
-    return res
-
-
-@njit(cache=True)
-def pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:
-    """``np.sum(a[lo:lo + n])`` for float64, in NumPy's pairwise order: blocks of up to 128
-    values (:func:`_block_sum`), larger ranges split in two (the first half a multiple of 8) and
-    the halves' sums added. The split is walked with an explicit stack: numba's cache cannot
-    load recursive functions."""
-    if n <= 128:
-        return _block_sum(a, lo, n)
-    los = np.empty(64, dtype=np.int64)
-    ns = np.empty(64, dtype=np.int64)
-    waiting_right = np.zeros(64, dtype=np.bool_)
-    left = np.empty(64)
-    top = 0
-    los[0], ns[0] = lo, n
-    value = 0.0
-    done = False
-    while True:
-        if done:
-            if top < 0:
-                return value
-            if not waiting_right[top]:
-                left[top] = value
-                waiting_right[top] = True
-                half = ns[top] // 2
-                half -= half % 8
-                los[top + 1], ns[top + 1], waiting_right[top + 1] = los[top] + half, ns[top] - half, False
-                top += 1
-                done = False
-            else:
-                value = left[top] + value
-                top -= 1
-            continue
-        if ns[top] <= 128:
-            value = _block_sum(a, los[top], ns[top])
-            top -= 1
-            done = True
-        else:
-            half = ns[top] // 2
-            half -= half % 8
-            los[top + 1], ns[top + 1], waiting_right[top + 1] = los[top], half, False
-            top += 1
 
 
 @njit(cache=True)
