@@ -58,3 +58,17 @@ def test_single_agent_tasks_still_use_gymnasium():
     assert hasattr(env, "action_space") and not callable(env.action_space)
     with pytest.raises(ValueError, match="single-agent Gymnasium env"):
         gauntlet.make_parallel("gauntlet/LotSizing-15x5-v0")
+
+
+def test_a_sweep_runs_a_multi_agent_task_and_resumes(tmp_path):
+    import dataclasses
+
+    from gauntlet.bench.sweep import SerialExecutor, load_runs, plan, sweep
+
+    jobs = plan([NAV], ["mo-mix"], [0, 1], tmp_path, total_timesteps=60, eval_seeds=[1000])
+    jobs = [dataclasses.replace(job, agent_kwargs=TINY) for job in jobs]
+    outcome = sweep(jobs, SerialExecutor())
+    assert len(outcome["done"]) == 2 and not outcome["failed"], outcome["failed"]
+    runs = load_runs(jobs)[(NAV, "mo-mix")]
+    assert [r.train_seed for r in runs] == [0, 1] and all(len(r.episode_returns[0]) == 2 for r in runs)
+    assert len(sweep(jobs, SerialExecutor())["skipped"]) == 2
