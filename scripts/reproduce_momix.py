@@ -14,6 +14,9 @@ MPE with far fewer episodes; this prints what we measure.
     python scripts/reproduce_momix.py --steps 20000 --seeds 0 --no-leaderboard   # quick look
     python scripts/reproduce_momix.py --agents mo-mix --replace                  # rerun one agent
 
+Exploration (epsilon 1 -> 0.05) anneals over half of each learner's steps: 50k of MO-MIX's and
+IQL's 100k (EPyMARL's setting), and half of each outer-loop member's 1/11 share.
+
 A board entry whose config differs from the new runs' is only overwritten with ``--replace``.
 """
 
@@ -61,13 +64,19 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     save_dir = args.save or args.out / "weights"
 
+    # Every learner's exploration anneals over half of its steps (EPyMARL's 50k of the spec's 100k);
+    # each outer-loop member has 1/11 of them.
+    anneal = {"mo-mix": steps // 2, "iql-scalarized": steps // 2,
+              "outer-loop-qmix": steps // len(spec.preference_weights) // 2}
     records: dict[str, list[RunRecord]] = {}
     for name in AGENTS:
         if name in args.agents:
             learns = get_agent(name).learns
             records[name] = []
+            kwargs = {"epsilon_anneal_steps": anneal[name]} if learns else {}
             for seed in seeds if learns else seeds[:1]:
-                rec = run(TASK, name, train_seed=seed, total_timesteps=steps if learns else 0, save_dir=save_dir)
+                rec = run(TASK, name, train_seed=seed, total_timesteps=steps if learns else 0, save_dir=save_dir,
+                          agent_kwargs=kwargs)
                 rec.agent_obj = None
                 rec.save(args.out / f"{name}-seed{seed}.json")
                 print(f"{name} seed {seed}: HV {rec.mo_metrics['hypervolume']:.1f}, train {rec.train_time_s:.0f} s", flush=True)
