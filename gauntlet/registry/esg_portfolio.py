@@ -35,6 +35,7 @@ def _esg_tasks() -> list[TaskSpec]:
     )
     common = dict(
         entry_point="gauntlet.envs.esg_portfolio.env:ESGPortfolioEnv",
+        vector_entry_point="gauntlet.envs.esg_portfolio.vector:ESGPortfolioVectorEnv",
         family="ESGPortfolio",
         paper=_ESG_PAPER,
         extra=("data", "skfolio"),

@@ -30,7 +30,7 @@ def test_single_env_replays_the_recorded_trajectory(name, seed):
         assert_same_trajectory(rollout(name, seed), expected, f"{name} seed {seed}")
 
 
-VECTOR_FAMILIES = ("lot_sizing", "fair_threshold")
+VECTOR_FAMILIES = ("lot_sizing", "fair_threshold", "esg_portfolio")
 
 
 @pytest.mark.parametrize("name", [name for name, case in CASES.items() if case[0] in VECTOR_FAMILIES])
