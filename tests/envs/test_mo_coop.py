@@ -206,3 +206,16 @@ def test_pickle_round_trip_and_rgb_picture(cls):
     frame = env.render()
     assert frame.dtype == np.uint8 and frame.shape == (600, 600, 3) and frame.min() != frame.max()
     assert cls().render() is None
+
+
+def test_momaland_linearize_reward_scalarizes_the_team_vector():
+    wrappers = pytest.importorskip("momaland.utils.parallel_wrappers")
+    env = MOCoopNavigationEnv()
+    weights = {a: np.array([0.3, 0.7]) for a in env.possible_agents}
+    wrapped = wrappers.LinearizeReward(MOCoopNavigationEnv(), weights)
+    env.reset(seed=0)
+    wrapped.reset(seed=0)
+    actions = {a: 2 for a in env.possible_agents}
+    _, vector, _, _, _ = env.step(actions)
+    _, scalar, _, _, _ = wrapped.step(actions)
+    assert scalar["agent_0"] == pytest.approx(float(weights["agent_0"] @ vector["agent_0"]))
