@@ -14,9 +14,17 @@ reset. If such an env rejects them (a state-dependent mask), it is measured agai
 action from the current mask inside the timed loop, and the row says so. An id whose module is
 missing or fails to build is listed as skipped with the reason.
 
-Each figure is the best of ``--repeats`` windows (``--seconds`` in total per measurement), timed
+Each figure is the median of ``--repeats`` windows (``--seconds`` in total per measurement), timed
 with process CPU time by default (``--clock cpu``), which is steadier than wall time on a shared
-machine; ``--clock wall`` uses wall time.
+machine; ``--clock wall`` uses wall time. ``--kwargs`` (JSON) is passed to every env built, e.g.
+FairThreshold's drift mode ``'{"impact_rate": 0.05}'``.
+
+For every family whose env package has numba kernels (``gauntlet/envs/<family>/kernels.py``)
+among the selected ids, the script also reports the kernels' compile time: the wall time of
+building, resetting and stepping the family's first selected id (single env, then a native vector
+env of 2 copies) in a fresh Python process with an empty numba cache (``NUMBA_CACHE_DIR`` set to a
+new directory: everything is compiled), then again in a second fresh process that loads what the
+first one cached. Their difference is the cold-compile time; ``--no-compile-time`` skips this.
 
     python scripts/bench_env_speed.py --ids "gauntlet/LotSizing*" --seconds 3 --json speed.json
 """
@@ -25,9 +33,14 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import importlib.util
 import json
+import os
 import platform
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from typing import Any, Callable
 
@@ -77,8 +90,8 @@ def _masked_sample_batch(single: gym.Space, num_envs: int, masks: np.ndarray, rn
 
 
 def _rate(step_once: Callable[[], int], seconds: float, repeats: int, clock: Callable[[], float]) -> float:
-    """Best steps/s over ``repeats`` windows; ``step_once`` returns the env-steps it made."""
-    best = 0.0
+    """Median steps/s over ``repeats`` windows; ``step_once`` returns the env-steps it made."""
+    rates = []
     window = seconds / repeats
     batch = 1
     for _ in range(repeats):
@@ -94,12 +107,56 @@ def _rate(step_once: Callable[[], int], seconds: float, repeats: int, clock: Cal
                 batch *= 2
             if now - start >= window:
                 break
-        best = max(best, steps / (now - start))
-    return best
+        rates.append(steps / (now - start))
+    return statistics.median(rates)
 
 
-def bench_single(env_id: str, seconds: float, repeats: int, clock: Callable[[], float]) -> tuple[float, str]:
-    env = gym.make(env_id)
+_FIRST_STEP = """
+import json, sys, time
+start = time.perf_counter()
+import gymnasium as gym
+import gauntlet
+env_id, kwargs = sys.argv[1], json.loads(sys.argv[2])
+env = gym.make(env_id, **kwargs)
+env.reset(seed=0)
+env.step(env.action_space.sample())
+single = time.perf_counter() - start
+envs = gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point", **kwargs)
+envs.reset(seed=0)
+envs.step(envs.action_space.sample())
+print(json.dumps({"single": single, "vector": time.perf_counter() - start - single}))
+"""
+
+
+def compile_times(ids: list[str], kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per family with numba kernels (first selected id): wall seconds to a first single-env step
+    and a first vector step in fresh processes, with an empty numba cache and with the cache the
+    first process wrote."""
+    rows = []
+    seen = set()
+    for task_id in ids:
+        package = TASKS[task_id].entry_point.split(":")[0].rsplit(".", 1)[0]
+        if package in seen or TASKS[task_id].vector_entry_point is None or importlib.util.find_spec(package + ".kernels") is None:
+            continue
+        seen.add(package)
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+            runs = []
+            for _ in range(2):
+                done = subprocess.run([sys.executable, "-c", _FIRST_STEP, task_id, json.dumps(kwargs)], env=env,
+                                      capture_output=True, text=True, check=True)
+                runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        cold, warm = runs
+        rows.append({"family": package.rsplit(".", 1)[1], "id": task_id,
+                     "cold_single_s": cold["single"], "cold_vector_s": cold["vector"],
+                     "warm_single_s": warm["single"], "warm_vector_s": warm["vector"],
+                     "compile_s": cold["single"] + cold["vector"] - warm["single"] - warm["vector"]})
+    return rows
+
+
+def bench_single(env_id: str, seconds: float, repeats: int, clock: Callable[[], float],
+                 kwargs: dict[str, Any] | None = None) -> tuple[float, str]:
+    env = gym.make(env_id, **(kwargs or {}))
     rng = np.random.default_rng(0)
     env.action_space.seed(0)
     _, info = env.reset(seed=0)
@@ -137,8 +194,9 @@ def bench_single(env_id: str, seconds: float, repeats: int, clock: Callable[[], 
     return rate, note
 
 
-def bench_vector(env_id: str, num_envs: int, seconds: float, repeats: int, clock: Callable[[], float]) -> tuple[float, str]:
-    envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
+def bench_vector(env_id: str, num_envs: int, seconds: float, repeats: int, clock: Callable[[], float],
+                 kwargs: dict[str, Any] | None = None) -> tuple[float, str]:
+    envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **(kwargs or {}))
     rng = np.random.default_rng(0)
     envs.action_space.seed(0)
     _, infos = envs.reset(seed=0)
@@ -179,11 +237,20 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ids", default="gauntlet/*", help="glob over task ids (default: all)")
     parser.add_argument("--seconds", type=float, default=2.0, help="timed seconds per measurement")
-    parser.add_argument("--repeats", type=int, default=3, help="timing windows per measurement; the best counts")
+    parser.add_argument("--repeats", type=int, default=3, help="timing windows per measurement; the median counts")
     parser.add_argument("--num-envs", type=int, default=1024, help="copies in the native vector env")
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
+    parser.add_argument("--kwargs", default="{}", help="JSON object of keyword arguments for every env built")
+    parser.add_argument("--no-compile-time", dest="compile_time", action="store_false",
+                        help="skip the cold/warm numba compile-time measurement")
     parser.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
+    try:
+        kwargs = json.loads(args.kwargs)
+    except json.JSONDecodeError as err:
+        parser.error(f"--kwargs must be a JSON object, got {args.kwargs!r} ({err})")
+    if not isinstance(kwargs, dict):
+        parser.error(f"--kwargs must be a JSON object, got {args.kwargs!r}")
     clock = _clock(args.clock)
     console = Console(width=None if sys.stdout.isatty() else 200)
 
@@ -197,10 +264,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                                "single_vs_cartpole": None, "vector_steps_per_s": None, "vector_vs_cartpole": None,
                                "note": ""}
         try:
-            row["single_steps_per_s"], row["note"] = bench_single(task_id, args.seconds, args.repeats, clock)
+            row["single_steps_per_s"], row["note"] = bench_single(task_id, args.seconds, args.repeats, clock, kwargs)
             row["single_vs_cartpole"] = row["single_steps_per_s"] / cartpole
             if TASKS[task_id].vector_entry_point is not None:
-                rate, note = bench_vector(task_id, args.num_envs, args.seconds, args.repeats, clock)
+                rate, note = bench_vector(task_id, args.num_envs, args.seconds, args.repeats, clock, kwargs)
                 row["vector_steps_per_s"], row["vector_vs_cartpole"] = rate, rate / cartpole
                 row["note"] = "; ".join(n for n in (row["note"], note) if n)
         except Exception as err:  # noqa: BLE001 - any env that cannot be built or stepped is reported, not fatal
@@ -208,7 +275,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         rows.append(row)
         console.log(f"{task_id}: {row['note'] or 'done'}")
 
-    table = Table(title=f"Random-action steps/s ({args.clock} time, best of {args.repeats} windows)")
+    extra = f", kwargs {json.dumps(kwargs)}" if kwargs else ""
+    table = Table(title=f"Random-action steps/s ({args.clock} time, median of {args.repeats} windows{extra})")
     for column in ("env id", "CartPole-v1", "single", "x CartPole", f"vector ({args.num_envs} envs)", "x CartPole", "note"):
         table.add_column(column, justify="left" if column in ("env id", "note") else "right",
                          no_wrap=column == "env id", overflow="fold")
@@ -223,12 +291,24 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             fmt(row["vector_steps_per_s"], ",.0f"), fmt(row["vector_vs_cartpole"], ".1f"), row["note"],
         )
     console.print(table)
+    compiled = compile_times(ids, kwargs) if args.compile_time else []
+    if compiled:
+        times = Table(title="numba kernels: wall seconds to a first step in a fresh process (single env, then vector env)")
+        for column in ("family", "id", "cold cache", "warm cache", "compile (cold - warm)"):
+            times.add_column(column, justify="left" if column in ("family", "id") else "right")
+        for row in compiled:
+            times.add_row(row["family"], row["id"], f"{row['cold_single_s']:.1f} + {row['cold_vector_s']:.1f}",
+                          f"{row['warm_single_s']:.1f} + {row['warm_vector_s']:.1f}", f"{row['compile_s']:.1f}")
+        console.print(times)
     if args.json_path:
         payload = {
             "clock": args.clock,
             "seconds": args.seconds,
             "repeats": args.repeats,
+            "statistic": "median",
             "num_envs": args.num_envs,
+            "kwargs": kwargs,
+            "compile_times": compiled,
             "gauntlet_version": gauntlet.__version__,
             "gymnasium_version": gym.__version__,
             "numpy_version": np.__version__,
