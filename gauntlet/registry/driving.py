@@ -28,7 +28,7 @@ def _benchmark(scenario: str) -> BenchmarkSpec:
     return BenchmarkSpec(
         metrics=_METRICS,
         primary_metric="success",
-        train_timesteps=100_000,
+        train_timesteps=50_000,
         n_train_seeds=3,
         eval_episodes=20,
         episode_metrics="gauntlet.envs.driving.env:episode_metrics",
@@ -59,6 +59,10 @@ TASKS = _tasks()
 _DRIVING = ("gauntlet/Driving-*", "gauntlet/mo-Driving-*")
 
 AGENTS = [
+    AgentSpec("pr-iqn", "gauntlet.agents.pr_iqn:PrIQN", "reference", True, _DRIVING,
+              "IQN with one quantile head per objective, quantile dominance and preorder subset extraction"),
+    AgentSpec("iqn", "gauntlet.agents.pr_iqn:IQN", "baseline", True, ("gauntlet/Driving-*",),
+              "IQN on the scalarized reward w . r"),
     AgentSpec("idm-controller", "gauntlet.baselines.driving:IDMControllerAgent", "baseline", False, _DRIVING,
               "rule-based lane keeping (pure pursuit) + IDM, yielding at junctions"),
 ]
