@@ -198,11 +198,12 @@ class LotSizingVectorEnv(VectorEnv):
         resetting = self._autoreset
         any_reset = bool(resetting.any())
         dim = self._templates.shape[1]
-        obs = np.zeros((n, dim), dtype=np.float32)
-        pds = np.zeros((n, dim), dtype=np.float32)
-        lost = np.zeros((n, self.instance.n_items), dtype=np.int64)
-        demand = np.zeros((n, self.instance.n_items), dtype=np.int64)
-        out = np.zeros((n, 6))
+        # The kernel writes every entry of the copies it steps; copies that reset are zeroed below.
+        obs = np.empty((n, dim), dtype=np.float32)
+        pds = np.empty((n, dim), dtype=np.float32)
+        lost = np.empty((n, self.instance.n_items), dtype=np.int64)
+        demand = np.empty((n, self.instance.n_items), dtype=np.int64)
+        out = np.empty((n, 6))
         bad = kernels.step_rows(act, resetting, self._state, self._statics, obs, pds, lost, demand, out)
         if bad >= 0:
             try:
@@ -222,6 +223,12 @@ class LotSizingVectorEnv(VectorEnv):
         }
         if any_reset:
             rows = np.flatnonzero(resetting)
+            for values in (pds, lost, demand, out):
+                values[rows] = 0
+            rewards[rows] = 0.0
+            infos["setups"][rows] = 0
+            for values in cost.values():
+                values[rows] = 0.0
             obs[rows] = self._reset_rows(rows, {})
             terminated[rows] = False
             present = ~resetting
