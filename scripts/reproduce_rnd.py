@@ -85,7 +85,8 @@ def parse_args() -> argparse.Namespace:
 
 # ------------------------------------------------------------------------------ training
 class TrainingLog(BaseCallback):
-    """Every finished training episode as (timestep, success, collision, length); after every
+    """Every finished training episode as (timestep, success, collision, length, closest approach
+    to the goal in m); after every
     rollout the fraction of the map's free cells visited so far; PPO+RND's mean raw intrinsic
     reward of every rollout (known only once ``collect_rollouts`` returns, so read at the start of
     the next rollout and at the end of training)."""
@@ -94,18 +95,23 @@ class TrainingLog(BaseCallback):
         super().__init__()
         self.free = free
         self.visited = np.zeros_like(free)
-        self.episodes: list[tuple[int, bool, bool, int]] = []
+        self.episodes: list[tuple[int, bool, bool, int, float]] = []
+        self._closest: np.ndarray | None = None
         self.coverage: list[tuple[int, float]] = []
         self.intrinsic: list[tuple[int, float]] = []
 
     def _on_step(self) -> bool:
         h, w = self.free.shape
-        for done, info in zip(self.locals["dones"], self.locals["infos"]):
+        if self._closest is None:
+            self._closest = np.full(len(self.locals["dones"]), np.inf)
+        for i, (done, info) in enumerate(zip(self.locals["dones"], self.locals["infos"])):
             x, y = info["position"]
             self.visited[min(max(int(y), 0), h - 1), min(max(int(x), 0), w - 1)] = True
+            self._closest[i] = min(self._closest[i], info["distance_to_goal"])
             if done:
                 self.episodes.append((self.num_timesteps, bool(info["is_success"]), bool(info["collision"]),
-                                      int(info["steps"])))
+                                      int(info["steps"]), float(self._closest[i])))
+                self._closest[i] = np.inf
         return True
 
     def _record_intrinsic(self) -> None:
@@ -209,14 +215,14 @@ def table(scene: str, task_id: str, out: Path) -> tuple[list[str], dict[str, lis
     astar = load_runs(out, task_id, "astar")[0]
     lines = [f"#### {scene} ({task_id})", "",
              "| agent | runs | success | collision | steps to goal | path / A* | episodes to 80% success "
-             "| coverage at the end of training | training steps/s |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| coverage at the end of training | training episodes within 1 m of the goal | training steps/s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     all_curves = {}
     for agent in (*BASELINES, *LEARNERS):
         records, curves = load_runs(out, task_id, agent)
         if not records:
             continue
-        to80, coverage, speed = "n/a (no training)", "–", "–"
+        to80, coverage, near, speed = "n/a (no training)", "–", "–", "–"
         if curves:
             all_curves[agent] = curves
             reached = [episodes_to(0.8, c["episodes"]) for c in curves]
@@ -224,11 +230,13 @@ def table(scene: str, task_id: str, out: Path) -> tuple[list[str], dict[str, lis
             to80 = (f"{np.median(hits):.0f} (median of {len(hits)}/{len(reached)} seeds)" if hits
                     else f"not reached (0/{len(reached)} seeds)")
             coverage = over_runs([c["coverage"][-1][1] for c in curves])
+            if all(len(e) > 4 for c in curves for e in c["episodes"]):
+                near = over_runs([float(np.mean([e[4] <= 1.0 for e in c["episodes"]])) for c in curves])
             speed = over_runs([c["timesteps"] / c["train_time_s"] for c in curves])
         ratio = fmt(path_ratio(records, astar[0])) if astar else "–"
         lines.append(f"| {agent} | {len(records)} | {over_runs(per_run(records, 'success'))} | "
                      f"{over_runs(per_run(records, 'collision'))} | {over_runs(per_run(records, 'steps_to_goal'))} | "
-                     f"{ratio} | {to80} | {coverage} | {speed} |")
+                     f"{ratio} | {to80} | {coverage} | {near} | {speed} |")
     return lines, all_curves
 
 
