@@ -96,7 +96,12 @@ same wealth, weight and ESG keys.
 ## Version History
 
 - v0: initial version. Later, without changing dynamics, spaces or rewards: the rgb_array
-  picture gained the holdings panel and is drawn without pyplot.
+  picture gained the holdings panel and is drawn without pyplot; the step moved into numba
+  kernels (:mod:`gauntlet.envs.esg_portfolio.kernels`), with a native vector env
+  (:class:`gauntlet.envs.esg_portfolio.vector.ESGPortfolioVectorEnv`, the ids'
+  ``vector_entry_point``); trajectories are identical to the numpy code's (tested against
+  trajectories recorded from it in ``tests/data/trajectories``; the dot products repeat the
+  order of the OpenBLAS kernels NumPy calls on AVX-512 machines, where those were recorded).
 
 ## Paper
 

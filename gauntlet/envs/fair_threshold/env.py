@@ -135,7 +135,12 @@ reads the state only: trajectories are the same with or without it.
 
 ## Version History
 
-- v0: initial release. Later, without changing dynamics, spaces or rewards: ``render_mode="rgb_array"``.
+- v0: initial release. Later, without changing dynamics, spaces or rewards: ``render_mode="rgb_array"``;
+  the round moved into numba kernels (:mod:`gauntlet.envs.fair_threshold.kernels`, the batch still
+  drawn from ``np_random``, see :mod:`gauntlet.envs.fair_threshold.random`), with a native vector env
+  (:class:`gauntlet.envs.fair_threshold.vector.FairThresholdVectorEnv`, the ids'
+  ``vector_entry_point``); trajectories are identical to the numpy code's (tested against
+  trajectories recorded from it in ``tests/data/trajectories``).
 """
 
 from __future__ import annotations

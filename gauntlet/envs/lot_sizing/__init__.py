@@ -1,4 +1,5 @@
-"""LotSizing: stochastic capacitated lot-sizing (PDPPO). ``env`` is the single env, ``vector`` the native batched one."""
+"""LotSizing: stochastic capacitated lot-sizing (PDPPO). ``env`` is the single env, ``vector`` the native
+batched one, ``kernels`` their compiled period."""
 
 from gauntlet.envs.lot_sizing.env import LotSizingEnv, LotSizingInstance, episode_metrics
 
