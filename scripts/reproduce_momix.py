@@ -14,8 +14,9 @@ MPE with far fewer episodes; this prints what we measure.
     python scripts/reproduce_momix.py --steps 20000 --seeds 0 --no-leaderboard   # quick look
     python scripts/reproduce_momix.py --agents mo-mix --replace                  # rerun one agent
 
-Exploration (epsilon 1 -> 0.05) anneals over half of each learner's steps: 50k of MO-MIX's and
-IQL's 100k (EPyMARL's setting), and half of each outer-loop member's 1/11 share.
+Exploration (epsilon 1 -> 0.05) anneals over half of each learner's steps (EPyMARL anneals over
+50k of a 100k-step run), for outer-loop QMIX over half of each member's 1/11 share: the registry's
+defaults at the task's budget, passed explicitly so that other ``--steps`` keep the rule.
 
 A board entry whose config differs from the new runs' is only overwritten with ``--replace``.
 """
@@ -64,8 +65,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     save_dir = args.save or args.out / "weights"
 
-    # Every learner's exploration anneals over half of its steps (EPyMARL's 50k of the spec's 100k);
-    # each outer-loop member has 1/11 of them.
+    # Every learner's exploration anneals over half of its steps; each outer-loop member has 1/11 of them.
     anneal = {"mo-mix": steps // 2, "iql-scalarized": steps // 2,
               "outer-loop-qmix": steps // len(spec.preference_weights) // 2}
     records: dict[str, list[RunRecord]] = {}

@@ -23,12 +23,17 @@ def _metrics() -> tuple[Metric, ...]:
     )
 
 
+# Joint steps per learner: what three seeds of every learner cost on a shared 2-core machine
+# (about 2 minutes each); the paper trains far longer.
+_BUDGET = 30_000
+
+
 def _tasks() -> list[TaskSpec]:
     common = dict(family="MOCoop", paper=_PAPER, multi_agent=True)
     navigation = BenchmarkSpec(
         metrics=_metrics(),
         primary_metric="hypervolume",
-        train_timesteps=100_000,
+        train_timesteps=_BUDGET,
         n_train_seeds=3,
         eval_episodes=10,
         # (coverage, energy) returns of a 25-step episode with 3 agents: standing still scores
@@ -40,7 +45,7 @@ def _tasks() -> list[TaskSpec]:
     predator_prey = BenchmarkSpec(
         metrics=_metrics(),
         primary_metric="hypervolume",
-        train_timesteps=100_000,
+        train_timesteps=_BUDGET,
         n_train_seeds=3,
         eval_episodes=10,
         # (capture, energy) of a 50-step episode with 3 predators: capture in [0, 10], energy in [-15, 0].
@@ -59,21 +64,23 @@ def _tasks() -> list[TaskSpec]:
 TASKS = _tasks()
 
 _MOCOOP = ("gauntlet/MOCoopNavigation-*", "gauntlet/MOPredatorPrey-*")
-# Outer-loop QMIX trains one QMIX per preference of the task's weight set, each for 1/11 of the
-# budget; its exploration anneals over half of that share, as MO-MIX's and IQL's (EPyMARL's 50k
-# steps) over half of the 100k budget.
+# Exploration anneals over half of each learner's steps (EPyMARL: 50k steps of a 100k-step run).
+# Outer-loop QMIX trains one QMIX per preference of the task's weight set, each for 1/11 of the budget.
+_HALF_BUDGET = {"epsilon_anneal_steps": _BUDGET // 2}
 _WEIGHT_SETS = {task.id.rsplit("-v", 1)[0] + "-*": {
     "weights": [list(w) for w in task.benchmark.preference_weights],
-    "epsilon_anneal_steps": task.benchmark.train_timesteps // len(task.benchmark.preference_weights) // 2,
+    "epsilon_anneal_steps": _BUDGET // len(task.benchmark.preference_weights) // 2,
 } for task in TASKS}
 
 AGENTS = [
     AgentSpec("mo-mix", "gauntlet.agents.mo_mix:MOMIX", "reference", True, _MOCOOP,
-              "preference-conditioned agents, per-objective QMIX mixers on state and w, exploration guide"),
+              "preference-conditioned agents, per-objective QMIX mixers on state and w, exploration guide",
+              hyperparameters={pattern: _HALF_BUDGET for pattern in _MOCOOP}),
     AgentSpec("outer-loop-qmix", "gauntlet.baselines.mo_coop:OuterLoopQMIX", "baseline", True, _MOCOOP,
               "one QMIX (EPyMARL settings) per preference of the task's weight set", hyperparameters=_WEIGHT_SETS),
     AgentSpec("iql-scalarized", "gauntlet.baselines.mo_coop:IQLScalarized", "baseline", True, _MOCOOP,
-              "independent Q-learning on w . r, one w-conditioned network, no mixer"),
+              "independent Q-learning on w . r, one w-conditioned network, no mixer",
+              hyperparameters={pattern: _HALF_BUDGET for pattern in _MOCOOP}),
     AgentSpec("random-joint", "gauntlet.baselines.mo_coop:RandomJointAgent", "baseline", False, _MOCOOP,
               "every agent moves uniformly at random"),
 ]
