@@ -1,4 +1,4 @@
-"""MO-MIX against outer-loop QMIX on MOCoopNavigation at matched environment steps.
+"""MO-MIX against outer-loop QMIX on a MOCoop task (navigation by default) at matched environment steps.
 
 Runs every learner through the benchmark runner under the task's protocol (its spec's budget,
 11 preference weights, hypervolume at the fixed reference point, official evaluation seeds):
@@ -40,26 +40,31 @@ from gauntlet.bench.multi_objective import plot_front  # noqa: E402
 from gauntlet.bench.runner import RunRecord, run  # noqa: E402
 from gauntlet.registry import get_agent, get_task  # noqa: E402
 
-TASK = "gauntlet/MOCoopNavigation-v0"
+TASKS = ("gauntlet/MOCoopNavigation-v0", "gauntlet/MOPredatorPrey-v0")
 AGENTS = ["mo-mix", "outer-loop-qmix", "iql-scalarized", "random-joint"]
 COLUMNS = ("hypervolume", "eum", "cardinality", "sparsity", "spacing", "spread")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", default=TASKS[0], choices=TASKS)
     parser.add_argument("--steps", type=int, default=None, help="total joint steps per learner (default: the task's)")
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="training seeds (default: the task's)")
     parser.add_argument("--agents", nargs="+", default=AGENTS, choices=AGENTS,
                         help="agents to (re)run now; the others are read from earlier runs in --out")
-    parser.add_argument("--out", type=Path, default=Path("results/MOCoopNavigation-v0"))
+    parser.add_argument("--out", type=Path, default=None, help="run records (default: results/<task>)")
     parser.add_argument("--save", type=Path, default=None, help="learners' weights (default: <out>/weights)")
-    parser.add_argument("--png", type=Path, default=Path("docs/img/mo_coop_front.png"))
+    parser.add_argument("--png", type=Path, default=None,
+                        help="front plot (default: docs/img/mo_coop_front.png for navigation, else <out>/front.png)")
     parser.add_argument("--leaderboards", default="leaderboards")
     parser.add_argument("--no-leaderboard", action="store_true")
     parser.add_argument("--replace", action="store_true", help="replace board entries whose config differs")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    spec = get_task(TASK).benchmark
+    task = args.task
+    spec = get_task(task).benchmark
+    args.out = args.out or Path("results") / task.split("/")[1]
+    png_path = args.png or (Path("docs/img/mo_coop_front.png") if task == TASKS[0] else args.out / "front.png")
     steps = spec.train_timesteps if args.steps is None else args.steps
     seeds = spec.train_seeds if args.seeds is None else args.seeds
     args.out.mkdir(parents=True, exist_ok=True)
@@ -75,7 +80,7 @@ def main() -> None:
             records[name] = []
             kwargs = {"epsilon_anneal_steps": anneal[name]} if learns else {}
             for seed in seeds if learns else seeds[:1]:
-                rec = run(TASK, name, train_seed=seed, total_timesteps=steps if learns else 0, save_dir=save_dir,
+                rec = run(task, name, train_seed=seed, total_timesteps=steps if learns else 0, save_dir=save_dir,
                           agent_kwargs=kwargs)
                 rec.agent_obj = None
                 rec.save(args.out / f"{name}-seed{seed}.json")
@@ -88,7 +93,7 @@ def main() -> None:
             records[name] = [RunRecord.load(p) for p in sorted(args.out.glob(f"{name}-seed*.json"))]
     records = {name: runs for name, runs in records.items() if runs}
 
-    print(f"\n{TASK}: reference point {spec.hv_ref_point}, {len(spec.preference_weights)} weights, "
+    print(f"\n{task}: reference point {spec.hv_ref_point}, {len(spec.preference_weights)} weights, "
           f"{len(spec.eval_seeds())} official episodes per weight; mean ± sample std over training seeds")
     print("| agent | seeds | joint steps | " + " | ".join(COLUMNS) + " | train wall s | train steps/s |")
     print("|---|---|---|" + "---|" * (len(COLUMNS) + 2))
@@ -109,10 +114,11 @@ def main() -> None:
     first = {name: runs[0] for name, runs in records.items()}
     n_w = len(spec.preference_weights)
     points = {name: np.asarray(r.episode_returns, dtype=float).reshape(n_w, -1, 2).mean(1) for name, r in first.items()}
-    png = plot_front({name: r.mo_metrics["front"] for name, r in first.items()}, args.png, ref_point=spec.hv_ref_point,
-                     objective_names=("coverage return", "energy return"), all_points=points,
-                     title=f"MOCoopNavigation-v0, {steps:,} joint steps per learner (train seed {seeds[0]})")
-    (args.out / "summary.json").write_text(json.dumps({"task": TASK, "steps": steps, "rows": rows}, indent=1))
+    objectives = gauntlet.make_parallel(task).objectives
+    png = plot_front({name: r.mo_metrics["front"] for name, r in first.items()}, png_path, ref_point=spec.hv_ref_point,
+                     objective_names=tuple(f"{o} return" for o in objectives), all_points=points,
+                     title=f"{task.split('/')[1]}, {steps:,} joint steps per learner (train seed {seeds[0]})")
+    (args.out / "summary.json").write_text(json.dumps({"task": task, "steps": steps, "rows": rows}, indent=1))
     print(f"wrote {png} and {args.out / 'summary.json'}")
 
 
