@@ -71,10 +71,15 @@ def quantile_huber_loss(pred: torch.Tensor, target: torch.Tensor, taus: torch.Te
     """IQN's loss: ``pred`` (B, N, K) quantiles at levels ``taus`` (B, N), ``target`` (B, N', K)
     samples; ``rho_tau(u) = |tau - 1{u < 0}| L_kappa(u) / kappa`` with ``u = target - pred``,
     averaged over target samples, summed over levels and objectives, averaged over the batch."""
+    return quantile_huber_terms(pred, target, taus, kappa).sum(dim=1).mean()
+
+
+def quantile_huber_terms(pred: torch.Tensor, target: torch.Tensor, taus: torch.Tensor, kappa: float = 1.0) -> torch.Tensor:
+    """The loss of :func:`quantile_huber_loss` per sample and objective, shape (B, K)."""
     u = target.unsqueeze(1) - pred.unsqueeze(2)
     huber = torch.where(u.abs() <= kappa, 0.5 * u.pow(2), kappa * (u.abs() - 0.5 * kappa))
     weight = (taus[:, :, None, None] - (u.detach() < 0).float()).abs()
-    return (weight * huber / kappa).mean(dim=2).sum(dim=(1, 2)).mean()
+    return (weight * huber / kappa).mean(dim=2).sum(dim=1)
 
 
 def quantile_dominance(z: torch.Tensor) -> torch.Tensor:
@@ -191,11 +196,12 @@ class PrIQN:
     def n_objectives(self) -> int:
         return len(self.preorder)
 
+    def _network(self) -> nn.Module:
+        return QuantileNetwork(self.obs_dim, self.n_actions, self.n_objectives, self.hp["hidden"])
+
     def _build(self) -> None:
         torch.manual_seed(self.seed)
-        h = self.hp["hidden"]
-        self.q_net = QuantileNetwork(self.obs_dim, self.n_actions, self.n_objectives, h)
-        self.q_target = QuantileNetwork(self.obs_dim, self.n_actions, self.n_objectives, h)
+        self.q_net, self.q_target = self._network(), self._network()
         self.q_target.load_state_dict(self.q_net.state_dict())
         self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=self.hp["learning_rate"])
         k = self.hp["n_quantiles_act"]
@@ -227,7 +233,7 @@ class PrIQN:
             target = rewards.unsqueeze(1) + hp["gamma"] * (1.0 - terminated)[:, None, None] * z_next
         taus = torch.rand(b, n)
         z = self.q_net(obs, taus)[torch.arange(b), :, actions]
-        loss = quantile_huber_loss(z, target, taus)
+        loss = self._loss(z, target, taus)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
@@ -286,6 +292,9 @@ class PrIQN:
                     break
         return self
 
+    def _loss(self, z: torch.Tensor, target: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
+        return quantile_huber_loss(z, target, taus)
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
         """One file of tensors and Python builtins (loads with ``torch.load(weights_only=True)``)."""
@@ -325,3 +334,34 @@ class IQN(PrIQN):
         if np.ndim(reward) != 0:
             raise ValueError("IQN learns a scalar reward: use a scalar id (gauntlet/Driving-*), not an mo- id")
         return np.array([reward], dtype=np.float32)
+
+
+class EnsembleIQN(IQN):
+    """An ensemble of ``n_members`` IQN heads on the scalar reward (the ``ensemble-iqn`` baseline):
+    the heads share the state and tau embeddings (as Bootstrapped DQN's heads share a torso), each
+    update trains each head on a Bernoulli(1/2) subset of the batch (bootstrapping, with masks
+    drawn per update rather than stored per transition), and the agent acts greedily on the mean
+    over heads of the mean quantile; every head's target uses that ensemble action at ``s'``."""
+
+    name = "EnsembleIQN"
+
+    def __init__(self, env: gym.Env | None, seed: int = 0, n_members: int = 5, **kwargs: Any) -> None:
+        if isinstance(n_members, bool) or not isinstance(n_members, (int, np.integer)) or n_members < 2:
+            raise ValueError(f"n_members={n_members!r} is invalid; allowed: integers >= 2")
+        self.n_members = int(n_members)
+        super().__init__(env, seed=seed, **kwargs)
+        self.hp["n_members"] = self.n_members
+
+    def _preorder(self, env: gym.Env, preorder: Sequence[int] | None) -> tuple[int, ...]:
+        super()._preorder(env, preorder)
+        return tuple(range(self.n_members))
+
+    def _reward(self, reward: Any, info: dict[str, Any]) -> np.ndarray:
+        return np.repeat(super()._reward(reward, info), self.n_members)
+
+    def _greedy(self, net: QuantileNetwork, obs: torch.Tensor) -> torch.Tensor:
+        return net(obs, self._grid.expand(obs.shape[0], -1)).mean(dim=(1, 3)).argmax(dim=-1)
+
+    def _loss(self, z: torch.Tensor, target: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
+        mask = (torch.rand(z.shape[0], self.n_members) < 0.5).float()
+        return (quantile_huber_terms(z, target, taus) * mask).sum(dim=1).mean()

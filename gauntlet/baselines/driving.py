@@ -1,4 +1,9 @@
-"""Rule-based baseline for Driving (``gauntlet/Driving-*``, ``gauntlet/mo-Driving-*``).
+"""Baselines for Driving (``gauntlet/Driving-*``, ``gauntlet/mo-Driving-*``): the rule-based
+``idm-controller`` and the factory of sb3-contrib's QR-DQN on the scalar reward (``qrdqn``).
+
+``qrdqn``: sb3-contrib's ``QRDQN("MlpPolicy", env)`` with its defaults (200 quantiles,
+learning rate 5e-5, batch 32) except ``learning_starts`` (1,000) and an exploration decay over
+20 % of training, as :class:`~gauntlet.agents.pr_iqn.IQN` has, on the scalar ids (``w . r``).
 
 ``idm-controller``: lane keeping plus the Intelligent Driver Model, no learning. Like CARLA's
 autopilot it reads the simulator's state (``env.unwrapped``), not the observation:
@@ -101,3 +106,11 @@ class IDMControllerAgent:
             if inside or (s < start and (start - s) / max(env.v[j], 0.1) < YIELD_TIME):
                 return max(stop - ego[tr.ES], 0.0)
         return tr.FAR
+
+
+def make_qrdqn(env: gym.Env, seed: int = 0, tensorboard_log: str | None = None, **kwargs: Any) -> Any:
+    """sb3-contrib's QR-DQN on the scalar reward (see the module docstring)."""
+    from sb3_contrib import QRDQN
+
+    settings = {"learning_starts": 1_000, "exploration_fraction": 0.2, **kwargs}
+    return QRDQN("MlpPolicy", env, seed=seed, tensorboard_log=tensorboard_log, verbose=0, **settings)

@@ -63,6 +63,12 @@ AGENTS = [
               "IQN with one quantile head per objective, quantile dominance and preorder subset extraction"),
     AgentSpec("iqn", "gauntlet.agents.pr_iqn:IQN", "baseline", True, ("gauntlet/Driving-*",),
               "IQN on the scalarized reward w . r"),
+    AgentSpec("ensemble-iqn", "gauntlet.agents.pr_iqn:EnsembleIQN", "baseline", True, ("gauntlet/Driving-*",),
+              "5 bootstrapped IQN heads on w . r, greedy on their mean"),
+    AgentSpec("qrdqn", "gauntlet.baselines.driving:make_qrdqn", "baseline", True, ("gauntlet/Driving-*",),
+              "sb3-contrib QR-DQN on w . r"),
+    AgentSpec("lex-dqn", "gauntlet.agents.lex_dqn:LexDQN", "baseline", True, _DRIVING,
+              "thresholded lexicographic DQN (slack 0.04) on the reward vector"),
     AgentSpec("idm-controller", "gauntlet.baselines.driving:IDMControllerAgent", "baseline", False, _DRIVING,
               "rule-based lane keeping (pure pursuit) + IDM, yielding at junctions"),
 ]

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import gauntlet  # noqa: F401  (registers the ids)
-from gauntlet.agents.pr_iqn import IQN, PrIQN, preorder_action, preorder_subset, quantile_dominance, quantile_huber_loss
+from gauntlet.agents.lex_dqn import LexDQN, lexicographic_action
+from gauntlet.agents.pr_iqn import IQN, EnsembleIQN, PrIQN, preorder_action, preorder_subset, quantile_dominance, quantile_huber_loss
 
 SMALL = dict(learning_starts=50, buffer_size=500, batch_size=8, hidden=16, n_quantiles_act=8, n_quantiles=4,
              target_update_interval=50)
@@ -119,3 +120,37 @@ def test_bad_arguments(kwargs, match):
         PrIQN(gym.make("gauntlet/Driving-v0"), **kwargs)
     with pytest.raises(ValueError, match="Discrete action space"):
         PrIQN(gym.make("gauntlet/Driving-v0", action_type="continuous"))
+
+
+def test_ensemble_iqn_heads_share_the_scalar_reward_and_act_on_their_mean(tmp_path):
+    env = gym.make("gauntlet/Driving-Highway-Low-v0")
+    agent = EnsembleIQN(env, seed=0, n_members=3, **SMALL).learn(80)
+    assert agent.q_net.n_objectives == 3
+    obs, _ = env.reset(seed=0)
+    with torch.no_grad():
+        z = agent.q_net(torch.as_tensor(obs[None]), agent._grid)
+    assert agent.predict(obs)[0] == int(z.mean(dim=(1, 3)).argmax())
+    agent.save(tmp_path / "e.pt")
+    assert EnsembleIQN.load(tmp_path / "e.pt").n_members == 3
+    with pytest.raises(ValueError, match="n_members=1 is invalid"):
+        EnsembleIQN(env, n_members=1)
+
+
+def test_lexicographic_action_with_slack_by_hand():
+    # (batch 1, 3 actions, 2 objectives): safety 0, -0.03, -1; efficiency 1, 5, 9
+    q = torch.tensor([[[0.0, 1.0], [-0.03, 5.0], [-1.0, 9.0]]])
+    assert lexicographic_action(q, (0, 1), slack=0.04).item() == 1
+    assert lexicographic_action(q, (0, 1), slack=0.0).item() == 0
+    assert lexicographic_action(q, (0, 1), slack=2.0).item() == 2
+    assert lexicographic_action(q, (1, 0), slack=0.04).item() == 2
+
+
+def test_lex_dqn_learns_the_reward_vector(tmp_path):
+    env = gym.make("gauntlet/mo-Driving-Curvy-Low-v0")
+    agent = LexDQN(env, seed=0, **SMALL).learn(80)
+    assert agent.q_net.n_objectives == 3 and agent.num_timesteps == 80
+    obs, _ = env.reset(seed=1)
+    agent.save(tmp_path / "l.pt")
+    assert LexDQN.load(tmp_path / "l.pt").predict(obs)[0] == agent.predict(obs)[0]
+    with pytest.raises(ValueError, match="slack=-1"):
+        LexDQN(env, slack=-1.0)

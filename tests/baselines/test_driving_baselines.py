@@ -45,3 +45,13 @@ def test_idm_controller_yields_at_the_junction():
     agent = IDMControllerAgent(env)
     results = [drive(env, agent, seed) for seed in range(6)]
     assert sum(r["is_success"] for r in results) >= 4
+
+
+def test_qrdqn_factory_trains_on_the_scalar_reward(tmp_path):
+    from gauntlet.baselines.driving import make_qrdqn
+
+    env = gym.make("gauntlet/Driving-Highway-Low-v0")
+    model = make_qrdqn(env, seed=0, learning_starts=20, buffer_size=200, policy_kwargs={"n_quantiles": 8})
+    model.learn(60)
+    obs, _ = env.reset(seed=0)
+    assert env.action_space.contains(int(model.predict(obs, deterministic=True)[0]))
