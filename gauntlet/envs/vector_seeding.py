@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -18,3 +18,16 @@ def per_copy_seeds(seed: int | Sequence[int | None] | None, num_envs: int) -> li
     if len(seeds) != num_envs:
         raise ValueError(f"seed list must have num_envs={num_envs} entries, got {len(seeds)}")
     return seeds
+
+
+def reset_rows(options: Mapping[str, Any] | None, num_envs: int) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """The copies a ``reset(options=...)`` resets: None for all of them, or the indices Gymnasium's
+    ``options["reset_mask"]`` (bool (num_envs,), at least one True) selects; and the other options."""
+    rest = dict(options or {})
+    mask = rest.pop("reset_mask", None)
+    if mask is None:
+        return None, rest
+    mask = np.asarray(mask)
+    if mask.shape != (num_envs,) or mask.dtype != np.bool_ or not mask.any():
+        raise ValueError(f"reset_mask must be a bool array of shape ({num_envs},) with at least one True, got {mask!r}")
+    return np.flatnonzero(mask), rest

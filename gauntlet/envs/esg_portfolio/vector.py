@@ -37,7 +37,7 @@ from gymnasium.vector.utils import batch_space
 from gauntlet.envs.esg_portfolio import kernels
 from gauntlet.envs.esg_portfolio.env import ESGPortfolioEnv, _raise_bad_action
 from gauntlet.envs.validation import check, check_int
-from gauntlet.envs.vector_seeding import per_copy_seeds
+from gauntlet.envs.vector_seeding import per_copy_seeds, reset_rows
 
 _STEP_ONLY = ("turnover", "cost", "gross_return", "net_return", "grant", "tax")
 _OUT = {"turnover": 0, "cost": 1, "gross_return": 2, "net_return": 3, "grant": 4, "tax": 5, "portfolio_esg": 6,
@@ -93,17 +93,11 @@ class ESGPortfolioVectorEnv(VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         n = self.num_envs
         seeds = per_copy_seeds(seed, n)
-        options = dict(options or {})
-        mask = options.pop("reset_mask", None)
+        rows, options = reset_rows(options, n)
         if options:
             raise ValueError(f"unknown reset options {sorted(options)}; allowed: 'reset_mask'")
-        if mask is None:
+        if rows is None:
             rows = np.arange(n)
-        else:
-            mask = np.asarray(mask)
-            if mask.shape != (n,) or mask.dtype != np.bool_ or not mask.any():
-                raise ValueError(f"reset_mask must be a bool array of shape ({n},) with at least one True, got {mask!r}")
-            rows = np.flatnonzero(mask)
         for i in rows:
             if seeds[i] is not None or self._generators[i] is None:
                 self._generators[i] = seeding.np_random(seeds[i])[0]

@@ -54,7 +54,7 @@ from gauntlet.envs.lot_sizing.env import (
     _write_state,
     post_decision,
 )
-from gauntlet.envs.vector_seeding import per_copy_seeds
+from gauntlet.envs.vector_seeding import per_copy_seeds, reset_rows
 
 _STEP_KEYS = ("cost", "demand", "lost_sales_units", "setups", "post_decision_state")
 _COSTS = ("setup", "lost_sales", "holding", "overflow")
@@ -148,22 +148,15 @@ class LotSizingVectorEnv(VectorEnv):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         n = self.num_envs
         seeds = per_copy_seeds(seed, n)
-        options = dict(options or {})
-        mask = options.pop("reset_mask", None)
-        if mask is None:
-            rows = self._rows
-        else:
-            mask = np.asarray(mask)
-            if mask.shape != (n,) or mask.dtype != np.bool_ or not mask.any():
-                raise ValueError(f"reset_mask must be a bool array of shape ({n},) with at least one True, got {mask!r}")
-            rows = np.flatnonzero(mask)
+        masked, options = reset_rows(options, n)
+        rows = self._rows if masked is None else masked
         for i in rows:
             if seeds[i] is not None or self._rngs[i] is None:
                 self._rngs[i], _ = seeding.np_random(seeds[i])
         overrides = _parse_reset_options(options, self.instance, self.horizon, batch=n)
         obs = self._reset_rows(rows, overrides)
         self._autoreset[rows] = False
-        if mask is None:
+        if masked is None:
             return obs, {"action_mask": self._masks.copy(), "_action_mask": self._all.copy()}
         # The other copies keep their current observation, a function of their state.
         out = self._templates[self.t]
