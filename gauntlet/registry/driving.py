@@ -28,7 +28,7 @@ def _benchmark(scenario: str) -> BenchmarkSpec:
     return BenchmarkSpec(
         metrics=_METRICS,
         primary_metric="success",
-        train_timesteps=50_000,
+        train_timesteps=20_000,
         n_train_seeds=3,
         eval_episodes=20,
         episode_metrics="gauntlet.envs.driving.env:episode_metrics",
