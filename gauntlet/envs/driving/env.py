@@ -14,7 +14,9 @@ every ``dt = 0.1`` s; with ``physics="bullet"`` (the ``driving`` extra) the ego 
 in a headless PyBullet world driven by the bicycle model's velocity command, Bullet integrates
 its motion and contacts, detects collisions and casts the lidar
 (:mod:`gauntlet.envs.driving.bullet`). Episodes end as CARLA routes do, and the final ``info``
-holds the CARLA leaderboard's route record (:mod:`gauntlet.envs.driving.scoring`).
+holds the CARLA leaderboard's route record (:mod:`gauntlet.envs.driving.scoring`). During the
+episode NPCs keep entering at the road's ends as a Poisson stream (density x mean speed per
+lane). ``gym.make_vec(id, num_envs=N)`` steps N copies (:mod:`gauntlet.envs.driving.vector`).
 
 The multi-objective setting is the Preordered MOMDP of "Beyond Scalar Rewards: Distributional
 Reinforcement Learning with Preordered Objectives for Safe and Reliable Autonomous Driving"
@@ -64,7 +66,7 @@ A float32 vector ``[safety, efficiency, comfort]``, every entry higher-is-better
 ## Starting State
 
 The road, the ego's turn, the NPCs (Poisson spacing at ``veh_per_km`` per lane: highway 20, curvy
-15, intersection 25, times the density factor 0.5 / 1 / 1.8) and their desired speeds are drawn.
+15, intersection 15, times the density factor 0.5 / 1 / 1.8) and their desired speeds are drawn.
 The ego starts on its route lane at the route's start at 60 % of the speed limit, steering
 straight; no NPC starts within 15 m of it in its lane.
 
