@@ -55,6 +55,7 @@ TASKS = {
 LEARNERS = ("ppo", "ppo-rnd")
 BASELINES = ("random", "straight-to-goal", "astar")
 WINDOW = 20
+COLORS = {"ppo": "tab:blue", "ppo-rnd": "tab:orange"}
 
 
 def parse_args() -> argparse.Namespace:
@@ -242,8 +243,8 @@ def table(scene: str, task_id: str, out: Path) -> tuple[list[str], dict[str, lis
 
 def _band(ax, grid: np.ndarray, ys: list[np.ndarray], label: str) -> None:
     ys = np.array(ys)
-    ax.plot(grid, np.nanmean(ys, axis=0), label=f"{label} ({len(ys)} seeds)")
-    ax.fill_between(grid, np.nanmin(ys, axis=0), np.nanmax(ys, axis=0), alpha=0.2)
+    ax.plot(grid, np.nanmean(ys, axis=0), label=f"{label} ({len(ys)} seeds)", color=COLORS[label])
+    ax.fill_between(grid, np.nanmin(ys, axis=0), np.nanmax(ys, axis=0), alpha=0.2, color=COLORS[label])
 
 
 def plot_curves(all_curves: dict[str, dict[str, list[dict]]], path: Path) -> None:
@@ -275,6 +276,7 @@ def plot_curves(all_curves: dict[str, dict[str, list[dict]]], path: Path) -> Non
         axes[2, col].set_yscale("log")
         axes[2, col].set_xlabel("training timesteps")
         for ax in axes[:, col]:
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x / 1000:.0f}k"))
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=8)
     fig.tight_layout()
