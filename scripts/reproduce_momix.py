@@ -4,7 +4,8 @@ Runs every learner through the benchmark runner under the task's protocol (its s
 11 preference weights, hypervolume at the fixed reference point, official evaluation seeds):
 ``mo-mix`` (one preference-conditioned model), ``outer-loop-qmix`` (one QMIX per weight, each
 trained for 1/11 of the same total joint steps), ``iql-scalarized`` (one w-conditioned network,
-no mixer) over the training seeds, and ``random-joint`` once. Prints each agent's means over
+no mixer) over the training seeds, and once each ``random-joint`` and the task's hand-written
+controller (``landmark-greedy`` or ``chase``). Prints each agent's means over
 seeds (sample std, ddof 1) of hypervolume, EUM, cardinality, sparsity, spacing, spread, training
 wall time and steps/s; writes one board entry per agent, a front plot (the first seed's fronts)
 and ``<out>/summary.json``. The paper reports +17% hypervolume for MO-MIX over outer-loop QMIX in
@@ -42,6 +43,8 @@ from gauntlet.registry import get_agent, get_task  # noqa: E402
 
 TASKS = ("gauntlet/MOCoopNavigation-v0", "gauntlet/MOPredatorPrey-v0")
 AGENTS = ["mo-mix", "outer-loop-qmix", "iql-scalarized", "random-joint"]
+CONTROLLERS = {TASKS[0]: "landmark-greedy", TASKS[1]: "chase"}
+"""The hand-written preference-aware baseline of each task."""
 COLUMNS = ("hypervolume", "eum", "cardinality", "sparsity", "spacing", "spread")
 
 
@@ -50,7 +53,7 @@ def main() -> None:
     parser.add_argument("--task", default=TASKS[0], choices=TASKS)
     parser.add_argument("--steps", type=int, default=None, help="total joint steps per learner (default: the task's)")
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="training seeds (default: the task's)")
-    parser.add_argument("--agents", nargs="+", default=AGENTS, choices=AGENTS,
+    parser.add_argument("--agents", nargs="+", default=None, choices=[*AGENTS, *CONTROLLERS.values()],
                         help="agents to (re)run now; the others are read from earlier runs in --out")
     parser.add_argument("--out", type=Path, default=None, help="run records (default: results/<task>)")
     parser.add_argument("--save", type=Path, default=None, help="learners' weights (default: <out>/weights)")
@@ -62,6 +65,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     task = args.task
+    agents = [*AGENTS, CONTROLLERS[task]]
+    args.agents = agents if args.agents is None else args.agents
+    if set(args.agents) - set(agents):
+        parser.error(f"--agents {sorted(set(args.agents) - set(agents))} do not run on {task}; allowed: {', '.join(agents)}")
     spec = get_task(task).benchmark
     args.out = args.out or Path("results") / task.split("/")[1]
     png_path = args.png or (Path("docs/img/mo_coop_front.png") if task == TASKS[0] else args.out / "front.png")
@@ -74,7 +81,7 @@ def main() -> None:
     anneal = {"mo-mix": steps // 2, "iql-scalarized": steps // 2,
               "outer-loop-qmix": steps // len(spec.preference_weights) // 2}
     records: dict[str, list[RunRecord]] = {}
-    for name in AGENTS:
+    for name in agents:
         if name in args.agents:
             learns = get_agent(name).learns
             records[name] = []

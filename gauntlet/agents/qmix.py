@@ -209,7 +209,7 @@ def training_worlds(env: MOCoopParallelEnv, num_worlds: int) -> MOCoopVectorEnv:
 
 def check_parallel_env(env: Any, agent: str) -> MOCoopParallelEnv:
     if not isinstance(getattr(env, "unwrapped", env), MOCoopParallelEnv):
-        raise ValueError(f"{agent} trains on a MOCoop env (gauntlet.make_parallel('gauntlet/MOCoopNavigation-v0'), ...), "
+        raise ValueError(f"{agent} needs a MOCoop env (gauntlet.make_parallel('gauntlet/MOCoopNavigation-v0'), ...), "
                          f"got {type(env).__name__}")
     return env.unwrapped
 

@@ -1,6 +1,7 @@
 """MOCoop baselines: outer-loop QMIX (one QMIX per preference of the task's weight set),
-independent scalarized Q-learning (one preference-conditioned network, no mixer) and a
-uniform random joint policy.
+independent scalarized Q-learning (one preference-conditioned network, no mixer), hand-written
+preference-aware controllers (navigation: head for your own landmark; predator-prey: chase)
+and a uniform random joint policy.
 
 The learners share QMIX's core (:mod:`gauntlet.agents.qmix`, EPyMARL's settings) with MO-MIX,
 so the comparison isolates what MO-MIX adds: vector values with per-objective mixers, one model
@@ -115,3 +116,59 @@ class RandomJointAgent:
     def predict(self, observation: dict[str, Any], state: Any = None, episode_start: Any = None,
                 deterministic: bool = True) -> tuple[dict[str, int], Any]:
         return {agent: int(self._rng.integers(5)) for agent in observation}, state
+
+
+def _move_towards(gap: np.ndarray) -> np.ndarray:
+    """Discrete(5) moves along the larger component of each row of ``gap`` (n, 2)."""
+    axis = np.abs(gap).argmax(1)
+    sign = np.take_along_axis(gap, axis[:, None], 1)[:, 0] > 0
+    return np.where(axis == 0, np.where(sign, 2, 1), np.where(sign, 4, 3))
+
+
+class _Controller:
+    """A fixed rule reading each agent's observation and the preference from the reset info."""
+
+    def __init__(self, env: Any, seed: int = 0) -> None:
+        self.env = check_parallel_env(env, type(self).__name__)
+        self.objectives = list(self.env.objectives)
+        self.weights = np.full(len(self.objectives), 1.0 / len(self.objectives))
+
+    def on_reset(self, env: Any, observation: Any, info: dict) -> None:
+        first = next(iter(info.values()), {}) if info else {}
+        if "weights" in first:
+            self.weights = np.asarray(first["weights"], dtype=np.float64)
+
+    def share(self, objective: str, against: str) -> float:
+        """``w_objective / (w_objective + w_against)`` (0.5 when both weights are 0 or absent)."""
+        w = dict(zip(self.objectives, self.weights))
+        a, b = w.get(objective, 0.0), w.get(against, 0.0)
+        return 0.5 if a + b <= 0 else a / (a + b)
+
+
+class LandmarkGreedyAgent(_Controller):
+    """Navigation: agent ``i`` heads for landmark ``i`` along the axis of its larger gap, aiming
+    at where it would coast to a stop (0.3 x its velocity ahead: damping 0.25, dt 0.1), and holds
+    still within ``0.05 + 2 * s`` of it, where ``s = w_energy / (w_coverage + w_energy)``: the
+    more energy weighs, the earlier it stops."""
+
+    def predict(self, observation: dict[str, np.ndarray], state: Any = None, episode_start: Any = None,
+                deterministic: bool = True) -> tuple[dict[str, int], Any]:
+        agents = list(observation)
+        index = np.array([self.env.possible_agents.index(a) for a in agents])
+        obs = np.stack([observation[a] for a in agents])
+        gap = obs[np.arange(len(agents))[:, None], 4 + 2 * index[:, None] + np.arange(2)] - 0.3 * obs[:, :2]
+        tolerance = 0.05 + 2.0 * self.share("energy", "coverage")
+        moves = np.where(np.abs(gap).max(1) > tolerance, _move_towards(gap), 0)
+        return {a: int(m) for a, m in zip(agents, moves)}, state
+
+
+class ChaseAgent(_Controller):
+    """Predator-prey: the first ``ceil(n * s)`` predators run at the prey along the axis of its
+    larger gap and the others stay still, where ``s = w_capture / (w_capture + w_energy)``."""
+
+    def predict(self, observation: dict[str, np.ndarray], state: Any = None, episode_start: Any = None,
+                deterministic: bool = True) -> tuple[dict[str, int], Any]:
+        agents = list(observation)
+        chasers = int(np.ceil(len(self.env.possible_agents) * self.share("capture", "energy")))
+        moves = _move_towards(np.stack([observation[a][4:6] for a in agents]))
+        return {a: int(m) if self.env.possible_agents.index(a) < chasers else 0 for a, m in zip(agents, moves)}, state

@@ -81,6 +81,10 @@ AGENTS = [
     AgentSpec("iql-scalarized", "gauntlet.baselines.mo_coop:IQLScalarized", "baseline", True, _MOCOOP,
               "independent Q-learning on w . r, one w-conditioned network, no mixer",
               hyperparameters={pattern: _HALF_BUDGET for pattern in _MOCOOP}),
+    AgentSpec("landmark-greedy", "gauntlet.baselines.mo_coop:LandmarkGreedyAgent", "baseline", False,
+              ("gauntlet/MOCoopNavigation-*",), "each agent heads for its own landmark, stopping earlier as energy weighs more"),
+    AgentSpec("chase", "gauntlet.baselines.mo_coop:ChaseAgent", "baseline", False, ("gauntlet/MOPredatorPrey-*",),
+              "more predators run straight at the prey as capture weighs more"),
     AgentSpec("random-joint", "gauntlet.baselines.mo_coop:RandomJointAgent", "baseline", False, _MOCOOP,
               "every agent moves uniformly at random"),
 ]

@@ -129,7 +129,7 @@ def test_epymarl_settings_and_bad_arguments(env):
         MOMIX(env, n_worlds=0)
     with pytest.raises(ValueError, match="guide_prob=2 is out of range"):
         MOMIX(env, guide_prob=2)
-    with pytest.raises(ValueError, match="trains on a MOCoop env"):
+    with pytest.raises(ValueError, match="needs a MOCoop env"):
         MOMIX(object())
     with pytest.raises(ValueError, match="load needs env="):
         MOMIX.load("x.pt")
