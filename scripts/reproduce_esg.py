@@ -4,7 +4,7 @@ Trains A2C (the paper's main agent) and PPO with FinRL's hyperparameters on the 
 (2010-2019) for several seeds, and evaluates them and the classical baselines on the test period
 (2020-2022) in the ESG-regulated and unregulated markets, with and without ESG features in the
 state; the same learners trained with a turnover penalty in the reward (``a2c-turnover-penalty``,
-``ppo-turnover-penalty``: reward - 0.01 * daily turnover, evaluated on the task's reward) against
+``ppo-turnover-penalty``: reward - 0.1 * daily turnover, evaluated on the task's reward) against
 churn. Prints annualized return, Sharpe, max drawdown, turnover, transaction costs paid, the
 yearly cost drag and portfolio ESG for every agent; whether the regulated market improves the
 agents' Sharpe beyond the spread over training seeds (Welch's 95% CI on the difference of the

@@ -9,7 +9,7 @@ from gauntlet.envs.esg_portfolio.env import ESGPortfolioEnv
 from gauntlet.envs.esg_portfolio.metrics import episode_metrics
 from gauntlet.envs.esg_portfolio.turnover_penalty import TurnoverPenalty, with_turnover_penalty
 from gauntlet.registry import get_task, load_object
-from gauntlet.registry.esg_portfolio import TASKS
+from gauntlet.registry.esg_portfolio import TASKS, TURNOVER_PENALTY
 
 
 def synthetic(**kwargs) -> ESGPortfolioEnv:
@@ -95,8 +95,8 @@ def wrappers(env) -> list:
     return out
 
 
-@pytest.mark.parametrize("name, penalty", [("a2c", None), ("ppo", None), ("a2c-turnover-penalty", 0.01),
-                                           ("ppo-turnover-penalty", 0.01)])
+@pytest.mark.parametrize("name, penalty", [("a2c", None), ("ppo", None), ("a2c-turnover-penalty", TURNOVER_PENALTY),
+                                           ("ppo-turnover-penalty", TURNOVER_PENALTY)])
 def test_sb3_agents_train_with_the_penalty_only_when_asked(name, penalty):
     from gauntlet.bench.runner import make_agent
     from gauntlet.registry import get_agent
