@@ -13,7 +13,7 @@ regulated-trained agents are also evaluated in the unregulated market); what the
 (the same CI, penalized minus unpenalized); and the env's throughput against CartPole-v1
 measured in the same run. Writes leaderboard entries (sp500 data only) and a wealth-curve PNG.
 
-    python scripts/reproduce_esg.py                      # ~35 min on a loaded 2-core machine
+    python scripts/reproduce_esg.py --save models/esg_portfolio --reuse-weights --replace   # 18 min, loaded 2-core machine
     python scripts/reproduce_esg.py --data synthetic --timesteps 2000 --seeds 1 --no-leaderboard
 
 ``--reuse-weights`` (with ``--save``) loads a learner run whose weights file is already under
