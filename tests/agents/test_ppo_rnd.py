@@ -25,6 +25,8 @@ def test_advantage_combines_extrinsic_and_non_episodic_intrinsic_streams():
     ends = np.append(buf.episode_starts[1:], 0).astype(bool)
     assert (buf.rewards[~ends] == 0).all()
     assert (intrinsic["rewards"] > 0).all() and np.isfinite(intrinsic["rewards"]).all()
+    # the raw prediction errors, divided by the running std of the discounted intrinsic return
+    assert np.allclose(intrinsic["rewards"], intrinsic["raw_rewards"] / np.sqrt(model.int_rms.var + 1e-8))
     a_ext = buf.returns - buf.values
     assert np.allclose(buf.advantages, 2.0 * a_ext + 1.0 * intrinsic["advantages"], atol=1e-5)
     # non-episodic GAE: A_t = r_t + g V_{t+1} - V_t + g lambda A_{t+1}, also across episode ends
