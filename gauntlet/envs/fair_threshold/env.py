@@ -276,6 +276,8 @@ class FairThresholdEnv(gym.Env):
         self._last: dict[str, Any] = {}
         self._rng_owner: np.random.Generator | None = None
         self._rng_view = _NO_VIEW
+        self._pool_row = _POOL_ROWS
+        self._grid_actions = () if self.continuous else _PLAIN_INTS
 
     @property
     def config(self) -> dict[str, Any]:
@@ -324,20 +326,30 @@ class FairThresholdEnv(gym.Env):
         return np.clip(obs, 0.0, 1.0)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        tau, cut = self._threshold(action)
+        if type(action) in self._grid_actions and 0 <= action < self.n_thresholds:
+            tau, cut = self._grid[action]
+        else:
+            tau, cut = self._threshold(action)
         generator = self.np_random
         if generator is not self._rng_owner:
             self._rng_owner, self._rng_view = generator, random.pcg64_state(generator)
             if self._rng_view is None:
                 self._rng_view = _NO_VIEW
-        obs = np.empty(4 + _N_HIST, dtype=np.float32)
-        out = np.empty(kernels.N_OUT)
+        row = self._pool_row
+        if row == _POOL_ROWS:
+            # Fresh output arrays for the next steps: each step hands out its own rows.
+            self._obs_pool = np.empty((_POOL_ROWS, 4 + _N_HIST), dtype=np.float32)
+            self._out_pool = np.empty((_POOL_ROWS, kernels.N_OUT))
+            row = 0
         if self._rng_view is _NO_VIEW:
             # Not Gymnasium's PCG64: NumPy draws the batch from the env's generator itself.
             counts = generator.multinomial(self.batch_size, kernels.cell_probabilities(cut, self._state, self._consts))
-            kernels.step_given(cut, self._state, self._consts, counts, obs, out)
+            kernels.step_given(cut, self._state, self._consts, counts, self._obs_pool[row], self._out_pool[row])
         else:
-            kernels.step_one(cut, self._state, self._consts, self._cut_cache, self._rng_view, obs, out)
+            kernels.step_one(cut, self._state, self._consts, self._cut_cache, self._rng_view, self._obs_pool,
+                             self._out_pool, row)
+        self._pool_row = row + 1
+        obs, out = self._obs_pool[row], self._out_pool[row]
         self._t += 1
         reward, expected_reward, dp, service, expected_dp, expected_service, rate0, rate1, alpha0, alpha1, share = out.tolist()
         if self.rho is None:
@@ -349,8 +361,8 @@ class FairThresholdEnv(gym.Env):
             "expected_cost": expected_cost,
             "expected_reward": expected_reward,
             "threshold": tau,
-            "acceptance_rate": out[6:8].copy(),
-            "expected_acceptance_rate": out[8:10].copy(),
+            "acceptance_rate": out[6:8],
+            "expected_acceptance_rate": out[8:10],
             "group_share": share,
             "base_share": self.base_share,
         }
@@ -402,6 +414,9 @@ class FairThresholdEnv(gym.Env):
 
 
 _NO_VIEW = np.zeros(0, dtype=np.uint64)
+_POOL_ROWS = 64
+# Integer actions that index the threshold grid directly (the common case, checked first).
+_PLAIN_INTS = (int, np.int64)
 
 
 def episode_metrics(rewards: Sequence[float] | np.ndarray, infos: Sequence[dict[str, Any]]) -> dict[str, float]:

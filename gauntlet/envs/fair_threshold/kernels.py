@@ -269,10 +269,11 @@ _NONE = np.zeros(0, dtype=np.int64)
 
 
 @njit(cache=True)
-def step_one(cut: int, state: np.ndarray, consts: np.ndarray, cache: np.ndarray, rng: np.ndarray, obs: np.ndarray,
-             out: np.ndarray) -> None:
-    """The single env's round (``rng``: the PCG64 state view of its ``np_random``)."""
-    _round(cut, state, consts, cache, rng, _NONE, obs, out)
+def step_one(cut: int, state: np.ndarray, consts: np.ndarray, cache: np.ndarray, rng: np.ndarray, obs_pool: np.ndarray,
+             out_pool: np.ndarray, row: int) -> None:
+    """The single env's round (``rng``: the PCG64 state view of its ``np_random``) into row ``row``
+    of its output pools."""
+    _round(cut, state, consts, cache, rng, _NONE, obs_pool[row], out_pool[row])
 
 
 @njit(cache=True)
