@@ -40,9 +40,10 @@ from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 
 import gauntlet  # noqa: E402,F401  (registers the env ids)
 from gauntlet.bench import leaderboard  # noqa: E402
-from gauntlet.bench.artifacts import save_weights  # noqa: E402
+from gauntlet.bench.artifacts import load_weights, save_weights  # noqa: E402
 from gauntlet.bench.formatting import format_over_runs  # noqa: E402
-from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run, run_path  # noqa: E402
+from gauntlet.bench.runner import RunRecord, evaluate, evaluate_run, make_agent, run, run_path  # noqa: E402
+from gauntlet.envs.agv_warehouse.env import episode_metrics  # noqa: E402
 from gauntlet.registry import get_agent, get_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,6 +76,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--replace", action="store_true", help="replace the agents' existing board entries")
     p.add_argument("--save", type=Path, default=None, help="keep each learner's weights under this directory")
     p.add_argument("--report-only", action="store_true", help="no runs: table and curves from the runs under --out")
+    p.add_argument("--stochastic", action="store_true",
+                   help="also evaluate each saved learner with its stochastic policy on the official seeds (a diagnostic, "
+                        "not a board figure)")
     p.add_argument("--tensorboard-log", type=str, default=None, help="TensorBoard directory for the learners")
     args = p.parse_args()
     for name in ("seeds", "timesteps"):
@@ -186,6 +190,19 @@ def path_ratio(records: list[RunRecord], astar: RunRecord) -> float:
     return float(np.mean(ratios)) if ratios else math.nan
 
 
+def stochastic_success(record: RunRecord) -> float:
+    """Success of the run's saved policy sampling its actions (SB3 ``deterministic=False``, torch
+    seeded with the training seed) on the official evaluation seeds; NaN without weights."""
+    if not record.artifact_path or not Path(record.artifact_path).is_file():
+        return math.nan
+    env = gym.make(record.task)
+    model = load_weights(get_agent(record.agent), record.artifact_path, env, record.task)
+    model.set_random_seed(record.train_seed)
+    seeds = get_task(record.task).benchmark.eval_seeds(official=True)
+    results = evaluate(model, env, seeds, deterministic=False, episode_metrics=episode_metrics)
+    return float(np.mean([r.metrics["success"] for r in results]))
+
+
 def fmt(x: float, digits: int = 2) -> str:
     return "–" if not np.isfinite(x) else f"{x:.{digits}f}"
 
@@ -212,18 +229,19 @@ def load_runs(out: Path, task_id: str, agent: str) -> tuple[list[RunRecord], lis
     return records, curves
 
 
-def table(scene: str, task_id: str, out: Path) -> tuple[list[str], dict[str, list[dict]]]:
+def table(scene: str, task_id: str, out: Path, stochastic: bool) -> tuple[list[str], dict[str, list[dict]]]:
     astar = load_runs(out, task_id, "astar")[0]
     lines = [f"#### {scene} ({task_id})", "",
              "| agent | runs | success | collision | steps to goal | path / A* | episodes to 80% success "
-             "| coverage at the end of training | training episodes within 1 m of the goal | training steps/s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| coverage at the end of training | training episodes within 1 m of the goal | training steps/s "
+             "| success of the stochastic policy |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     all_curves = {}
     for agent in (*BASELINES, *LEARNERS):
         records, curves = load_runs(out, task_id, agent)
         if not records:
             continue
-        to80, coverage, near, speed = "n/a (no training)", "–", "–", "–"
+        to80, coverage, near, speed, sampled = "n/a (no training)", "–", "–", "–", "–"
         if curves:
             all_curves[agent] = curves
             reached = [episodes_to(0.8, c["episodes"]) for c in curves]
@@ -234,10 +252,13 @@ def table(scene: str, task_id: str, out: Path) -> tuple[list[str], dict[str, lis
             if all(len(e) > 4 for c in curves for e in c["episodes"]):
                 near = over_runs([float(np.mean([e[4] <= 1.0 for e in c["episodes"]])) for c in curves])
             speed = over_runs([c["timesteps"] / c["train_time_s"] for c in curves])
+            if stochastic:
+                values = [stochastic_success(r) for r in records]
+                sampled = f"{over_runs(values)} ({', '.join(fmt(v) for v in values)})"
         ratio = fmt(path_ratio(records, astar[0])) if astar else "–"
         lines.append(f"| {agent} | {len(records)} | {over_runs(per_run(records, 'success'))} | "
                      f"{over_runs(per_run(records, 'collision'))} | {over_runs(per_run(records, 'steps_to_goal'))} | "
-                     f"{ratio} | {to80} | {coverage} | {near} | {speed} |")
+                     f"{ratio} | {to80} | {coverage} | {near} | {speed} | {sampled} |")
     return lines, all_curves
 
 
@@ -336,7 +357,7 @@ def main() -> None:
             run_scene(scene, args)
     all_curves, lines = {}, []
     for scene in args.scenes:
-        scene_lines, curves = table(scene, TASKS[scene], args.out)
+        scene_lines, curves = table(scene, TASKS[scene], args.out, args.stochastic)
         lines += scene_lines + [""]
         if curves:
             all_curves[scene] = curves
