@@ -237,6 +237,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
     if args.action in ("validate", "refresh"):
         return _validate_or_refresh(args)
+    if args.action == "site":
+        return _site(args)
     if not args.task:
         raise ValueError(f"leaderboard {args.action} needs a task id or a board file")
     if args.action == "evaluate":
@@ -310,6 +312,25 @@ def _validate_or_refresh(args: argparse.Namespace) -> int:
     if failed:
         print(f"error: {failed} of {len(paths)} boards failed", file=sys.stderr)
     return 2 if failed else 0
+
+
+def _site(args: argparse.Namespace) -> int:
+    """The static site from every board in ``--dir`` (each checked as it is read)."""
+    import time
+
+    from gauntlet.bench import leaderboard
+    from gauntlet.bench.site import build_site
+
+    if not args.out:
+        raise ValueError("leaderboard site needs --out DIR (the directory to write the site into)")
+    start = time.perf_counter()
+    paths = sorted(p for p in Path(args.dir).glob("*.json") if p.name != "schema.json")
+    if not paths:
+        raise ValueError(f"no leaderboard files in {args.dir}")
+    pages = build_site([leaderboard.load(p) for p in paths], args.out)
+    console.print(f"{len(pages)} pages from {len(paths)} boards written to {args.out}/index.html "
+                  f"in {time.perf_counter() - start:.1f} s")
+    return 0
 
 
 def _evaluate_weights(args: argparse.Namespace) -> int:
@@ -460,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_submit)
 
     p = sub.add_parser("leaderboard", help="show, validate, refresh, export leaderboards, or re-evaluate saved weights")
-    p.add_argument("action", choices=("show", "validate", "refresh", "export", "evaluate"))
+    p.add_argument("action", choices=("show", "validate", "refresh", "export", "evaluate", "site"))
     p.add_argument("task", nargs="?", default=None,
                    help="task id or board file (show/export/evaluate); a board file (validate/refresh)")
     p.add_argument("paths", nargs="*", default=[],
@@ -469,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("markdown", "model-index"), default="markdown")
     p.add_argument("--agent", default=None, help="agent for model-index export")
     p.add_argument("--output", default=None)
+    p.add_argument("--out", default=None, help="site: the directory to write the static site into")
     p.add_argument("--weights", default=None, help="evaluate: the weights file (gauntlet run --save)")
     p.add_argument("--submitter", default=None, help="evaluate: compare with this submitter's entry")
     p.set_defaults(fn=cmd_leaderboard)

@@ -1,0 +1,117 @@
+"""The static leaderboard site: pages from board files, and the same pages opened in headless
+Chromium (tables sorted by the page's script, every figure loaded)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gauntlet.bench import leaderboard
+from gauntlet.bench.ranking import bounds, is_constrained, ranked
+from gauntlet.bench.site import build_site, page_name
+from gauntlet.cli import main
+
+BOARDS = Path(__file__).resolve().parents[2] / "leaderboards"
+# A board with a bound, a constrained one and a multi-objective one with fronts.
+TASKS = ("LotSizing-15x5-v0", "FairThreshold-Synthetic-v0", "mo-MECOffloading-v0")
+
+
+@pytest.fixture(scope="module")
+def boards() -> list[dict]:
+    return [leaderboard.read(BOARDS / f"{t}.json") for t in TASKS]
+
+
+@pytest.fixture(scope="module")
+def site(boards, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    build_site(boards, out)
+    return out
+
+
+def _rows(page: str, table: str) -> list[str]:
+    body = re.search(rf'<table class="sortable" id="{table}"[^>]*>.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    return re.findall(r"<tr>(.*?)</tr>", body, re.S)
+
+
+def _agents(rows: list[str]) -> list[str]:
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row)[1] for row in rows]
+
+
+def test_index_links_every_task_page(site, boards):
+    index = (site / "index.html").read_text()
+    for board in boards:
+        assert f'href="{page_name(board["task"])}"' in index
+        assert (site / page_name(board["task"])).is_file()
+    assert len(_rows(index, "tasks")) == len(boards)
+
+
+def test_task_page_ranks_policies_and_shows_bounds_apart(site, boards):
+    lot = boards[0]
+    page = (site / page_name(lot["task"])).read_text()
+    assert _agents(_rows(page, "ranking")) == [e["agent"] for e in ranked(lot)]
+    assert [e["agent"] for e in bounds(lot)] == ["perfect-info"]
+    assert "perfect-info" not in _agents(_rows(page, "ranking"))
+    assert [re.findall(r"<td[^>]*>(.*?)</td>", row)[0] for row in _rows(page, "bounds")] == ["perfect-info"]
+    assert 'data-key="feasible"' not in page  # LotSizing has no constraints
+
+
+def test_constrained_page_has_feasibility_and_provenance(site, boards):
+    fair = boards[1]
+    assert is_constrained(fair)
+    page = (site / page_name(fair["task"])).read_text()
+    assert 'data-key="feasible"' in page
+    ranking = _rows(page, "ranking")
+    assert all(re.search(r">(yes|no: [^<]+)</td>", row) for row in ranking)
+    provenance = _rows(page, "provenance")
+    assert len(provenance) == sum(len(e["runs"]) for e in fair["entries"])
+    assert fair["entries"][0]["runs"][0]["provenance"]["command"].split()[0] in page
+
+
+def test_figures_written_for_primary_metric_and_pareto_fronts(site, boards):
+    lot, fair, mec = boards
+    for board in boards:
+        assert (site / f"{page_name(board['task'])[:-5]}-{board['protocol']['primary_metric']}.png").stat().st_size > 1000
+    assert (site / "mo-MECOffloading-v0-pareto.png").stat().st_size > 1000
+    assert not (site / "LotSizing-15x5-v0-pareto.png").exists()
+    assert '<img src="mo-MECOffloading-v0-pareto.png"' in (site / "mo-MECOffloading-v0.html").read_text()
+
+
+def test_cli_builds_site_and_requires_out(tmp_path, capsys):
+    for task in TASKS[:1]:
+        shutil.copy(BOARDS / f"{task}.json", tmp_path / f"{task}.json")
+    assert main(["leaderboard", "site", "--dir", str(tmp_path), "--out", str(tmp_path / "site")]) == 0
+    assert (tmp_path / "site" / "LotSizing-15x5-v0.html").is_file()
+    assert main(["leaderboard", "site", "--dir", str(tmp_path)]) == 2
+    assert "--out DIR" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------- in a browser
+def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--virtual-time-budget=5000", *args],
+        capture_output=True, text=True, timeout=60, check=True)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="headless browser check needs Debian's chromium (apt-get install chromium; .ci/run does)")
+def test_pages_render_in_headless_chromium(site, boards, tmp_path):
+    mec = boards[2]
+    metric = "mean_delay"  # lower is better: the page's script must sort it ascending, best first
+    url = (site / page_name(mec["task"])).as_uri() + f"#sort={metric}"
+    dom = _chromium("--dump-dom", url, profile=tmp_path / "profile").stdout
+    assert f'id="ranking" data-sorted-by="{metric}"' in dom
+    images = re.findall(r"<img [^>]*>", dom)
+    assert len(images) == 2 and all('data-loaded="yes"' in img for img in images)
+    means = {e["agent"]: e["results"][metric]["iqm"] for e in ranked(mec)}
+    assert _agents(_rows(dom, "ranking")) == sorted(means, key=means.get)
+
+    shot = tmp_path / "index.png"
+    _chromium(f"--screenshot={shot}", "--window-size=1200,800", (site / "index.html").as_uri(),
+              profile=tmp_path / "profile")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
