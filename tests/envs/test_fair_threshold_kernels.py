@@ -59,3 +59,25 @@ def test_another_bit_generator_gives_the_same_trajectory_through_numpy(kwargs):
         assert one[1:4] == two[1:4]
         assert one[4]["cost"] == two[4]["cost"] and one[4]["group_share"] == two[4]["group_share"]
     assert fast.np_random.random() == slow.np_random.random()
+
+
+def test_a_deep_copy_draws_from_its_own_generator():
+    import copy
+    import pickle
+
+    from gauntlet.envs.fair_threshold.vector import FairThresholdVectorEnv
+
+    env = FairThresholdEnv(horizon=5)
+    env.reset(seed=4)
+    env.step(10)
+    for twin in (copy.deepcopy(env), pickle.loads(pickle.dumps(env))):
+        original = copy.deepcopy(env)
+        for _ in range(4):
+            a, b = original.step(20), twin.step(20)
+            np.testing.assert_array_equal(a[0], b[0])
+        assert original.np_random.random() == twin.np_random.random()
+    envs = FairThresholdVectorEnv(num_envs=2, horizon=3)
+    envs.reset(seed=1)
+    twin = copy.deepcopy(envs)
+    for _ in range(7):
+        np.testing.assert_array_equal(envs.step(np.array([5, 9]))[0], twin.step(np.array([5, 9]))[0])

@@ -279,6 +279,12 @@ class FairThresholdEnv(gym.Env):
         self._pool_row = _POOL_ROWS
         self._grid_actions = () if self.continuous else _PLAIN_INTS
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # The PCG64 view aliases the memory of one generator object; a copy (deepcopy, pickle)
+        # holds a new generator, so the view is derived again from it at the next step.
+        self.__dict__.update(state)
+        self._rng_owner, self._rng_view = None, _NO_VIEW
+
     @property
     def config(self) -> dict[str, Any]:
         """The constructor keywords (without render_mode): enough to rebuild an identical env."""

@@ -76,6 +76,12 @@ class FairThresholdVectorEnv(VectorEnv):
         self._base = np.full(n, self.base_share)
         self._last_obs = np.zeros((n, *self.single_observation_space.shape), dtype=np.float32)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # The PCG64 views alias the memory of the generator objects; a copy (deepcopy, pickle)
+        # holds new generators, so the views are derived again from them.
+        self.__dict__.update(state)
+        self._views = [None if g is None else random.pcg64_state(g) for g in self._generators]
+
     @property
     def np_random(self) -> tuple[np.random.Generator | None, ...]:
         """Each copy's generator, set to the copy's current state."""
