@@ -30,7 +30,7 @@ HAS_SCIP = importlib.util.find_spec("pyscipopt") is not None
 FAMILIES = [
     ("gauntlet/LotSizing-15x5-v0", {}, "MlpPolicy", True),
     ("gauntlet/FairThreshold-Synthetic-v0", {}, "MlpPolicy", False),
-    ("gauntlet/AGVWarehouse-SimpleStatic-v0", {}, "MlpPolicy", False),
+    ("gauntlet/AGVWarehouse-SimpleStatic-v1", {}, "MlpPolicy", False),
     pytest.param("gauntlet/ESGPortfolio-Regulated-v0", {}, "MlpPolicy", False,
                  marks=pytest.mark.skipif(not HAS_SKFOLIO, reason='needs pip install "gauntlet-rl[data]"')),
     ("gauntlet/MECOffloading-v0", {}, "MlpPolicy", True),

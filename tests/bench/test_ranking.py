@@ -73,7 +73,7 @@ def test_perfect_info_is_a_bound_in_the_registry():
 
 def test_proportions_are_read_by_their_mean_not_their_iqm(tmp_path):
     # AGV success: 1 in 4 episodes succeeds in every run, so the IQM is 0 and the mean 0.25.
-    task = "gauntlet/AGVWarehouse-SimpleStatic-v0"
+    task = "gauntlet/AGVWarehouse-SimpleStatic-v1"
     n = len(get_task(task).benchmark.eval_seeds(official=True))
     runs = []
     for seed in range(3):
