@@ -243,6 +243,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         raise ValueError(f"leaderboard {args.action} needs a task id or a board file")
     if args.action == "evaluate":
         return _evaluate_weights(args)
+    if args.action == "verify":
+        return _verify(args)
     path = _board_file(args.task, args.dir)
     board = leaderboard.load(path)
     if args.action == "show":
@@ -312,6 +314,26 @@ def _validate_or_refresh(args: argparse.Namespace) -> int:
     if failed:
         print(f"error: {failed} of {len(paths)} boards failed", file=sys.stderr)
     return 2 if failed else 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """Re-run an entry from its provenance; exit 0 when it reproduces, 1 when it does not."""
+    from gauntlet.bench.verification import verify
+
+    if not args.agent_name:
+        raise ValueError("leaderboard verify needs the agent: gauntlet leaderboard verify TASK AGENT")
+    seeds = None
+    if args.seeds:
+        try:
+            seeds = [int(s) for s in args.seeds.split(",")]
+        except ValueError:
+            raise ValueError(f"--seeds must be comma-separated train seeds such as 0,1, got {args.seeds!r}") from None
+    command = " ".join(["gauntlet", *sys.argv[1:]]) if sys.argv[1:2] == ["leaderboard"] else None
+    result = verify(args.task, args.agent_name, directory=args.dir, submitter=args.submitter, models=args.models,
+                    seeds=seeds, retrain=args.retrain, write=not args.dry_run, command=command)
+    for line in result.lines:
+        console.print(escape(line), highlight=False)
+    return 0 if result.verified else 1
 
 
 def _site(args: argparse.Namespace) -> int:
@@ -481,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_submit)
 
     p = sub.add_parser("leaderboard", help="show, validate, refresh, export leaderboards, or re-evaluate saved weights")
-    p.add_argument("action", choices=("show", "validate", "refresh", "export", "evaluate", "site"))
+    p.add_argument("action", choices=("show", "validate", "refresh", "export", "evaluate", "verify", "site"))
     p.add_argument("task", nargs="?", default=None,
                    help="task id or board file (show/export/evaluate); a board file (validate/refresh)")
     p.add_argument("paths", nargs="*", default=[],
@@ -492,7 +514,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default=None)
     p.add_argument("--out", default=None, help="site: the directory to write the static site into")
     p.add_argument("--weights", default=None, help="evaluate: the weights file (gauntlet run --save)")
-    p.add_argument("--submitter", default=None, help="evaluate: compare with this submitter's entry")
+    p.add_argument("--submitter", default=None, help="evaluate/verify: this submitter's entry")
+    p.add_argument("--models", default="models", help="verify: where to look for the entry's weights (by sha256)")
+    p.add_argument("--seeds", default=None, help="verify: only these train seeds, comma-separated")
+    p.add_argument("--retrain", action="store_true", help="verify: retrain learned runs whose weights are not found")
+    p.add_argument("--dry-run", action="store_true", help="verify: compare without writing the outcome into the entry")
     p.set_defaults(fn=cmd_leaderboard)
 
     p = sub.add_parser("demo", help="baselines + a short PDPPO run on LotSizing-15x5, then the leaderboard")
@@ -513,7 +539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "leaderboard" and args.action in ("validate", "refresh") and args.task:
         args.paths = [args.task, *args.paths]
-    if args.command == "leaderboard" and args.action == "evaluate":
+    if args.command == "leaderboard" and args.action in ("evaluate", "verify"):
         args.agent_name = args.paths[0] if len(args.paths) == 1 else None
     try:
         return args.fn(args)

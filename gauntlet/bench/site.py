@@ -6,7 +6,8 @@ A task page has the ranked policies with every metric's IQM (the mean for propor
 ranked), a chart of the primary metric with its CIs, the Pareto fronts of multi-objective
 entries, and each run's provenance (command, commit, weights sha256). Tables sort by any column
 on a click, or on load from the address (``page.html#sort=<column>``, best first for a metric),
-so a sorted view can be linked. Figures are matplotlib PNGs next to the pages.
+so a sorted view can be linked. Figures are matplotlib PNGs next to the pages. The ranking
+shows each entry's verification (``gauntlet leaderboard verify``) when it has one.
 """
 
 from __future__ import annotations
@@ -167,7 +168,8 @@ def _ranking_table(board: dict[str, Any]) -> str:
     if constrained:
         header.append(("feasible", "feasible", None))
     header += [(f"{m['name']} {interval_label(m)}", m["name"], m["direction"]) for m in metrics]
-    header += [("normalized", "normalized", "max"), ("train steps", "train_timesteps", None), ("runs", "runs", None)]
+    header += [("normalized", "normalized", "max"), ("train steps", "train_timesteps", None), ("runs", "runs", None),
+               ("verified", "verified", None)]
     rows = []
     for rank, entry in enumerate(ranked(board), 1):
         row = [_cell(str(rank), rank), _cell(_e(entry["agent"]), entry["agent"], text=True),
@@ -179,9 +181,19 @@ def _ranking_table(board: dict[str, Any]) -> str:
             row.append(_cell(_e(format_interval(value, ci)), value))
         row += [_cell(format_number(entry.get("normalized_score")), entry.get("normalized_score")),
                 _cell(format_number(entry["config"]["train_timesteps"]), entry["config"]["train_timesteps"]),
-                _cell(str(len(entry["runs"])), len(entry["runs"]))]
+                _cell(str(len(entry["runs"])), len(entry["runs"])), _verified_cell(entry)]
         rows.append(row)
     return _table("ranking", header, rows)
+
+
+def _verified_cell(entry: dict[str, Any]) -> str:
+    """``gauntlet leaderboard verify``'s outcome: status, mode, date and the seeds it re-ran."""
+    record = entry.get("verification")
+    if record is None:
+        return _cell(MISSING, "", text=True)
+    seeds = ", ".join(str(r["train_seed"]) for r in record["runs"])
+    text = f"{record['status']} ({record['mode']}, seeds {seeds}, {record['created'][:10]})"
+    return _cell(_e(text), record["status"], text=True)
 
 
 def _bounds_table(board: dict[str, Any]) -> str:
