@@ -225,6 +225,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         args.agent, args.task, submitter=args.submitter, name=args.name, directory=args.leaderboard,
         train_timesteps=args.train_timesteps, artifact=args.artifact,
         command=" ".join(["gauntlet", *sys.argv[1:]]), replace=args.replace,
+        episode_time_limit_s=args.episode_time_limit, memory_limit_mb=args.memory_limit,
     )
     console.print(_board_table(leaderboard.load(path)))
     console.print(f"submission added to {path}")
@@ -491,7 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_sweep)
 
     p = sub.add_parser("submit", help="evaluate your policy on the official seeds and add a leaderboard entry")
-    p.add_argument("--agent", required=True, help="module:attr of a policy with predict(), or a callable(env) returning one")
+    p.add_argument("--agent", required=True, help="module:attr of a policy with predict(), or a callable(env) returning one; "
+                   "or a TorchScript file (obs -> action), played in a child process under the limits below")
     p.add_argument("--task", required=True)
     p.add_argument("--submitter", required=True)
     p.add_argument("--name", default=None, help="entry name (default: the attr, lowercased)")
@@ -500,6 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--artifact", default=None, help="file to hash for provenance (e.g. saved weights)")
     p.add_argument("--replace", action="store_true",
                    help="replace your entry of this name even if its config (e.g. --train-timesteps) differs")
+    p.add_argument("--episode-time-limit", type=float, default=60.0, help="TorchScript: seconds per episode")
+    p.add_argument("--memory-limit", type=int, default=4096, help="TorchScript: the child process's memory in MB")
     p.set_defaults(fn=cmd_submit)
 
     p = sub.add_parser("leaderboard", help="show, validate, refresh, export leaderboards, or re-evaluate saved weights")

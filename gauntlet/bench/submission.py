@@ -1,4 +1,9 @@
-"""Submissions: evaluate a user's policy on a task's official leaderboard seeds and add an entry."""
+"""Submissions: evaluate a user's policy on a task's official leaderboard seeds and add an entry.
+
+The policy is ``module:attr`` (imported and played in this process) or a TorchScript file
+(``obs -> action``), played in a child process under a per-episode time limit and a memory limit
+(:mod:`gauntlet.bench.sandbox`) and never unpickled; the entry records the file's sha256.
+"""
 
 from __future__ import annotations
 
@@ -64,6 +69,11 @@ def load_policy(target: str, env: gym.Env) -> Any:
     raise ValueError(f"{target!r} (type {type(obj).__name__}) is neither a policy nor callable; --agent must name {_ALLOWED}")
 
 
+def is_policy_file(target: str) -> bool:
+    """A file path (a TorchScript policy) rather than ``module:attr``."""
+    return ":" not in target or Path(target).is_file()
+
+
 def artifact_hash(target: str, artifact: str | Path | None = None) -> str:
     """sha256 of ``artifact`` (e.g. saved weights) or, without one, of the policy's source file."""
     if artifact is None:
@@ -82,19 +92,33 @@ def submit(
     artifact: str | Path | None = None,
     command: str | None = None,
     replace: bool = False,
+    episode_time_limit_s: float = 60.0,
+    memory_limit_mb: int = 4096,
 ) -> Path:
     """Evaluate ``target`` on ``task_id``'s official seeds and merge a ``submission`` entry
-    (``replace``: replace this submitter's entry of that name even if its config differs)."""
+    (``replace``: replace this submitter's entry of that name even if its config differs).
+
+    ``target`` is ``module:attr`` or a TorchScript file; the limits apply to TorchScript files."""
     task = get_task(task_id)
     if task.benchmark is None:
         raise ValueError(f"task {task_id!r} has no leaderboard (no benchmark spec)")
-    agent_name = name or target.rpartition(":")[2].lower()
+    torchscript = is_policy_file(target)
+    agent_name = name or (Path(target).stem if torchscript else target.rpartition(":")[2]).lower()
     if not _NAME.match(agent_name):
         raise ValueError(f"agent name {agent_name!r} must match {_NAME.pattern}")
     if not submitter.strip():
         raise ValueError("submitter must be a non-empty name")
     if train_timesteps < 0:
         raise ValueError(f"train_timesteps must be >= 0, got {train_timesteps}")
+    if torchscript:
+        from gauntlet.bench.runner import RunRecord
+        from gauntlet.bench.sandbox import evaluate_torchscript
+
+        record = RunRecord(**evaluate_torchscript(
+            target, task_id, agent_name, train_timesteps=train_timesteps, episode_time_limit_s=episode_time_limit_s,
+            memory_limit_mb=memory_limit_mb, command=command))
+        return leaderboard.record([record], kind="submission", submitter=submitter, directory=directory,
+                                  artifact_sha256=artifact_hash(target, artifact or target), replace=replace)
     with importable_cwd():  # the policy's module, and whatever it imports while it plays
         env = make_task_env(task_id)
         policy = load_policy(target, env)
