@@ -232,6 +232,47 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """One agent over a suite: per-task normalized scores, their IQM with a CI, a performance profile."""
+    import json
+
+    from gauntlet.bench import runner, suite
+
+    tasks = suite.suite_tasks(args.suite, args.agent, [p.strip() for p in (args.tasks or "").split(",") if p.strip()])
+    command = " ".join(["gauntlet", *sys.argv[1:]])
+
+    def run_one(task_id: str, agent: str, train_seed: int):
+        return runner.run(task_id, agent, train_seed=train_seed, out_dir=Path(args.out) / "runs",
+                          progress_bar=not args.no_progress, command=command)
+
+    scores = []
+    for task_id in tasks:
+        console.print(f"{task_id}: {args.seeds} run(s) of {args.agent}")
+        scores.append(suite.score_task(task_id, args.agent, range(args.seeds), args.dir, run_one))
+    total = suite.aggregate(scores)
+    from gauntlet.bench.formatting import format_interval, format_over_runs
+
+    table = Table(title=f"suite {args.suite}: {args.agent} ({args.seeds} seeds per task)")
+    for col in ("task", "primary metric", "raw", "normalized", "anchors"):
+        table.add_column(col, justify="left" if col in ("task", "primary metric", "anchors") else "right")
+    for s in scores:
+        table.add_row(s.task, s.primary_metric, format_over_runs(s.raw),
+                      format_over_runs(s.normalized) if s.normalized else "–", suite.describe_anchors(s))
+    console.print(table)
+    console.print(f"IQM of normalized scores over {total['n_tasks']} tasks x {total['n_runs']} runs: "
+                  f"{format_interval(total['iqm'], total['ci95'])} (95% stratified-bootstrap CI)")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if total["n_tasks"]:
+        plot = suite.plot_profile(scores, args.agent, args.suite, out / "performance_profile.png")
+        console.print(f"performance profile: {plot}")
+    summary = {"suite": args.suite, "agent": args.agent, "seeds": list(range(args.seeds)), "command": command,
+               "aggregate": total, "tasks": [vars(s) for s in scores]}
+    (out / "suite.json").write_text(json.dumps(summary, indent=1))
+    console.print(f"scores and anchors: {out / 'suite.json'}")
+    return 0
+
+
 # ----------------------------------------------------------------------- leaderboard
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from gauntlet.bench import leaderboard
@@ -505,6 +546,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episode-time-limit", type=float, default=60.0, help="TorchScript: seconds per episode")
     p.add_argument("--memory-limit", type=int, default=4096, help="TorchScript: the child process's memory in MB")
     p.set_defaults(fn=cmd_submit)
+
+    p = sub.add_parser("bench", help="one agent over a suite of tasks: normalized scores, IQM with CI, profile")
+    p.add_argument("--suite", default="core", help="the suite (core: every benchmarked task)")
+    p.add_argument("--agent", required=True)
+    p.add_argument("--tasks", default=None, help="only the suite's tasks matching these comma-separated globs")
+    p.add_argument("--seeds", type=_positive, default=3, help="train seeds 0..N-1 per task")
+    p.add_argument("--dir", default="leaderboards", help="boards for the normalization anchors")
+    p.add_argument("--out", default="bench", help="run records, suite.json and performance_profile.png")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(fn=cmd_bench)
 
     p = sub.add_parser("leaderboard", help="show, validate, refresh, export leaderboards, or re-evaluate saved weights")
     p.add_argument("action", choices=("show", "validate", "refresh", "export", "evaluate", "verify", "site"))
