@@ -1,4 +1,4 @@
-"""Uniform random policy over the valid actions of any Gymnasium env."""
+"""Uniform random policy over the valid actions of any Gymnasium env or PettingZoo ParallelEnv."""
 
 from __future__ import annotations
 
@@ -10,9 +10,18 @@ import numpy as np
 
 class RandomAgent:
     """Samples uniformly from the action space, restricted to the valid actions when the
-    env exposes a mask (``action_masks=`` from the runner or ``info["action_mask"]``)."""
+    env exposes a mask (``action_masks=`` from the runner or ``info["action_mask"]``).
+
+    On a PettingZoo ``ParallelEnv`` (multi-agent tasks) ``predict`` takes the dict of the live
+    agents' observations and returns one uniform action per live agent."""
 
     def __init__(self, env: gym.Env, seed: int = 0) -> None:
+        self._agent_spaces: dict[str, gym.Space] | None = None
+        if hasattr(env, "possible_agents"):
+            self._agent_spaces = {a: env.action_space(a) for a in env.possible_agents}
+            for i, space in enumerate(self._agent_spaces.values()):
+                space.seed(seed + i)
+            return
         self.action_space = env.action_space
         self.action_space.seed(seed)
         self._rng = np.random.default_rng(seed)
@@ -32,6 +41,8 @@ class RandomAgent:
         deterministic: bool = True,
         action_masks: np.ndarray | None = None,
     ) -> tuple[Any, Any]:
+        if self._agent_spaces is not None:
+            return {a: self._agent_spaces[a].sample() for a in observation}, state
         mask = action_masks if action_masks is not None else self._mask
         if mask is None:
             return self.action_space.sample(), state
