@@ -47,7 +47,7 @@ class Shot:
 GALLERY = {
     "lot_sizing": Shot("gauntlet/LotSizing-15x5-v0", 6, "gauntlet.baselines.lot_sizing:NewsvendorAgent"),
     "fair_threshold": Shot("gauntlet/FairThreshold-Synthetic-v0", 12, "threshold:27", {"rho": 0.3}),
-    "agv_warehouse": Shot("gauntlet/AGVWarehouse-ComplexDynamic-v0", 30, "gauntlet.baselines.agv_warehouse:StraightToGoalAgent"),
+    "agv_warehouse": Shot("gauntlet/AGVWarehouse-ComplexDynamic-v1", 30, "gauntlet.baselines.agv_warehouse:StraightToGoalAgent"),
     "esg_portfolio": Shot("gauntlet/ESGPortfolio-Regulated-v0", 250, "gauntlet.baselines.esg_portfolio:ESGTiltedAgent"),
     # the mo- id: 6 of 10 edges present, so the picture shows the masked servers too
     "mec_offloading": Shot("gauntlet/mo-MECOffloading-v0", 30, "gauntlet.baselines.mec_offloading:GreedyScalarizedAgent"),

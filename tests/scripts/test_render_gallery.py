@@ -28,3 +28,14 @@ def test_unknown_family_is_an_error_naming_the_allowed_ones(tmp_path):
     assert done.returncode == 2
     assert "unknown families ['chess']; allowed: lot_sizing, fair_threshold" in done.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_every_shot_names_a_registered_id():
+    import importlib.util
+
+    from gauntlet.registry import TASKS
+
+    spec = importlib.util.spec_from_file_location("render_gallery", SCRIPT)
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    assert {s.env_id for s in gallery.GALLERY.values()} <= set(TASKS)
