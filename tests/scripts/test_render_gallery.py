@@ -31,11 +31,9 @@ def test_unknown_family_is_an_error_naming_the_allowed_ones(tmp_path):
 
 
 def test_every_shot_names_a_registered_id():
-    import importlib.util
+    import runpy
 
     from gauntlet.registry import TASKS
 
-    spec = importlib.util.spec_from_file_location("render_gallery", SCRIPT)
-    gallery = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gallery)
-    assert {s.env_id for s in gallery.GALLERY.values()} <= set(TASKS)
+    gallery = runpy.run_path(str(SCRIPT), run_name="render_gallery")["GALLERY"]
+    assert {s.env_id for s in gallery.values()} <= set(TASKS)
