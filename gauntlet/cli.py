@@ -182,7 +182,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                       command=" ".join(["gauntlet", *sys.argv[1:]]), save_dir=args.save)
     if args.replace and not args.leaderboard:
         raise ValueError("--replace replaces leaderboard entries: it needs --leaderboard DIR")
-    executor = _executor(args.executor, args.workers)
+    executor = _executor(args.executor, args.workers, args.address)
     sweep.check_resumable(jobs)
     todo = [j for j in jobs if not sweep.is_done(j)]
     console.print(f"{len(jobs)} jobs: {len(jobs) - len(todo)} already done, {len(todo)} to run "
@@ -207,14 +207,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if outcome["failed"] else 0
 
 
-def _executor(name: str, workers: int):
+def _executor(name: str, workers: int, address: str | None = None):
     from gauntlet.bench import sweep
 
+    if address is not None and name != "ray":
+        raise ValueError(f"--address is the Ray cluster's address: it needs --backend ray, not {name!r}")
+    if name == "ray":
+        from gauntlet.bench.executors import RayExecutor
+
+        return RayExecutor(address, num_cpus=workers)
     if name == "local":
         return sweep.LocalPoolExecutor(workers)
     if name == "serial":
         return sweep.SerialExecutor()
-    raise ValueError(f"unknown executor {name!r}; known: local, serial")
+    raise ValueError(f"unknown executor {name!r}; known: local, serial, ray")
 
 
 # --------------------------------------------------------------------------- submit
@@ -522,7 +528,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timesteps", type=_non_negative, default=None)
     p.add_argument("--out", default="runs")
     p.add_argument("--workers", type=_positive, default=2)
-    p.add_argument("--executor", choices=("local", "serial"), default="local")
+    p.add_argument("--executor", "--backend", dest="executor", choices=("local", "serial", "ray"), default="local",
+                   help="local process pool, serial, or ray (the ray extra; --address ADDR for a cluster)")
+    p.add_argument("--address", default=None, help="ray: the cluster's address (default: a local Ray with --workers CPUs)")
     p.add_argument("--save", default=None, metavar="DIR",
                    help="write each learned agent's weights (its save()) under DIR and record their sha256")
     p.add_argument("--leaderboard", default=None, help="merge one entry per (task, agent) into this directory")
