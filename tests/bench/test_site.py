@@ -3,6 +3,7 @@ Chromium (tables sorted by the page's script, every figure loaded)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -115,3 +116,15 @@ def test_pages_render_in_headless_chromium(site, boards, tmp_path):
     _chromium(f"--screenshot={shot}", "--window-size=1200,800", (site / "index.html").as_uri(),
               profile=tmp_path / "profile")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_verified_entries_show_their_verification(tmp_path, boards):
+    mec = json.loads(json.dumps(boards[2]))
+    entry = next(e for e in mec["entries"] if e["agent"] == "random")
+    entry["verification"] = {"status": "verified", "mode": "exact", "created": "2026-12-07T04:00:00+00:00",
+                             "command": "gauntlet leaderboard verify", "git_commit": None, "versions": {},
+                             "runs": [{"train_seed": 0, "source": "re-run", "artifact_sha256": None, "exact": True,
+                                       "differences": []}], "metrics": {}}
+    build_site([mec], tmp_path)
+    row = next(r for r in _rows((tmp_path / page_name(mec["task"])).read_text(), "ranking") if ">random<" in r)
+    assert "verified (exact, seeds 0, 2026-12-07)" in row
