@@ -15,10 +15,22 @@ import json
 import math
 from typing import Any
 
+from gauntlet.registry import get_task
+
 # Re-measuring a run reproduces its trajectories bit for bit, but a return summed in another
 # order (earlier versions added rewards one by one, the runner now takes a dot product) can
 # differ in the last digit; results equal to this relative tolerance count as the same.
 REPRODUCTION_RTOL = 1e-9
+
+
+def reproducible(run: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """What a re-measured run must reproduce: its episode returns, metrics and MO figures, less
+    the task's wall-clock metrics (machine- and load-dependent, see ``Metric.wall_clock``)."""
+    clock = {m.name for m in get_task(task_id).benchmark.metrics if m.wall_clock}
+    out = {k: run[k] for k in ("episode_returns", "metrics", "mo_metrics") if k in run}
+    if "metrics" in out:
+        out["metrics"] = {name: values for name, values in out["metrics"].items() if name not in clock}
+    return out
 
 
 def canonical_json(obj: Any) -> str:

@@ -34,7 +34,15 @@ from gauntlet.bench.entries import (
     protocol_differences,
 )
 from gauntlet.bench.formatting import format_interval, format_mean_std, format_number
-from gauntlet.bench.identity import REPRODUCTION_RTOL, describe, differences, entry_sha256, identity, shown
+from gauntlet.bench.identity import (
+    REPRODUCTION_RTOL,
+    describe,
+    differences,
+    entry_sha256,
+    identity,
+    reproducible,
+    shown,
+)
 from gauntlet.bench.integrity import registry_problems, schema, validate
 from gauntlet.bench.ranking import (
     bound_metrics,
@@ -106,7 +114,8 @@ def _merged(board: dict[str, Any], old: dict[str, Any], new: dict[str, Any], pat
     for run in new["runs"]:
         seed = run["train_seed"]
         if seed in runs:
-            changed = differences(_measured(runs[seed]), _measured(run), rel_tol=REPRODUCTION_RTOL)
+            changed = differences(reproducible(runs[seed], board["task"]), reproducible(run, board["task"]),
+                                  rel_tol=REPRODUCTION_RTOL)
             if changed:
                 field, a, b = changed[0]
                 raise LeaderboardError(
@@ -118,10 +127,6 @@ def _merged(board: dict[str, Any], old: dict[str, Any], new: dict[str, Any], pat
             runs[seed] = run
     return build_entry(agent=old["agent"], kind=old["kind"], submitter=old["submitter"], created=old["created"],
                        config=old["config"], runs=list(runs.values()), board_protocol=board["protocol"])
-
-
-def _measured(run: dict[str, Any]) -> dict[str, Any]:
-    return {k: run[k] for k in ("episode_returns", "metrics", "mo_metrics") if k in run}
 
 
 def record(

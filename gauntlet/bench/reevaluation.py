@@ -17,7 +17,7 @@ import numpy as np
 from gauntlet.bench import leaderboard
 from gauntlet.bench.artifacts import load_weights
 from gauntlet.bench.formatting import format_number
-from gauntlet.bench.identity import REPRODUCTION_RTOL, describe, identity
+from gauntlet.bench.identity import REPRODUCTION_RTOL, describe, identity, reproducible
 from gauntlet.bench.runner import RunRecord, evaluate_run, make_task_env
 from gauntlet.data.fetch import sha256_of
 from gauntlet.registry import get_agent, get_task
@@ -98,7 +98,7 @@ def _episode_differences(record: RunRecord, run: dict[str, Any]) -> list[str]:
         if not np.allclose(a, b, rtol=REPRODUCTION_RTOL, atol=REPRODUCTION_RTOL):
             out.append(f"episode_returns/{k}: {a} on the board, {b} now")
             break
-    for name, values in run["metrics"].items():
+    for name, values in reproducible(run, record.task)["metrics"].items():
         now = [m.get(name) for m in record.episode_metrics]
         for k, (a, b) in enumerate(zip(values, now)):
             if (a is None) != (b is None) or (

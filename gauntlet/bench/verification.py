@@ -32,12 +32,19 @@ from gauntlet.bench import leaderboard
 from gauntlet.bench.artifacts import load_weights
 from gauntlet.bench.entries import results_from_runs, run_to_json
 from gauntlet.bench.formatting import format_interval, format_number
-from gauntlet.bench.identity import REPRODUCTION_RTOL, describe, differences, entry_sha256, identity, shown
+from gauntlet.bench.identity import (
+    REPRODUCTION_RTOL,
+    describe,
+    differences,
+    entry_sha256,
+    identity,
+    reproducible,
+    shown,
+)
 from gauntlet.bench.runner import RunRecord, evaluate_run, make_task_env, run, run_config
 from gauntlet.data.fetch import sha256_of
 from gauntlet.registry import get_agent, get_task
 
-_MEASURED = ("episode_returns", "metrics", "mo_metrics")
 
 
 @dataclass
@@ -72,8 +79,7 @@ def verify(task_id: str, agent: str, *, directory: str | Path = "leaderboards", 
     compared, records = [], []
     for board_run in runs:
         record, source = _remeasure(task_id, agent, entry, board_run, env_kwargs, models, retrain, command)
-        changed = differences({k: board_run[k] for k in _MEASURED if k in board_run},
-                              {k: v for k, v in run_to_json(record).items() if k in _MEASURED},
+        changed = differences(reproducible(board_run, task_id), reproducible(run_to_json(record), task_id),
                               rel_tol=REPRODUCTION_RTOL)
         compared.append({"train_seed": board_run["train_seed"], "source": source,
                          "artifact_sha256": board_run["artifact_sha256"], "exact": not changed,

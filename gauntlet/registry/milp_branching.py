@@ -10,7 +10,7 @@ _MILP = ("gauntlet/MILPBranching-*",)
 _MILP_METRICS = (
     Metric("nodes", "min", "nodes", "B&B nodes of the solve", shift=1.0),
     Metric("lp_iterations", "min", "iterations", "simplex iterations of the solve", shift=10.0),
-    Metric("solving_time", "min", "s", "SCIP wall-clock solving time incl. decision time", shift=1.0),
+    Metric("solving_time", "min", "s", "SCIP wall-clock solving time incl. decision time", shift=1.0, wall_clock=True),
     Metric("solved", "max", "fraction", "instances SCIP finished (optimal or infeasible) within the protocol time limit"),
 )
 

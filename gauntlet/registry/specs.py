@@ -14,13 +14,19 @@ DEV_EVAL_SEED_START = 1_000
 class Metric:
     """A reported quantity: ``direction`` says whether larger ("max") or smaller ("min") is better.
     With a ``shift``, boards also report its shifted geometric mean over episodes (``sgm``) and
-    rank on that instead of the mean (solver statistics such as node counts)."""
+    rank on that instead of the mean (solver statistics such as node counts).
+
+    A ``wall_clock`` metric is a time measured on the clock (a solve's seconds, an agent's
+    latency): it depends on the machine and its load, so it is recorded and aggregated like the
+    others but left out when a re-run is checked for reproduction (board merges, ``leaderboard
+    evaluate`` and ``verify``)."""
 
     name: str
     direction: Literal["max", "min"]
     unit: str = ""
     description: str = ""
     shift: float | None = None
+    wall_clock: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ _UAM_METRICS = (
            "parking, charging, take-off window, reserve, closure and route violations (audited; 0 under the mask)"),
     Metric("decision_latency_ms", "min", "ms",
            "the agent's compute per decision, planning included (wall time: machine-dependent, not reproduced "
-           "bit for bit)"),
+           "bit for bit)", wall_clock=True),
 )
 SMALL_KWARGS = {"n_vertiports": 4, "n_aircraft": 10, "parking_per_vertiport": 5, "charging_pads_per_vertiport": 3,
                 "max_takeoffs_per_window": 2, "square_miles": 30.0}

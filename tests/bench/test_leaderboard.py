@@ -47,6 +47,20 @@ def test_a_seed_measured_differently_is_refused_and_nothing_changes(tmp_path, lo
     assert path.read_bytes() == before
 
 
+def test_a_rerun_differing_only_in_a_wall_clock_metric_merges(tmp_path, milp_run):
+    # SCIP's solving time depends on the machine's load (Metric.wall_clock); nodes must reproduce.
+    path = leaderboard.record([milp_run("pseudocost", [5.0, 7.0])], kind="baseline", directory=tmp_path)
+    rerun = milp_run("pseudocost", [5.0, 7.0])
+    for m in rerun.episode_metrics:
+        m["solving_time"] = 2.5
+    leaderboard.record([rerun], kind="baseline", directory=tmp_path)
+    assert leaderboard.load(path)["entries"][0]["runs"][0]["metrics"]["solving_time"][0] == 1.0
+    rerun = milp_run("pseudocost", [5.0, 7.0])
+    rerun.episode_metrics[0]["nodes"] = 6.0
+    with pytest.raises(leaderboard.LeaderboardError, match="first difference runs/metrics/nodes/0"):
+        leaderboard.record([rerun], kind="baseline", directory=tmp_path)
+
+
 def test_a_rerun_equal_but_for_the_summation_order_merges(tmp_path, lot_run):
     path = leaderboard.record([lot_run(0)], kind="baseline", directory=tmp_path)
     rerun = lot_run(0)
