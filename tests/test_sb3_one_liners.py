@@ -34,6 +34,9 @@ FAMILIES = [
     pytest.param("gauntlet/ESGPortfolio-Regulated-v0", {}, "MlpPolicy", False,
                  marks=pytest.mark.skipif(not HAS_SKFOLIO, reason='needs pip install "gauntlet-rl[data]"')),
     ("gauntlet/MECOffloading-v0", {}, "MlpPolicy", True),
+    ("gauntlet/MECOffloading-v1", {}, "MlpPolicy", True),
+    ("gauntlet/UAMFleet-Small-v0", {}, "MultiInputPolicy", True),
+    ("gauntlet/Driving-Intersection-Medium-v0", {}, "MlpPolicy", False),
     pytest.param("gauntlet/MILPBranching-SetCover-v0", {"size": "small"}, "MultiInputPolicy", True,
                  marks=pytest.mark.skipif(not HAS_SCIP, reason='needs pip install "gauntlet-rl[scip]"')),
 ]
