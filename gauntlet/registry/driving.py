@@ -7,7 +7,8 @@ from gauntlet.registry.specs import AgentSpec, BenchmarkSpec, Constraint, Metric
 _PAPER = ("Beyond Scalar Rewards: Distributional Reinforcement Learning with Preordered Objectives for Safe and "
           "Reliable Autonomous Driving (Pr-IQN, arXiv 2603.20230)")
 PREORDER = (0, 1, 2)
-"""The objectives' priority (safety > efficiency > comfort): ``MODrivingEnv.preorder``."""
+"""The objectives' priority (safety > efficiency > comfort): ``MODrivingEnv.preorder``, and the
+benchmark specs' ``preorder``."""
 
 _METRICS = (
     Metric("success", "max", "fraction", "route completed without a collision or leaving the road"),
@@ -33,6 +34,7 @@ def _benchmark(scenario: str) -> BenchmarkSpec:
         eval_episodes=20,
         episode_metrics="gauntlet.envs.driving.env:episode_metrics",
         constraints=(Constraint("collisions_per_km", budget), Constraint("off_road_per_km", budget)),
+        preorder=PREORDER,
     )
 
 
@@ -57,10 +59,13 @@ def _tasks() -> list[TaskSpec]:
 TASKS = _tasks()
 
 _DRIVING = ("gauntlet/Driving-*", "gauntlet/mo-Driving-*")
+# The preordered agents take the preorder of each benchmarked task's spec (elsewhere, the env's).
+_PREORDERED = {t.id: {"preorder": t.benchmark.preorder} for t in TASKS if t.benchmark is not None}
 
 AGENTS = [
     AgentSpec("pr-iqn", "gauntlet.agents.pr_iqn:PrIQN", "reference", True, _DRIVING,
-              "IQN with one quantile head per objective, quantile dominance and preorder subset extraction"),
+              "IQN with one quantile head per objective, quantile dominance and preorder subset extraction",
+              hyperparameters=_PREORDERED),
     AgentSpec("iqn", "gauntlet.agents.pr_iqn:IQN", "baseline", True, ("gauntlet/Driving-*",),
               "IQN on the scalarized reward w . r"),
     AgentSpec("ensemble-iqn", "gauntlet.agents.pr_iqn:EnsembleIQN", "baseline", True, ("gauntlet/Driving-*",),
@@ -68,7 +73,7 @@ AGENTS = [
     AgentSpec("qrdqn", "gauntlet.baselines.driving:make_qrdqn", "baseline", True, ("gauntlet/Driving-*",),
               "sb3-contrib QR-DQN on w . r"),
     AgentSpec("lex-dqn", "gauntlet.agents.lex_dqn:LexDQN", "baseline", True, _DRIVING,
-              "thresholded lexicographic DQN (slack 0.04) on the reward vector"),
+              "thresholded lexicographic DQN (slack 0.04) on the reward vector", hyperparameters=_PREORDERED),
     AgentSpec("idm-controller", "gauntlet.baselines.driving:IDMControllerAgent", "baseline", False, _DRIVING,
               "rule-based lane keeping (pure pursuit) + IDM, yielding at junctions"),
 ]

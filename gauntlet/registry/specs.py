@@ -73,6 +73,9 @@ class BenchmarkSpec:
     train_env_choices: tuple[str, ...] = ()
     eval_env_kwargs: dict[str, Any] = field(default_factory=dict)
     constraints: tuple[Constraint, ...] = ()
+    preorder: tuple[int, ...] | None = None
+    """The objectives' priority (indices of the reward vector, most important first) that the
+    registry gives agents with preordered objectives on this task; not part of the board protocol."""
 
     def __post_init__(self) -> None:
         names = [m.name for m in self.metrics]
