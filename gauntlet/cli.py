@@ -1,4 +1,4 @@
-"""The ``gauntlet`` command: list, run, sweep, submit, leaderboard, demo."""
+"""The ``gauntlet`` command: list, run, sweep, tune, submit, leaderboard, demo."""
 
 from __future__ import annotations
 
@@ -221,6 +221,22 @@ def _executor(name: str, workers: int, address: str | None = None):
     if name == "serial":
         return sweep.SerialExecutor()
     raise ValueError(f"unknown executor {name!r}; known: local, serial, ray")
+
+
+# ----------------------------------------------------------------------------- tune
+def cmd_tune(args: argparse.Namespace) -> int:
+    from gauntlet.registry import require_extra
+
+    require_extra(("ray", "ray"), "gauntlet tune")
+    from gauntlet.bench.tuning import tune_agent
+
+    best = tune_agent(args.task, args.agent, samples=args.samples, out=args.out, timesteps=args.timesteps,
+                      eval_episodes=args.eval_episodes, num_cpus=args.workers, seed=args.seed)
+    metric = get_task(args.task).benchmark.primary_metric
+    console.print(f"best of {args.samples} on dev seeds {best['eval_seeds']}: {metric} {best[metric]:.4g} "
+                  f"with {json.dumps(best['config'])}")
+    console.print(f"best config in {Path(args.out) / 'best_config.json'}, trials in {Path(args.out) / 'trials.csv'}")
+    return 0
 
 
 # --------------------------------------------------------------------------- submit
@@ -539,6 +555,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace the boards' entries of these (agent, kind, submitter) even if their config differs")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(fn=cmd_sweep)
+
+    p = sub.add_parser("tune", help="Ray Tune (ASHA) over an agent's search space, on the task's development seeds")
+    p.add_argument("--task", required=True)
+    p.add_argument("--agent", required=True)
+    p.add_argument("--samples", type=_positive, default=8, help="trials (configs sampled from the search space)")
+    p.add_argument("--timesteps", type=_positive, default=None,
+                   help="training budget per trial (default: a tenth of the task's)")
+    p.add_argument("--eval-episodes", type=_positive, default=None, help="dev seeds per trial (default: all)")
+    p.add_argument("--workers", type=_positive, default=None, help="CPUs of the local Ray (default: all)")
+    p.add_argument("--seed", type=_non_negative, default=0, help="the search's sampling seed")
+    p.add_argument("--out", default="tune", help="directory for best_config.json, trials.csv and Ray's results")
+    p.set_defaults(fn=cmd_tune)
 
     p = sub.add_parser("submit", help="evaluate your policy on the official seeds and add a leaderboard entry")
     p.add_argument("--agent", required=True, help="module:attr of a policy with predict(), or a callable(env) returning one; "

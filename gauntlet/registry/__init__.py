@@ -67,7 +67,9 @@ AGENTS: dict[str, AgentSpec] = {
                   "uniform random valid action (respects action masks)"),
         AgentSpec("ppo", "gauntlet.agents.sb3:make_ppo", "reference", True, tuple(_PPO_HYPERPARAMETERS),
                   "Stable-Baselines3 PPO (MaskablePPO where the env exposes action_masks)",
-                  hyperparameters=_PPO_HYPERPARAMETERS),
+                  hyperparameters=_PPO_HYPERPARAMETERS,
+                  search_space={"learning_rate": {"loguniform": [1e-4, 1e-3]}, "ent_coef": {"loguniform": [1e-4, 1e-2]},
+                                "clip_range": {"choice": [0.1, 0.2, 0.3]}}),
         *(a for family in _FAMILIES for a in family.AGENTS),
     )
 }

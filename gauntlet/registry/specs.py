@@ -139,6 +139,10 @@ class AgentSpec:
     hyperparameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Task-id glob -> keyword arguments for the factory; later matches override earlier ones."""
     extra: tuple[str, str] | None = None
+    search_space: dict[str, dict] | None = None
+    """What ``gauntlet tune`` samples: hyperparameter -> ``{"loguniform": [lo, hi]}``,
+    ``{"uniform": [lo, hi]}``, ``{"randint": [lo, hi]}`` or ``{"choice": [values]}``; plain data,
+    turned into Ray Tune domains by :mod:`gauntlet.bench.tuning`. ``None``: not tunable."""
 
     def supports(self, task_id: str) -> bool:
         return any(fnmatch.fnmatchcase(task_id, p) for p in self.tasks)
