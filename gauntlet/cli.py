@@ -225,10 +225,7 @@ def _executor(name: str, workers: int, address: str | None = None):
 
 # ----------------------------------------------------------------------------- tune
 def cmd_tune(args: argparse.Namespace) -> int:
-    from gauntlet.registry import require_extra
-
-    require_extra(("ray", "ray"), "gauntlet tune")
-    from gauntlet.bench.tuning import tune_agent
+    from gauntlet.bench.tuning import tune_agent  # imports Ray only once the input is checked
 
     best = tune_agent(args.task, args.agent, samples=args.samples, out=args.out, timesteps=args.timesteps,
                       eval_episodes=args.eval_episodes, num_cpus=args.workers, seed=args.seed)
