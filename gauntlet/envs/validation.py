@@ -28,6 +28,18 @@ def check(name: str, value: Any, ok: bool, allowed: str) -> None:
         raise ValueError(f"{name}={show(value)} is invalid; allowed: {allowed}")
 
 
+def check_preference(name: str, value: Any, objectives: Sequence[str]) -> np.ndarray:
+    """A preference over ``objectives`` as float64: finite, non-negative, summing to 1."""
+    try:
+        w = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        w = np.empty(0)
+    ok = w.shape == (len(objectives),) and np.all(np.isfinite(w)) and np.all(w >= 0) and abs(w.sum() - 1.0) <= 1e-6
+    check(name, value, bool(ok),
+          f"{len(objectives)} finite non-negative numbers ({', '.join(objectives)}) summing to 1")
+    return w
+
+
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     """An integer (not a bool, not a float) in ``[low, high]`` (no upper bound if ``high`` is None)."""
     allowed = f"integers >= {low}" if high is None else f"integers in [{low}, {high}]"

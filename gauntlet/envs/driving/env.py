@@ -115,7 +115,7 @@ from gauntlet.envs.driving import observation as ob
 from gauntlet.envs.driving import traffic as tr
 from gauntlet.envs.driving.road import BUILDERS, SCENARIOS, Scene
 from gauntlet.envs.driving.scoring import INFRACTION_KEYS, route_scores
-from gauntlet.envs.validation import check, check_choice, check_int, check_range, show
+from gauntlet.envs.validation import check, check_choice, check_int, check_preference, check_range, show
 
 DT = 0.1
 WHEELBASE, REAR_AXLE = 2.7, 1.35
@@ -134,13 +134,8 @@ OBS_BOUND = 3.0
 
 
 def validate_weights(weights: Any, name: str = "weights") -> np.ndarray:
-    try:
-        w = np.asarray(weights, dtype=np.float64)
-    except (TypeError, ValueError):
-        w = np.empty(0)
-    ok = w.shape == (N_OBJECTIVES,) and np.all(np.isfinite(w)) and np.all(w >= 0) and abs(w.sum() - 1.0) <= 1e-6
-    check(name, weights, bool(ok), "3 finite non-negative numbers (safety, efficiency, comfort) summing to 1")
-    return w
+    """A preference vector as float64 of length 3, non-negative and summing to 1."""
+    return check_preference(name, weights, ("safety", "efficiency", "comfort"))
 
 
 def density_factor(density: Any) -> float:

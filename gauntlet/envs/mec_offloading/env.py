@@ -172,7 +172,7 @@ import numpy as np
 from gymnasium import spaces
 
 from gauntlet.envs.masked_spaces import MaskedDiscrete
-from gauntlet.envs.validation import check, check_choice, check_int, check_range
+from gauntlet.envs.validation import check, check_choice, check_int, check_preference, check_range
 from gauntlet.envs.mec_offloading.kernels import (
     DT,
     ETA,
@@ -201,13 +201,7 @@ CONTEXTS: dict[str, dict[str, tuple[float, float]]] = {
 
 def validate_weights(weights: Any, name: str = "weights") -> np.ndarray:
     """A preference vector as float64 of length 2, non-negative and summing to 1."""
-    try:
-        w = np.asarray(weights, dtype=np.float64)
-    except (TypeError, ValueError):
-        w = np.empty(0)
-    ok = w.shape == (N_OBJECTIVES,) and np.all(np.isfinite(w)) and np.all(w >= 0) and abs(w.sum() - 1.0) <= 1e-6
-    check(name, weights, bool(ok), f"{N_OBJECTIVES} finite non-negative numbers (delay, energy) summing to 1")
-    return w
+    return check_preference(name, weights, ("delay", "energy"))
 
 
 def uplink_rate(distance_m: np.ndarray, fading: np.ndarray, tx_power_w: float, bandwidth_hz: float) -> np.ndarray:
