@@ -62,6 +62,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seeds", type=int, default=None,
                    help="number of training seeds 0..k-1 (default: the task's benchmark spec)")
     p.add_argument("--timesteps", type=int, default=None, help="training steps per run (default: the task's budget)")
+    p.add_argument("--only-seeds", type=int, nargs="+", default=None,
+                   help="train (or resume) only these of the seeds and write no board entries: to split one job "
+                        "across processes sharing --out; rerun without it to gather the runs onto the boards")
     p.add_argument("--out", type=Path, default=Path("runs/reproduce_pdppo"),
                    help="directory for run records, curves.json and learning_curves.png (default: %(default)s)")
     p.add_argument("--leaderboard-dir", type=Path, default=Path("leaderboards"),
@@ -84,6 +87,10 @@ def parse_args() -> argparse.Namespace:
         p.error(f"--seeds must be >= 1, got {args.seeds}")
     if args.timesteps is not None and args.timesteps < 1:
         p.error(f"--timesteps must be >= 1, got {args.timesteps}")
+    if args.only_seeds is not None:
+        if min(args.only_seeds) < 0:
+            p.error(f"--only-seeds must be >= 0, got {args.only_seeds}")
+        args.no_leaderboard = True
     return args
 
 
@@ -215,10 +222,12 @@ def main() -> None:
         spec = get_task(task).benchmark
         budget = args.timesteps or spec.train_timesteps
         seeds = range(args.seeds or spec.n_train_seeds)
+        if args.only_seeds is not None:
+            seeds = [s for s in seeds if s in args.only_seeds]
         print(f"\n=== {task}: {budget} steps x {len(seeds)} seeds, eval on {spec.eval_episodes} official seeds")
         print(f"{'agent':<16}{'best train episode cost':>28}{'final train cost':>26}{'eval cost':>26}{'train s/run':>13}")
         curves[task] = {}
-        for agent in args.agents:
+        for agent in args.agents if seeds else []:
             records, agent_curves = [], []
             for seed in seeds:
                 done = resumed_run(args.out, task, agent, seed, budget)
