@@ -48,6 +48,10 @@ counter-clockwise from straight ahead; vehicles only, see :mod:`~gauntlet.envs.d
 ``observation="camera"``: ``Box(0, 255, (height, width, 3), uint8)`` chase-camera RGB from
 PyBullet's TinyRenderer (the ``driving`` extra; ``camera_size`` (84, 84)).
 
+``preference_in_obs=True`` (kinematics and lidar) appends the preference ``w`` (``weights``, or
+the last ``reset(options={"weights": w})``) as the last 3 entries, so that one policy can be
+conditioned on ``w`` (MO-Gymnasium practice for preference-conditioned agents).
+
 ## Rewards
 
 A float32 vector ``[safety, efficiency, comfort]``, every entry higher-is-better:
@@ -94,7 +98,9 @@ a factor >= 0), ``physics`` ("kinematic" | "bullet"), ``action_type`` ("discrete
 "continuous"), ``observation`` ("kinematics" | "lidar" | "camera"), ``n_vehicles_obs`` (1..32),
 ``n_beams`` (4..720), ``lidar_range`` (5..200 m), ``camera_size`` ((width, height), each 8..512),
 ``max_steps`` (None or >= 1), ``turn`` (None | "left" | "straight" | "right", intersection only),
-``weights`` (three non-negative numbers summing to 1), ``render_mode`` (None | "rgb_array").
+``weights`` (three non-negative numbers summing to 1), ``preference_in_obs`` (False; True or False,
+not with ``observation="camera"``), ``render_mode`` (None | "rgb_array"). ``reset(options={"weights": w})``
+sets the preference until the next such option.
 
 ## Version History
 
@@ -166,6 +172,7 @@ class MODrivingEnv(gym.Env):
         max_steps: int | None = None,
         turn: str | None = None,
         weights: tuple[float, float, float] = (0.5, 0.4, 0.1),
+        preference_in_obs: bool = False,
         render_mode: str | None = None,
     ) -> None:
         self.scenario = check_choice("scenario", scenario, SCENARIOS)
@@ -186,6 +193,10 @@ class MODrivingEnv(gym.Env):
         check("turn", turn, turn is None or self.scenario == "intersection", 'None unless scenario="intersection"')
         self.turn = turn
         self.weights = validate_weights(weights)
+        check("preference_in_obs", preference_in_obs, isinstance(preference_in_obs, (bool, np.bool_)), "True or False")
+        check("preference_in_obs", preference_in_obs, not (preference_in_obs and self.observation == "camera"),
+              'False with observation="camera" (an image has no entries to append w to)')
+        self.preference_in_obs = bool(preference_in_obs)
         check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
         self.render_mode = render_mode
         if self.physics == "bullet" or self.observation == "camera":
@@ -206,7 +217,8 @@ class MODrivingEnv(gym.Env):
             self.observation_space = spaces.Box(0, 255, shape=(h, w, 3), dtype=np.uint8)
         else:
             tail = ob.VEHICLE_FEATURES * self.n_vehicles_obs if self.observation == "kinematics" else self.n_beams
-            dim = ob.ROUTE_FEATURES + tail
+            self._tail_end = ob.ROUTE_FEATURES + tail
+            dim = self._tail_end + (N_OBJECTIVES if self.preference_in_obs else 0)
             self._obs_buffer = np.zeros(dim)
             self.observation_space = spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(dim,), dtype=np.float32)
 
@@ -481,9 +493,11 @@ class MODrivingEnv(gym.Env):
                           self.ego, self.limit, self.steer, STEER_MAX, self.last_accel, ob.WAYPOINTS, buf)
         if self.observation == "kinematics":
             ob.vehicle_features(self.active, self.x, self.y, self.yaw, self.v, self.ego, self.n_vehicles_obs,
-                                buf[ob.ROUTE_FEATURES:])
+                                buf[ob.ROUTE_FEATURES:self._tail_end])
         else:
-            buf[ob.ROUTE_FEATURES:] = self.lidar() / self.lidar_range
+            buf[ob.ROUTE_FEATURES:self._tail_end] = self.lidar() / self.lidar_range
+        if self.preference_in_obs:
+            buf[self._tail_end:] = self.weights
         np.clip(buf, -OBS_BOUND, OBS_BOUND, out=buf)
         return buf.astype(np.float32)
 
