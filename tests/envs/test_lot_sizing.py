@@ -570,3 +570,49 @@ def test_episode_metrics_on_a_real_episode():
     assert metrics["cost"] == pytest.approx(78.0)
     assert metrics["fill_rate"] == pytest.approx(1 - 3 / 6)
     assert metrics["setups_per_period"] == pytest.approx(3 / 3)
+
+
+@pytest.mark.parametrize("demand", [
+    "binomial", "poisson", "seasonal", {"name": "discrete_uniform", "low": 2, "high": 9},
+    {"name": "probability_mass_function", "vals": [0, 3, 7, 40], "probs": [0.5, 0.3, 0.2 - 1e-9, 1e-9]},
+])
+@pytest.mark.parametrize("random_initial_state", [True, False])
+def test_reset_kernel_equals_initial_state(demand, random_initial_state):
+    """The vector env's compiled reset gives ``_initial_state``'s episode for any reset words,
+    including words in the far tail (inverse-CDF buckets holding several CDF values)."""
+    from dataclasses import replace
+
+    from gauntlet.envs.lot_sizing import kernels
+    from gauntlet.envs.lot_sizing.env import _initial_state
+
+    kwargs = {"n_items": 4, "n_machines": 3, "horizon": 6, "random_initial_state": random_initial_state}
+    if isinstance(demand, str):
+        kwargs["demand"] = demand
+    else:
+        kwargs["instance"] = replace(LotSizingEnv(**kwargs).instance, demand_distribution=demand)
+    envs = LotSizingVectorEnv(num_envs=3, **kwargs)
+    rng = np.random.default_rng(0)
+    words = rng.integers(0, 2**32, size=(3, 4 * 7 + 3), dtype=np.uint32)
+    words[1, 7:] = 2**32 - 1 - rng.integers(0, 2**12, size=words.shape[1] - 7, dtype=np.uint32)
+    words[2, 7:] = rng.integers(0, 2**12, size=words.shape[1] - 7, dtype=np.uint32)
+    kernels.reset_rows(words, np.arange(3), envs._state, envs._statics, envs._reset_tables)
+    inventory, setup, scenario = _initial_state(words, envs.instance, envs._tables, envs.horizon, random_initial_state)
+    np.testing.assert_array_equal(envs.inventory, inventory)
+    np.testing.assert_array_equal(envs.setup, setup)
+    np.testing.assert_array_equal(envs.demand_scenario, scenario)
+    np.testing.assert_array_equal(envs.t, 0)
+
+
+def test_vector_reset_options_per_copy():
+    envs = LotSizingVectorEnv(num_envs=2, n_items=4, n_machines=2, horizon=3)
+    inventory = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    demand = np.arange(24).reshape(2, 3, 4)
+    obs, _ = envs.reset(seed=1, options={"inventory": inventory, "setup": np.array([1, 0]), "demand": demand})
+    np.testing.assert_array_equal(envs.inventory, inventory)
+    np.testing.assert_array_equal(envs.setup, [[1, 0], [1, 0]])
+    np.testing.assert_array_equal(envs.demand_scenario, demand)
+    for i in range(2):
+        single = LotSizingEnv(n_items=4, n_machines=2, horizon=3)
+        expected, _ = single.reset(seed=1 + i, options={"inventory": inventory[i], "setup": np.array([1, 0]),
+                                                         "demand": demand[i]})
+        np.testing.assert_array_equal(obs[i], expected)

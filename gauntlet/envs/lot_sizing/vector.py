@@ -5,8 +5,10 @@ Registered as the ``vector_entry_point`` of every ``gauntlet/LotSizing-*`` id, s
 ``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")`` builds it. It takes the
 same keyword arguments as the single env and runs the same dynamics code (the compiled period
 :func:`gauntlet.envs.lot_sizing.kernels._step`, here over all copies in one call of
-:func:`~gauntlet.envs.lot_sizing.kernels.step_rows`, and ``_initial_state`` for resets), so it
-matches ``SyncVectorEnv`` of single envs step for step, bit for bit:
+:func:`~gauntlet.envs.lot_sizing.kernels.step_rows`; resets draw the single env's reset words
+and turn them into episodes in :func:`~gauntlet.envs.lot_sizing.kernels.reset_rows`, integer
+arithmetic identical to ``_initial_state``'s), so it matches ``SyncVectorEnv`` of single envs
+step for step, bit for bit:
 
 * ``reset(seed=s)`` seeds copy ``i`` with ``s + i`` (a list gives one seed per copy, ``None``
   keeps or randomly creates each copy's generator), each copy drawing from its own
@@ -45,13 +47,11 @@ from gauntlet.envs.lot_sizing.env import (
     MaskedMultiDiscrete,
     _as_action,
     _encode_prefix,
-    _initial_state,
     _period_of_state,
     _parse_reset_options,
     _raise_invalid,
     _render_text,
     _reset_uniforms,
-    _write_state,
     post_decision,
 )
 from gauntlet.envs.vector_seeding import per_copy_seeds, reset_rows
@@ -87,6 +87,7 @@ class LotSizingVectorEnv(VectorEnv):
         inst = self.instance
         self._templates = proto._templates
         self._statics = proto._statics
+        self._reset_tables = kernels.reset_tables(proto)
         self._layout = layout = proto._layout
         self._action_shape = (n, inst.n_machines)
         self._rows = np.arange(n)
@@ -98,7 +99,6 @@ class LotSizingVectorEnv(VectorEnv):
         self._rngs: list[np.random.Generator | None] = [None] * n
         # One state row per copy (layout: gauntlet.envs.lot_sizing.kernels.state_layout).
         self._state = np.zeros((n, layout["size"]))
-        self._scenario = np.zeros((n, self.horizon, inst.n_items), dtype=np.int64)
         self._autoreset = np.zeros(n, dtype=bool)
         self._last_cost: dict[str, np.ndarray] | None = None
 
@@ -121,9 +121,9 @@ class LotSizingVectorEnv(VectorEnv):
     @property
     def demand_scenario(self) -> np.ndarray:
         """(num_envs, T, I) int64 demand of each copy's episode, read-only."""
-        view = self._scenario.view()
-        view.setflags(write=False)
-        return view
+        scenario = self._state[:, self._layout["demand"]].astype(np.int64).reshape(self.num_envs, self.horizon, -1)
+        scenario.setflags(write=False)
+        return scenario
 
     @property
     def np_random(self) -> tuple[np.random.Generator | None, ...]:
@@ -169,20 +169,15 @@ class LotSizingVectorEnv(VectorEnv):
 
     def _reset_rows(self, rows: np.ndarray, overrides: dict[str, np.ndarray]) -> np.ndarray:
         """Reset copies ``rows`` (each drawing from its own generator) and return their observations."""
-        uniforms = np.stack([_reset_uniforms(self._rngs[i], self.instance, self.horizon) for i in rows])
-        inventory, setup, scenario = _initial_state(
-            uniforms, self.instance, self._tables, self.horizon, self.random_initial_state
-        )
-        for key, value in (("inventory", inventory), ("setup", setup), ("demand", scenario)):
-            if key in overrides:
-                given = overrides[key]
-                value[...] = given[rows] if given.ndim == value.ndim else given
+        words = np.stack([_reset_uniforms(self._rngs[i], self.instance, self.horizon) for i in rows])
+        kernels.reset_rows(words, rows, self._state, self._statics, self._reset_tables)
+        for key, given in overrides.items():
+            batched = given.ndim == (3 if key == "demand" else 2)
+            self._state[rows, self._layout[key]] = given[rows].reshape(len(rows), -1) if batched else given.reshape(-1)
         state = self._state[rows]
-        _write_state(state, self._layout, inventory, setup, scenario)
-        self._state[rows] = state
-        self._scenario[rows] = scenario
+        setup = state[:, self._layout["setup"]].astype(np.int64)
         obs = self._templates[np.zeros(len(rows), dtype=np.int64)]
-        _encode_prefix(obs, inventory.astype(np.float64), self._tables.onehot(setup), self._tables)
+        _encode_prefix(obs, state[:, self._layout["inventory"]], self._tables.onehot(setup), self._tables)
         return obs
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
