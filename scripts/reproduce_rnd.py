@@ -294,7 +294,8 @@ def plot_curves(all_curves: dict[str, dict[str, list[dict]]], path: Path) -> Non
         axes[1, col].set_ylabel("free 1 m cells visited (fraction)")
         axes[1, col].set_ylim(0, 1.02)
         axes[2, col].set_ylabel("raw intrinsic reward (rollout mean)")
-        axes[2, col].set_yscale("log")
+        if any(np.nanmax(line.get_ydata(), initial=0) > 0 for line in axes[2, col].get_lines()):
+            axes[2, col].set_yscale("log")  # a log axis with no positive value cannot place its ticks
         axes[2, col].set_xlabel("training timesteps")
         for ax in axes[:, col]:
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x / 1000:.0f}k"))
