@@ -24,14 +24,14 @@ CASES = {
 }
 
 DIGESTS = {
-    "highway-random": "d871012aabf502831482342bc67cd21afc2ad70c6d39504cd2188b22b9c10d21",
-    "intersection-random": "b5e11d0357060b8c486bea10daba59371c574e810a8c8b10ae2b3a9a1d8942f5",
-    "curvy-random": "e0ff5cf70d1442abac0181e4f10743aa71888c19e594bde225a8fa3a8760371e",
-    "highway-idm": "b0c0184a746b17cbae3a5582c49f982d5d99c284242d91addb9400e22dfab9af",
-    "intersection-idm": "6a35d89f5a5c5a2543615fc671872763c3debe27a88455a705ccefa8d38acc92",
-    "curvy-idm": "03488b9490e41b8406da9e1593e98193cc1488c81d6168b229dd2a05dbca28fe",
-    "intersection-lidar-idm": "91c64ac9c507361b69c13b35d4ea4d0996b975307efe066a0933cb6b08b6b70a",
-    "highway-meta-random": "0ed06e32709ad976b5b9d850dea0173f4bd3c67d509d1939d233238ab01c08b9",
+    "highway-random": "6626183e5138443c6e1be76a6bbd4c2ae34b7b0d0016ae1a79b16b07a757769f",
+    "intersection-random": "1f9be162c81b907ed935ff84362abdf58dace87f4af96a0536cc200061592d40",
+    "curvy-random": "632dd343afa6505302c9e510e9247e7e7735c447f2a8d7765eeb1fa2d3fa1fa3",
+    "highway-idm": "28b6240f4e83b371f945c1d2c4270150517997b7e48b905b2ebd46f5e854e64d",
+    "intersection-idm": "2b21038c1eda73dca58d460e6e6e9354d7a19981a114952f6ec4da92cf12a7da",
+    "curvy-idm": "a3dcd36fb17917514c4c974b903d13d39d216b360200dcffd200c23ee922ceb6",
+    "intersection-lidar-idm": "71f61b799b7d064a034371ac0cbcb386169cd59ff37c16e48764fe1c9772cf49",
+    "highway-meta-random": "829b4bd6356dc291dca1f68648345ffcaa0dcfa9dcc9bf36d42175ca1da3346d",
 }
 
 
@@ -46,9 +46,12 @@ def digest(kwargs, policy, seed, steps):
         action = int(rng.integers(env.action_space.n)) if policy == "random" else agent.predict(obs)[0]
         obs, reward, terminated, truncated, info = env.step(action)
         h.update(obs.tobytes() + reward.tobytes() + bytes([terminated, truncated]))
-        h.update(repr((info["speed"], info["distance"], info["ttc"], info["route_completion"])).encode())
+        h.update(np.array([info[k] for k in ("speed", "distance", "ttc", "route_completion")], np.float64).tobytes())
         if terminated or truncated:
-            h.update(repr((info["infractions"], info["scores"], info["mean_abs_jerk"])).encode())
+            record = [*info["scores"].values(), info["mean_abs_jerk"]]
+            for value in info["infractions"].values():
+                record += [*value] if isinstance(value, list) else [value]
+            h.update(np.array(record, np.float64).tobytes())
             obs, _ = env.reset()
             h.update(obs.tobytes())
     env.close()
