@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from gymnasium.utils import seeding
 
 
 def per_copy_seeds(seed: int | Sequence[int | None] | None, num_envs: int) -> list[int | None]:
@@ -31,3 +32,13 @@ def reset_rows(options: Mapping[str, Any] | None, num_envs: int) -> tuple[np.nda
     if mask.shape != (num_envs,) or mask.dtype != np.bool_ or not mask.any():
         raise ValueError(f"reset_mask must be a bool array of shape ({num_envs},) with at least one True, got {mask!r}")
     return np.flatnonzero(mask), rest
+
+
+def seed_generators(generators: list[np.random.Generator | None], rows: Sequence[int],
+                    seeds: Sequence[int | None]) -> list[int]:
+    """Give each copy of ``rows`` that has a seed, or no generator yet, a new generator (Gymnasium's
+    ``np_random(seed)``, as a single env's ``reset(seed=...)`` makes); returns those copies."""
+    renewed = [int(i) for i in rows if seeds[i] is not None or generators[i] is None]
+    for i in renewed:
+        generators[i] = seeding.np_random(seeds[i])[0]
+    return renewed

@@ -30,14 +30,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
 from gauntlet.envs.esg_portfolio import kernels
 from gauntlet.envs.esg_portfolio.env import ESGPortfolioEnv, _raise_bad_action
-from gauntlet.envs.validation import check, check_int
-from gauntlet.envs.vector_seeding import per_copy_seeds, reset_rows
+from gauntlet.envs.vector_prototype import build_prototype, reset_mask_rows
+from gauntlet.envs.vector_seeding import per_copy_seeds, seed_generators
 
 _STEP_ONLY = ("turnover", "cost", "gross_return", "net_return", "grant", "tax")
 _OUT = {"turnover": 0, "cost": 1, "gross_return": 2, "net_return": 3, "grant": 4, "tax": 5, "portfolio_esg": 6,
@@ -50,20 +48,12 @@ class ESGPortfolioVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        check_int("num_envs", num_envs, 1)
-        check("render_mode", kwargs.get("render_mode"), kwargs.get("render_mode") is None,
-              "None (render a single ESGPortfolioEnv)")
-        self._proto = proto = ESGPortfolioEnv(**kwargs)
-        self.num_envs = n = int(num_envs)
-        self.render_mode = None
+        self._proto = proto = build_prototype(self, ESGPortfolioEnv, num_envs, kwargs)
+        n = self.num_envs
         for name in ("market", "data", "period", "regulation", "lookback", "transaction_cost", "cash", "grant_rate",
                      "tax_rate", "flat_tax", "esg_in_state", "action_scale", "episode_length", "tickers", "n_assets",
                      "n_weights", "esg_scores", "esg_mean", "returns", "first_decision", "last_decision"):
             setattr(self, name, getattr(proto, name))
-        self.single_observation_space = proto.observation_space
-        self.single_action_space = proto.action_space
-        self.observation_space = batch_space(self.single_observation_space, n)
-        self.action_space = batch_space(self.single_action_space, n)
         self._state = np.tile(proto._state, (n, 1))
         self._generators: list[np.random.Generator | None] = [None] * n
         self._autoreset = np.zeros(n, dtype=bool)
@@ -93,14 +83,8 @@ class ESGPortfolioVectorEnv(VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         n = self.num_envs
         seeds = per_copy_seeds(seed, n)
-        rows, options = reset_rows(options, n)
-        if options:
-            raise ValueError(f"unknown reset options {sorted(options)}; allowed: 'reset_mask'")
-        if rows is None:
-            rows = np.arange(n)
-        for i in rows:
-            if seeds[i] is not None or self._generators[i] is None:
-                self._generators[i] = seeding.np_random(seeds[i])[0]
+        rows = reset_mask_rows(options, n)
+        seed_generators(self._generators, rows, seeds)
         # Copies outside reset_mask keep their last observation, as SyncVectorEnv's do.
         obs = self._last_obs.copy()
         infos = self._empty_infos()

@@ -32,14 +32,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
 from gauntlet.envs.fair_threshold import kernels, random
 from gauntlet.envs.fair_threshold.env import FairThresholdEnv
-from gauntlet.envs.validation import check, check_int
-from gauntlet.envs.vector_seeding import per_copy_seeds, reset_rows
+from gauntlet.envs.vector_prototype import build_prototype, reset_mask_rows
+from gauntlet.envs.vector_seeding import per_copy_seeds, seed_generators
 
 _STEP_KEYS = ("cost", "expected_cost", "expected_reward", "threshold", "acceptance_rate",
               "expected_acceptance_rate")
@@ -51,20 +49,12 @@ class FairThresholdVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        check_int("num_envs", num_envs, 1)
-        check("render_mode", kwargs.get("render_mode"), kwargs.get("render_mode") is None,
-              "None (render a single FairThresholdEnv)")
-        self._proto = proto = FairThresholdEnv(**kwargs)
-        self.num_envs = n = int(num_envs)
-        self.render_mode = None
+        self._proto = proto = build_prototype(self, FairThresholdEnv, num_envs, kwargs)
+        n = self.num_envs
         for key, value in proto.config.items():
             setattr(self, key, value)
         self.base_share, self.group_names, self.scores = proto.base_share, proto.group_names, proto.scores
         self.thresholds, self.constraint_names = proto.thresholds, proto.constraint_names
-        self.single_observation_space = proto.observation_space
-        self.single_action_space = proto.action_space
-        self.observation_space = batch_space(self.single_observation_space, n)
-        self.action_space = batch_space(self.single_action_space, n)
         self._cuts = np.array([cut for _, cut in proto._grid], dtype=np.int64)
         self._state = np.zeros((n, proto._state.size))
         self._state[:] = proto._state
@@ -105,16 +95,10 @@ class FairThresholdVectorEnv(VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         n = self.num_envs
         seeds = per_copy_seeds(seed, n)
-        rows, options = reset_rows(options, n)
-        if options:
-            raise ValueError(f"unknown reset options {sorted(options)}; allowed: 'reset_mask'")
-        if rows is None:
-            rows = np.arange(n)
-        for i in rows:
-            if seeds[i] is not None or self._generators[i] is None:
-                generator = seeding.np_random(seeds[i])[0]
-                self._generators[i], self._views[i] = generator, random.pcg64_state(generator)
-                self._rng_states[i] = self._views[i]
+        rows = reset_mask_rows(options, n)
+        for i in seed_generators(self._generators, rows, seeds):
+            self._views[i] = random.pcg64_state(self._generators[i])
+            self._rng_states[i] = self._views[i]
         # Copies outside reset_mask keep their last observation, as SyncVectorEnv's do.
         obs = self._last_obs.copy()
         obs[rows] = self._reset_rows(rows)
@@ -187,7 +171,6 @@ class FairThresholdVectorEnv(VectorEnv):
         """Threshold cut indices and thresholds; a bad action of a copy that is not reset raises
         the single env's error for it."""
         n = self.num_envs
-        proto = self._proto
         if self.continuous:
             try:
                 arr = np.asarray(actions, dtype=np.float64)

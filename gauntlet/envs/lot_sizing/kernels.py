@@ -76,7 +76,7 @@ def _step(action: np.ndarray, state: np.ndarray, statics: np.ndarray, obs: np.nd
     """One period of one copy (the action already checked). Writes the next observation, the
     post-decision state, the lost units, the demand and ``out = [setup cost, lost-sales cost,
     holding cost, overflow cost, setups, reward]``, and advances the state row."""
-    n_items, n_machines, horizon, dim = int(statics[0]), int(statics[1]), int(statics[2]), int(statics[3])
+    n_items, n_machines, dim = int(statics[0]), int(statics[1]), int(statics[3])
     overflow_cost, idle_keeps, prefix = statics[4], statics[5] != 0.0, int(statics[6])
     mi = n_machines * n_items
     production, loss, setup_price = HEADER, HEADER + mi, HEADER + 2 * mi

@@ -36,7 +36,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -54,7 +53,7 @@ from gauntlet.envs.lot_sizing.env import (
     _reset_uniforms,
     post_decision,
 )
-from gauntlet.envs.vector_seeding import per_copy_seeds, reset_rows
+from gauntlet.envs.vector_seeding import per_copy_seeds, reset_rows, seed_generators
 
 _STEP_KEYS = ("cost", "demand", "lost_sales_units", "setups", "post_decision_state")
 _COSTS = ("setup", "lost_sales", "holding", "overflow")
@@ -150,9 +149,7 @@ class LotSizingVectorEnv(VectorEnv):
         seeds = per_copy_seeds(seed, n)
         masked, options = reset_rows(options, n)
         rows = self._rows if masked is None else masked
-        for i in rows:
-            if seeds[i] is not None or self._rngs[i] is None:
-                self._rngs[i], _ = seeding.np_random(seeds[i])
+        seed_generators(self._rngs, rows, seeds)
         overrides = _parse_reset_options(options, self.instance, self.horizon, batch=n)
         obs = self._reset_rows(rows, overrides)
         self._autoreset[rows] = False
