@@ -225,13 +225,20 @@ def _executor(name: str, workers: int, address: str | None = None):
 
 # ----------------------------------------------------------------------------- tune
 def cmd_tune(args: argparse.Namespace) -> int:
-    from gauntlet.bench.tuning import tune_agent  # imports Ray only once the input is checked
+    from gauntlet.bench.tuning import TuningError, tune_agent  # imports Ray only once the input is checked
 
-    best = tune_agent(args.task, args.agent, samples=args.samples, out=args.out, timesteps=args.timesteps,
-                      eval_episodes=args.eval_episodes, num_cpus=args.workers, seed=args.seed)
+    try:
+        best = tune_agent(args.task, args.agent, samples=args.samples, out=args.out, timesteps=args.timesteps,
+                          eval_episodes=args.eval_episodes, num_cpus=args.workers, seed=args.seed,
+                          **{k: getattr(args, k) for k in ("rungs", "grace_period", "reduction_factor")
+                             if getattr(args, k) is not None})
+    except TuningError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     metric = get_task(args.task).benchmark.primary_metric
     console.print(f"best of {args.samples} on dev seeds {best['eval_seeds']}: {metric} {best[metric]:.4g} "
-                  f"with {json.dumps(best['config'])}")
+                  f"with {json.dumps(best['config'])}; ASHA stopped {best['stopped_early']} trial(s) early, "
+                  f"{best['failed_trials']} failed")
     console.print(f"best config in {Path(args.out) / 'best_config.json'}, trials in {Path(args.out) / 'trials.csv'}")
     return 0
 
@@ -562,6 +569,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-episodes", type=_positive, default=None, help="dev seeds per trial (default: all)")
     p.add_argument("--workers", type=_positive, default=None, help="CPUs of the local Ray (default: all)")
     p.add_argument("--seed", type=_non_negative, default=0, help="the search's sampling seed")
+    p.add_argument("--rungs", type=_positive, default=None,
+                   help="train each trial in this many chunks, each evaluated and reported (default 4)")
+    p.add_argument("--grace-period", type=_positive, default=None,
+                   help="ASHA stops no trial before it reported this many rungs (default 1)")
+    p.add_argument("--reduction-factor", type=float, default=None,
+                   help="ASHA keeps the best 1/this of the trials at each milestone (> 1; default 2)")
     p.add_argument("--out", default="tune", help="directory for best_config.json, trials.csv and Ray's results")
     p.set_defaults(fn=cmd_tune)
 

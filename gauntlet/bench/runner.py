@@ -163,7 +163,7 @@ def evaluate(
     to ``predict`` when the env has masks and ``predict`` accepts them, and an agent's optional
     ``episode_report()`` dict is added to the episode's metrics.
     """
-    pass_masks = hasattr(env.unwrapped, "action_masks") and _accepts(agent.predict, "action_masks")
+    pass_masks = hasattr(env.unwrapped, "action_masks") and accepts(agent.predict, "action_masks")
     results = []
     for seed in seeds:
         options = {"weights": np.asarray(weights, dtype=np.float64)} if weights is not None else None
@@ -435,7 +435,7 @@ def _family_benchmarks(family: str) -> list:
     return [t for t in TASKS.values() if t.family == family and t.benchmark is not None]
 
 
-def _accepts(fn: Callable, name: str) -> bool:
+def accepts(fn: Callable, name: str) -> bool:
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
