@@ -8,6 +8,7 @@ its default config (its Discrete(5) meta-actions and kinematics observation); wi
 ratio column is empty.
 
     python scripts/bench_driving_speed.py --seconds 5
+    python scripts/bench_driving_speed.py --observations kinematics --physics kinematic  # 3 rows
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ def main(argv: Any = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="CPU seconds per configuration")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--observations", nargs="+", choices=("kinematics", "lidar", "camera"),
+                        default=("kinematics", "lidar", "camera"), help="measure only these observations")
+    parser.add_argument("--physics", nargs="+", choices=("kinematic", "bullet"), default=("kinematic", "bullet"),
+                        help="measure only these physics")
     args = parser.parse_args(argv)
 
     reference = None
@@ -67,6 +72,8 @@ def main(argv: Any = None) -> None:
         print("highway-env is not installed (pip install highway-env): no reference row")
     print(f"{'scenario':14s} {'observation':12s} {'physics':10s} {'steps/s':>10s} {'x highway-fast':>15s}")
     for scenario, observation, physics in CONFIGS:
+        if observation not in args.observations or physics not in args.physics:
+            continue
         kwargs = {"scenario": scenario, "observation": observation, "physics": physics}
         if observation == "camera":
             kwargs["camera_size"] = (84, 84)

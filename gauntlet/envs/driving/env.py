@@ -116,6 +116,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from gauntlet.envs.driving import ego as eg
 from gauntlet.envs.driving import lidar as lidar_mod
 from gauntlet.envs.driving import observation as ob
 from gauntlet.envs.driving import traffic as tr
@@ -124,11 +125,9 @@ from gauntlet.envs.driving.scoring import INFRACTION_KEYS, route_scores
 from gauntlet.envs.validation import check, check_choice, check_int, check_preference, check_range, show
 
 DT = 0.1
-WHEELBASE, REAR_AXLE = 2.7, 1.35
-STEER_MAX, STEER_RATE = 0.5, 0.3
+STEER_MAX, STEER_RATE = eg.STEER_MAX, 0.3
 ACCELS = (-3.0, 0.0, 3.0)
 CONT_BRAKE, CONT_ACCEL = 6.0, 3.0
-V_MAX = 40.0
 DENSITIES = {"low": 0.5, "medium": 1.0, "high": 1.8}
 META_SPEEDS = (0.0, 0.25, 0.5, 0.75, 1.0)
 JERK_SCALE = 30.0
@@ -254,10 +253,12 @@ class MODrivingEnv(gym.Env):
         self.ego[:] = (x, y, yaw, 0.6 * self.limit, scene.route, scene.route_start, scene.route_lane)
         self.steer, self.last_accel, self.last_jerk, self.last_steer_rate = 0.0, 0.0, 0.0, 0.0
         self._hint = int(scene.route_start)
+        self._p_arrival = scene.veh_per_km / 1000.0 * 0.5 * (scene.npc_speed[0] + scene.npc_speed[1]) * DT
+        self._entries = [(source, float(lane)) for source in scene.sources for lane in scene.lane_offsets[source[0]]]
         self._populate(rng)
         tr.place_all(scene.paths, scene.headings, scene.lengths, self.active, self.path, self.s, self.d, self.v,
                      self.x, self.y, self.yaw)
-        self._meta_lane, self._meta_speed = self._meta_start()
+        self._meta_lane, self._meta_speed = self._meta_start() if self.action_type == "meta" else (0, 0)
         self.t = 0
         self._limit_steps = self.max_steps or int(math.ceil(scene.route_length / 3.0 / DT))
         self.distance, self.outside_lanes_m, self.stopped_s = 0.0, 0.0, 0.0
@@ -280,6 +281,7 @@ class MODrivingEnv(gym.Env):
         mean_gap = 1000.0 / scene.veh_per_km
         min_gap = tr.LENGTH + 8.0
         ex, ey = self.ego[tr.EX], self.ego[tr.EY]
+        drawn = []
         for source in scene.sources:
             span = scene.populate_span or float(scene.lengths[source[0]]) - 5.0
             for lane in scene.lane_offsets[source[0]]:
@@ -290,16 +292,19 @@ class MODrivingEnv(gym.Env):
                 paths = np.asarray(source)[rng.integers(len(source), size=len(s))]
                 v0 = rng.uniform(*scene.npc_speed, size=len(s))
                 v = v0 * rng.uniform(0.85, 1.0, size=len(s))
-                timer = rng.random(len(s))
-                x, y = scene.points(paths, s, float(lane))
-                near = ((paths == scene.route) & (abs(lane - scene.route_lane) < 1.0) & (np.abs(s - scene.route_start) < 15.0)
-                        | ((x - ex) ** 2 + (y - ey) ** 2 < 12.0**2))
-                keep = np.flatnonzero(~near)
-                slots = np.flatnonzero(~self.active)[: len(keep)]
-                keep = keep[: len(slots)]
-                self.active[slots], self.path[slots], self.s[slots] = True, paths[keep], s[keep]
-                self.d[slots] = self.d_target[slots] = lane
-                self.v[slots], self.v0[slots], self.timer[slots], self.accel[slots] = v[keep], v0[keep], timer[keep], 0.0
+                drawn.append((paths, s, np.full(len(s), lane), v0, v, rng.random(len(s))))
+        # The draws above are per lane (their sizes depend on earlier draws); the rest at once,
+        # filling the free slots in the order of the lanes.
+        paths, s, lane, v0, v, timer = (np.concatenate(column) for column in zip(*drawn))
+        x, y = scene.points(paths, s, lane)
+        near = ((paths == scene.route) & (np.abs(lane - scene.route_lane) < 1.0) & (np.abs(s - scene.route_start) < 15.0)
+                | ((x - ex) ** 2 + (y - ey) ** 2 < 12.0**2))
+        keep = np.flatnonzero(~near)
+        slots = np.flatnonzero(~self.active)[: len(keep)]
+        keep = keep[: len(slots)]
+        self.active[slots], self.path[slots], self.s[slots] = True, paths[keep], s[keep]
+        self.d[slots] = self.d_target[slots] = lane[keep]
+        self.v[slots], self.v0[slots], self.timer[slots], self.accel[slots] = v[keep], v0[keep], timer[keep], 0.0
 
     def _spawn(self, rng: np.random.Generator, p: int, s: float, lane: float) -> bool:
         free = np.flatnonzero(~self.active)
@@ -315,18 +320,16 @@ class MODrivingEnv(gym.Env):
     def _arrivals(self, rng: np.random.Generator) -> None:
         """NPCs enter at the sources as a Poisson stream of rate density x speed per lane; an
         arrival is dropped when its entry point is occupied."""
-        scene = self.scene
-        p_arrival = scene.veh_per_km / 1000.0 * 0.5 * (scene.npc_speed[0] + scene.npc_speed[1]) * DT
-        for source in scene.sources:
-            for lane in scene.lane_offsets[source[0]]:
-                if rng.random() >= p_arrival:
-                    continue
-                p = int(source[rng.integers(len(source))])
-                x, y, _ = scene.point(p, 0.0, float(lane))
-                gaps = (self.x[self.active] - x) ** 2 + (self.y[self.active] - y) ** 2
-                ego_gap = (self.ego[tr.EX] - x) ** 2 + (self.ego[tr.EY] - y) ** 2
-                if (gaps.size == 0 or gaps.min() > 15.0**2) and ego_gap > 15.0**2:
-                    self._spawn(rng, p, 0.0, float(lane))
+        scene, p_arrival = self.scene, self._p_arrival
+        for source, lane in self._entries:
+            if rng.random() >= p_arrival:
+                continue
+            p = int(source[rng.integers(len(source))])
+            x, y, _ = scene.point(p, 0.0, lane)
+            gaps = (self.x[self.active] - x) ** 2 + (self.y[self.active] - y) ** 2
+            ego_gap = (self.ego[tr.EX] - x) ** 2 + (self.ego[tr.EY] - y) ** 2
+            if (gaps.size == 0 or gaps.min() > 15.0**2) and ego_gap > 15.0**2:
+                self._spawn(rng, p, 0.0, lane)
 
     # ------------------------------------------------------------------ step
     def step(self, action: Any):
@@ -340,22 +343,18 @@ class MODrivingEnv(gym.Env):
                         self.yaw, self.accel, ego, DT)
         self._arrivals(self.np_random)
         old_s, old_x, old_y = ego[tr.ES], ego[tr.EX], ego[tr.EY]
-        steer = min(max(self.steer + steer_rate * DT, -STEER_MAX), STEER_MAX)
-        steer_rate = (steer - self.steer) / DT
-        v = min(max(ego[tr.EV] + accel * DT, 0.0), V_MAX)
-        accel = (v - ego[tr.EV]) / DT
-        beta = math.atan(REAR_AXLE / WHEELBASE * math.tan(steer))
-        yaw_rate = v / REAR_AXLE * math.sin(beta)
-        if self.world is not None and self.physics == "bullet":
+        if self.physics == "bullet":
+            steer, steer_rate, v, accel, beta, yaw_rate = eg.controls(ego[tr.EV], self.steer, accel, steer_rate, DT)
             self.world.place_npcs(self.active, self.x, self.y, self.yaw)
             x, y, yaw, v = self.world.drive_ego(v, beta, yaw_rate)
             hit = self.world.collision()
+            s, d, self._hint, self._ttc, npc_speed = eg.measure(
+                scene.paths, scene.headings, scene.lengths, scene.route, self._hint, self.active, self.x, self.y,
+                self.yaw, self.v, x, y, yaw, v, TTC_THRESHOLD)
         else:
-            x = ego[tr.EX] + v * math.cos(ego[tr.EYAW] + beta) * DT
-            y = ego[tr.EY] + v * math.sin(ego[tr.EYAW] + beta) * DT
-            yaw = ego[tr.EYAW] + yaw_rate * DT
-            hit = tr.ego_collision(x, y, yaw, self.active, self.x, self.y, self.yaw)
-        s, d, self._hint = tr.project(scene.paths, scene.headings, scene.lengths, scene.route, x, y, self._hint)
+            x, y, yaw, v, steer, steer_rate, accel, hit, s, d, self._hint, self._ttc, npc_speed = eg.kinematic_step(
+                scene.paths, scene.headings, scene.lengths, scene.route, self._hint, self.active, self.x, self.y,
+                self.yaw, self.v, ego, self.steer, accel, steer_rate, DT, TTC_THRESHOLD)
         ego[:] = (x, y, math.remainder(yaw, 2 * math.pi), v, scene.route, s, d)
 
         jerk = (accel - self.last_accel) / DT
@@ -365,7 +364,7 @@ class MODrivingEnv(gym.Env):
         self.distance += moved
         self.abs_jerk_sum += abs(jerk)
         self.ego_speed_sum += v
-        self.npc_speed_sum += tr.mean_speed(self.active, self.v, v)
+        self.npc_speed_sum += npc_speed
         self.stopped_s = self.stopped_s + DT if v < 0.1 else 0.0
 
         on_road = scene.on_road(x, y, d, s)
@@ -375,7 +374,6 @@ class MODrivingEnv(gym.Env):
         if outside:
             self.outside_lanes_m += moved
         in_corridor = scene.right_edge - 0.5 <= d <= scene.left_edge + 0.5
-        self._ttc = tr.time_to_collision(x, y, yaw, v, self.active, self.x, self.y, self.yaw, self.v, TTC_THRESHOLD)
 
         collision, off_road = hit >= 0, not on_road
         if collision:
@@ -469,7 +467,7 @@ class MODrivingEnv(gym.Env):
         c, s = math.cos(ego[tr.EYAW]), math.sin(ego[tr.EYAW])
         lx, ly = dx * c + dy * s, -dx * s + dy * c
         curvature = 2.0 * ly / max(lx * lx + ly * ly, 1e-6)
-        return min(max(math.atan(WHEELBASE * curvature), -STEER_MAX), STEER_MAX)
+        return min(max(math.atan(eg.WHEELBASE * curvature), -STEER_MAX), STEER_MAX)
 
     # ------------------------------------------------------------------ observation
     def lidar(self) -> np.ndarray:
@@ -488,17 +486,19 @@ class MODrivingEnv(gym.Env):
             self.world.place_ego(self.ego[tr.EX], self.ego[tr.EY], self.ego[tr.EYAW])
             return self.world.camera(self.ego[tr.EX], self.ego[tr.EY], self.ego[tr.EYAW], *self.camera_size)
         scene, buf = self.scene, self._obs_buffer
-        ob.route_features(scene.paths, scene.headings, scene.lengths, scene.route, scene.route_lane,
-                          scene.route_start, scene.route_end, scene.lane_width, scene.left_edge, scene.right_edge,
-                          self.ego, self.limit, self.steer, STEER_MAX, self.last_accel, ob.WAYPOINTS, buf)
         if self.observation == "kinematics":
-            ob.vehicle_features(self.active, self.x, self.y, self.yaw, self.v, self.ego, self.n_vehicles_obs,
-                                buf[ob.ROUTE_FEATURES:self._tail_end])
+            ob.kinematics(scene.paths, scene.headings, scene.lengths, scene.route, scene.route_lane, scene.route_start,
+                          scene.route_end, scene.lane_width, scene.left_edge, scene.right_edge, self.ego, self.limit,
+                          self.steer, STEER_MAX, self.last_accel, ob.WAYPOINTS, self.active, self.x, self.y,
+                          self.yaw, self.v, self.n_vehicles_obs, OBS_BOUND, buf)
         else:
+            ob.route_features(scene.paths, scene.headings, scene.lengths, scene.route, scene.route_lane,
+                              scene.route_start, scene.route_end, scene.lane_width, scene.left_edge, scene.right_edge,
+                              self.ego, self.limit, self.steer, STEER_MAX, self.last_accel, ob.WAYPOINTS, buf)
             buf[ob.ROUTE_FEATURES:self._tail_end] = self.lidar() / self.lidar_range
+            np.clip(buf, -OBS_BOUND, OBS_BOUND, out=buf)
         if self.preference_in_obs:
             buf[self._tail_end:] = self.weights
-        np.clip(buf, -OBS_BOUND, OBS_BOUND, out=buf)
         return buf.astype(np.float32)
 
     # ------------------------------------------------------------------ info
@@ -578,8 +578,11 @@ class DrivingEnv(MODrivingEnv):
     (0.5, 0.4, 0.1)); the vector is in ``info["reward_vector"]``."""
 
     def _reward(self, vector: np.ndarray) -> float:
-        # As the vector env computes it, so the two agree bit for bit.
-        return float((self.weights * vector.astype(np.float64)).sum())
+        # The float64 sum in numpy's order for three terms (((0 + a) + b) + c), as the vector env
+        # computes it with ``(w * r).sum(axis=1)``, so the two agree bit for bit.
+        r0, r1, r2 = vector.tolist()
+        w0, w1, w2 = self.weights.tolist()
+        return 0.0 + w0 * r0 + w1 * r1 + w2 * r2
 
 
 def episode_metrics(rewards: np.ndarray, infos: list[dict[str, Any]]) -> dict[str, float]:

@@ -79,3 +79,17 @@ def vehicle_features(active, x, y, yaw, v, ego, n: int, out) -> None:
         out[base + 4] = (-dvx * s + dvy * c) / 30.0
         out[base + 5] = math.cos(yaw[j] - eyaw)
         out[base + 6] = math.sin(yaw[j] - eyaw)
+
+
+@njit(cache=True)
+def kinematics(paths, headings, lengths, route: int, route_lane: float, route_start: float, route_end: float,
+               lane_width: float, left_edge: float, right_edge: float, ego, limit: float, steer: float,
+               steer_max: float, last_accel: float, waypoints, active, x, y, yaw, v, n: int, bound: float,
+               out) -> None:
+    """The whole kinematics observation in one call: :func:`route_features`, then
+    :func:`vehicle_features` for ``n`` vehicles, clipped to ``[-bound, bound]``."""
+    route_features(paths, headings, lengths, route, route_lane, route_start, route_end, lane_width, left_edge,
+                   right_edge, ego, limit, steer, steer_max, last_accel, waypoints, out)
+    vehicle_features(active, x, y, yaw, v, ego, n, out[ROUTE_FEATURES:])
+    for k in range(ROUTE_FEATURES + VEHICLE_FEATURES * n):
+        out[k] = min(max(out[k], -bound), bound)

@@ -242,20 +242,23 @@ def conflict_zones(paths: np.ndarray, lengths: np.ndarray, arm: list[int], junct
 def _conflicts(paths, lengths, arm, cx, cy, r, clearance):
     n = paths.shape[0]
     out = np.full((n, n, 2), -1.0)
-    inside = np.zeros((n, paths.shape[1]), dtype=np.bool_)
+    # Each path's point indices inside the junction, in order: only those pairs are compared.
+    inside = np.zeros((n, paths.shape[1]), dtype=np.int64)
+    count = np.zeros(n, dtype=np.int64)
     for p in range(n):
         for k in range(int(lengths[p] / DS) + 1):
-            inside[p, k] = (paths[p, k, 0] - cx) ** 2 + (paths[p, k, 1] - cy) ** 2 <= (r + 2.0) ** 2
+            if (paths[p, k, 0] - cx) ** 2 + (paths[p, k, 1] - cy) ** 2 <= (r + 2.0) ** 2:
+                inside[p, count[p]] = k
+                count[p] += 1
     for i in range(n):
         for j in range(n):
             if arm[i] == arm[j]:
                 continue
-            for k in range(int(lengths[i] / DS) + 1):
-                if not inside[i, k]:
-                    continue
-                for m in range(int(lengths[j] / DS) + 1):
-                    if inside[j, m] and (paths[i, k, 0] - paths[j, m, 0]) ** 2 + (
-                            paths[i, k, 1] - paths[j, m, 1]) ** 2 < clearance * clearance:
+            for a in range(count[i]):
+                k = inside[i, a]
+                for b in range(count[j]):
+                    m = inside[j, b]
+                    if (paths[i, k, 0] - paths[j, m, 0]) ** 2 + (paths[i, k, 1] - paths[j, m, 1]) ** 2 < clearance * clearance:
                         if out[i, j, 0] < 0.0:
                             out[i, j, 0] = k * DS
                         out[i, j, 1] = k * DS
