@@ -133,7 +133,8 @@ def _arcs(rng: np.random.Generator, length: int, radius: tuple[float, float], ar
     total = 0
     while total < length:
         n = int(rng.uniform(*arc))
-        k = 0.0 if rng.random() < straight_p else rng.choice([-1.0, 1.0]) / rng.uniform(*radius)
+        # (-1, 1)[integers(0, 2)] draws as choice([-1, 1]) does, without its array conversions.
+        k = 0.0 if rng.random() < straight_p else (-1.0, 1.0)[rng.integers(0, 2)] / rng.uniform(*radius)
         out.append(np.full(n, k))
         total += n
     return np.concatenate(out)[:length]
@@ -217,7 +218,7 @@ def intersection(rng: np.random.Generator, density: float, turn: str | None = No
     # east arm (1), goes straight into the north one (2) and turns left into the west one (3).
     exits = {"right": 1, "straight": 2, "left": 3}
     if turn is None:
-        turn = str(rng.choice(list(exits)))
+        turn = list(exits)[rng.integers(0, len(exits))]  # as str(rng.choice(list(exits))) draws it
     route = index[0, exits[turn]]
     speed = (8.0, 12.0)
     sources = [tuple(index[a, b] for b in range(4) if b != a) for a in range(4)]
