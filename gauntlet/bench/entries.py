@@ -17,7 +17,7 @@ import numpy as np
 
 from gauntlet.bench.aggregate import normalized_score, summarize
 from gauntlet.bench.identity import canonical_json, content_sha256, differences, entry_sha256
-from gauntlet.bench.runner import RunRecord, jsonable
+from gauntlet.bench.runner import RunRecord, downsample_curve, jsonable
 from gauntlet.registry import BenchmarkSpec, get_task, load_object
 
 SCHEMA_ID = "gauntlet-leaderboard/2"
@@ -116,6 +116,9 @@ def run_to_json(run: RunRecord, artifact_sha256: str | None = None) -> dict[str,
             "versions": {k: str(v) for k, v in run.versions.items()},
         },
     }
+    if run.learning_curve:
+        # Only when there is one: entries written before curves existed keep their content and hash.
+        out["learning_curve"] = downsample_curve(run.learning_curve)
     if run.mo_metrics is not None:
         out["mo_metrics"] = {
             "hypervolume": float(run.mo_metrics["hypervolume"]),

@@ -30,6 +30,9 @@ from gauntlet.registry import AgentSpec, BenchmarkSpec, get_agent, get_task, loa
 
 EpisodeMetricsFn = Callable[[np.ndarray, list], dict]
 
+MAX_CURVE_POINTS = 200
+"""A run's learning curve keeps at most this many training episodes (the board schema's limit)."""
+
 
 @dataclass
 class EpisodeResult:
@@ -78,6 +81,9 @@ class RunRecord:
     versions: dict[str, str] = field(default_factory=dict)
     command: str = ""
     git_commit: str | None = None
+    learning_curve: list[list[float]] | None = None
+    """``[timestep, episode return]`` of training episodes, at most :data:`MAX_CURVE_POINTS` of
+    them (:func:`downsample_curve`); ``None`` when the agent trained nothing or logs no episodes."""
     agent_obj: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -91,6 +97,11 @@ class RunRecord:
     def attach_weights(self, path: str | Path) -> None:
         """Reference the weights file this run was measured with, by path and sha256."""
         self.artifact_path, self.artifact_sha256 = str(path), sha256_of(Path(path))
+
+    def attach_learning_curve(self, points: Sequence[Sequence[float]]) -> None:
+        """Record the ``(timestep, episode return)`` of the run's training episodes, downsampled
+        to at most :data:`MAX_CURVE_POINTS` (a run loaded from disk gets its curve this way)."""
+        self.learning_curve = downsample_curve(points)
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it would deep-copy the trained agent, which may not be copyable.
@@ -304,10 +315,12 @@ def run(
         train_env.action_space.seed(train_seed)
     model = make_agent(agent_spec, train_env, task_id, train_seed, agent_kwargs, tensorboard_log)
     trained: int | None = 0
+    curve = None
     if agent_spec.learns and budget > 0:
         model.learn(total_timesteps=budget, progress_bar=progress_bar)
         steps = getattr(model, "num_timesteps", None)
         trained = None if steps is None else int(steps)
+        curve = learning_curve(model)
     train_time = time.perf_counter() - start
     train_env.close()
     # Saved before evaluation: agents that keep learning online while evaluated (bandits)
@@ -322,6 +335,8 @@ def run(
     )
     if weights is not None:
         record.attach_weights(weights)
+    if curve is not None:
+        record.attach_learning_curve(curve)
     if out_dir is not None:
         path = record.save(run_path(out_dir, task_id, agent, train_seed))
         if record.mo_metrics is not None:
@@ -408,6 +423,39 @@ def evaluate_run(
         git_commit=git_commit(),
         agent_obj=model,
     )
+
+
+def learning_curve(model: Any) -> list[tuple[int, float]] | None:
+    """``(timestep at episode end, return)`` of every training episode of a trained ``model``:
+    its ``episode_log`` when it keeps one, else the ``Monitor`` SB3 puts around each copy of
+    the training env (copies step in lockstep, so a copy's step ``t`` is global step
+    ``t * n_copies``). ``None`` when neither is there or returns are vectors."""
+    if hasattr(model, "episode_log"):
+        points = [(int(t), r) for t, r in model.episode_log]
+    else:
+        vec_env = model.get_env() if callable(getattr(model, "get_env", None)) else None
+        if vec_env is None:
+            return None
+        try:
+            lengths = vec_env.env_method("get_episode_lengths")
+            returns = vec_env.env_method("get_episode_rewards")
+        except AttributeError:  # a training env without SB3's Monitor
+            return None
+        points = sorted((int(t) * vec_env.num_envs, r) for copy_lengths, copy_returns in zip(lengths, returns)
+                        for t, r in zip(np.cumsum(copy_lengths), copy_returns))
+    if not points or any(np.ndim(r) != 0 for _, r in points):
+        return None
+    return [(t, float(r)) for t, r in points]
+
+
+def downsample_curve(points: Sequence[Sequence[float]], max_points: int = MAX_CURVE_POINTS) -> list[list[float]]:
+    """At most ``max_points`` of ``points`` as ``[int timestep, float return]``: all of them, or the
+    first, the last and evenly spaced ones between."""
+    if max_points < 2:
+        raise ValueError(f"max_points must be >= 2 (the first and the last point), got {max_points}")
+    keep = range(len(points)) if len(points) <= max_points else \
+        np.unique(np.round(np.linspace(0, len(points) - 1, max_points)).astype(int))
+    return [[int(points[i][0]), float(points[i][1])] for i in keep]
 
 
 def run_path(out_dir: str | Path, task_id: str, agent: str, train_seed: int) -> Path:

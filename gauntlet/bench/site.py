@@ -3,11 +3,12 @@ files only: an index of the tasks and one page per task.
 
 A task page has the ranked policies with every metric's IQM (the mean for proportions) and its
 95% CI, the feasibility column on constrained tasks, the bounds in their own table (never
-ranked), a chart of the primary metric with its CIs, the Pareto fronts of multi-objective
-entries, and each run's provenance (command, commit, weights sha256). Tables sort by any column
-on a click, or on load from the address (``page.html#sort=<column>``, best first for a metric),
-so a sorted view can be linked. Figures are matplotlib PNGs next to the pages. The ranking
-shows each entry's verification (``gauntlet leaderboard verify``) when it has one.
+ranked), a chart of the primary metric with its CIs, the learning curves of entries whose runs
+record them, the Pareto fronts of multi-objective entries, and each run's provenance (command,
+commit, weights sha256). Tables sort by any column on a click, or on load from the address
+(``page.html#sort=<column>``, best first for a metric), so a sorted view can be linked. Figures
+are matplotlib PNGs next to the pages. The ranking shows each entry's verification
+(``gauntlet leaderboard verify``) when it has one.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from gauntlet.bench.ranking import (
     ranked,
     violation,
 )
+from gauntlet.bench.runner import MAX_CURVE_POINTS
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
@@ -134,6 +136,15 @@ def _task_body(board: dict[str, Any], out: Path) -> str:
         primary_chart(board, out / name)
         parts.append(f"<h2>{_e(primary['name'])}</h2><img src=\"{_e(name)}\" alt=\"{_e(primary['name'])} "
                      f"{_e(interval_label(primary))} per policy\">")
+    from gauntlet.bench.site_figures import curves_chart, has_curves
+
+    if any(has_curves(e) for e in board["entries"]):
+        name = f"{stem}-curves.png"
+        curves_chart(board, out / name)
+        parts.append(f"<h2>Learning curves</h2><p class=\"note\">Return of the training episodes against the "
+                     "training timesteps: per entry, the mean over its runs that record a curve (at most "
+                     f"{MAX_CURVE_POINTS} episodes each), interpolated at common timesteps, ± the sample std "
+                     f"across runs.</p><img src=\"{_e(name)}\" alt=\"learning curves per entry\">")
     if any(e.get("front") for e in board["entries"]):
         from gauntlet.bench.site_figures import pareto_chart
 

@@ -1,10 +1,11 @@
 """The leaderboard site's figures (matplotlib, Agg, PNG): the primary metric with its CIs per
-policy, and the Pareto fronts of multi-objective entries."""
+policy, the learning curves of entries whose runs record them, and the Pareto fronts of
+multi-objective entries."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import matplotlib
 
@@ -46,10 +47,7 @@ def primary_chart(board: dict[str, Any], path: Path) -> Path:
     ax.set_xlabel(f"{primary['name']}{unit}, {interval_label(primary)} ({better} is better)")
     ax.set_title(board["task"], fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def pareto_chart(board: dict[str, Any], path: Path) -> Path:
@@ -68,6 +66,64 @@ def pareto_chart(board: dict[str, Any], path: Path) -> Path:
     ax.set_title(f"{board['task']}: Pareto fronts{extra}", fontsize=10)
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+CURVE_GRID_POINTS = 200
+"""The common timesteps an entry's curves are interpolated at."""
+
+
+def mean_curve(curves: Sequence[Sequence[Sequence[float]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """The runs' ``[timestep, return]`` curves interpolated at common timesteps (from the latest
+    first point to the earliest last one): ``(x, mean, sample std (ddof=1) or None for one run)``;
+    ``None`` when the runs share no span of timesteps. Episodes of one run ending at the same
+    timestep (env copies stepped in lockstep) count as their mean."""
+    runs = [r for r in map(_per_timestep, curves) if len(r[0]) >= 2]
+    if not runs:
+        return None
+    lo, hi = max(x[0] for x, _ in runs), min(x[-1] for x, _ in runs)
+    if hi <= lo:
+        return None
+    grid = np.linspace(lo, hi, CURVE_GRID_POINTS)
+    ys = np.stack([np.interp(grid, x, y) for x, y in runs])
+    return grid, ys.mean(axis=0), ys.std(axis=0, ddof=1) if len(runs) > 1 else None
+
+
+def _per_timestep(curve: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
+    points = np.asarray(curve, dtype=float).reshape(-1, 2)
+    steps, index = np.unique(points[:, 0], return_inverse=True)
+    return steps, np.bincount(index, weights=points[:, 1]) / np.bincount(index)
+
+
+def has_curves(entry: dict[str, Any]) -> bool:
+    return any(run.get("learning_curve") for run in entry["runs"])
+
+
+def curves_chart(board: dict[str, Any], path: Path) -> Path:
+    """Per entry with curves, the mean training-episode return over its runs that have one, at
+    common timesteps, with a band of ± the sample std where there are several runs."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for i, entry in enumerate(e for e in board["entries"] if has_curves(e)):
+        curves = [run["learning_curve"] for run in entry["runs"] if run.get("learning_curve")]
+        curve = mean_curve(curves)
+        if curve is None:
+            continue
+        x, mean, std = curve
+        name = entry["agent"] if entry["submitter"] == "gauntlet" else f"{entry['agent']} ({entry['submitter']})"
+        band = f"mean ± std of {len(curves)} runs" if std is not None else "1 run"
+        ax.plot(x, mean, color=f"C{i % 10}", label=f"{name} ({band})")
+        if std is not None:
+            ax.fill_between(x, mean - std, mean + std, color=f"C{i % 10}", alpha=0.2, linewidth=0)
+    ax.set_xlabel("training timesteps")
+    ax.set_ylabel("training episode return")
+    ax.set_title(f"{board['task']}: learning curves", fontsize=10)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

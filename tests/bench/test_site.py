@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gauntlet.bench import leaderboard
@@ -90,6 +91,47 @@ def test_cli_builds_site_and_requires_out(tmp_path, capsys):
     assert "--out DIR" in capsys.readouterr().err
 
 
+@pytest.fixture(scope="module")
+def curves_site(tmp_path_factory) -> tuple[Path, dict]:
+    """A board made through the runner with a tiny budget: PPO on LotSizing-15x5, 2 train seeds,
+    1,600 steps each (16 training episodes per run), beside the random policy (no curve)."""
+    from gauntlet.bench import runner
+
+    boards = tmp_path_factory.mktemp("boards")
+    runs = [runner.run("gauntlet/LotSizing-15x5-v0", "ppo", train_seed=seed, total_timesteps=1600) for seed in (0, 1)]
+    leaderboard.record(runs, kind="reference", directory=boards)
+    path = leaderboard.record([runner.run("gauntlet/LotSizing-15x5-v0", "random")], kind="baseline", directory=boards)
+    board = leaderboard.load(path)
+    out = tmp_path_factory.mktemp("curves_site")
+    build_site([board], out)
+    return out, board
+
+
+def test_learning_curves_drawn_where_runs_have_them(curves_site, site, boards):
+    out, board = curves_site
+    ppo = next(e for e in board["entries"] if e["agent"] == "ppo")
+    assert all(len(run["learning_curve"]) == 16 for run in ppo["runs"])
+    page = (out / "LotSizing-15x5-v0.html").read_text()
+    assert '<img src="LotSizing-15x5-v0-curves.png"' in page and "Learning curves" in page
+    assert (out / "LotSizing-15x5-v0-curves.png").stat().st_size > 1000
+    for official in boards:  # the official boards record no curves (yet): no empty figure
+        stem = page_name(official["task"])[:-5]
+        assert not (site / f"{stem}-curves.png").exists()
+        assert "Learning curves" not in (site / f"{stem}.html").read_text()
+
+
+def test_mean_curve_is_the_mean_and_sample_std_at_common_timesteps():
+    from gauntlet.bench.site_figures import CURVE_GRID_POINTS, mean_curve
+
+    x, mean, std = mean_curve([[[0, 0.0], [100, 10.0], [200, 20.0]], [[50, 0.0], [150, 0.0]], [[0, 1.0]]])
+    assert x[0] == 50 and x[-1] == 150 and len(x) == CURVE_GRID_POINTS  # the one-point run is left out
+    assert mean[0] == pytest.approx((5.0 + 0.0) / 2) and mean[-1] == pytest.approx((15.0 + 0.0) / 2)
+    assert std[-1] == pytest.approx(np.std([15.0, 0.0], ddof=1))
+    x, mean, std = mean_curve([[[0, 1.0], [10, 3.0], [10, 5.0]]])  # two episodes ending at step 10: their mean
+    assert std is None and mean[0] == 1.0 and mean[-1] == 4.0
+    assert mean_curve([[[0, 1.0], [10, 3.0]], [[20, 0.0], [30, 1.0]]]) is None  # no common span
+
+
 # ----------------------------------------------------------------------- in a browser
 def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -101,7 +143,7 @@ def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.skipif(shutil.which("chromium") is None,
                     reason="headless browser check needs Debian's chromium (apt-get install chromium; .ci/run does)")
-def test_pages_render_in_headless_chromium(site, boards, tmp_path):
+def test_pages_render_in_headless_chromium(site, boards, curves_site, tmp_path):
     mec = boards[2]
     metric = "mean_delay"  # lower is better: the page's script must sort it ascending, best first
     url = (site / page_name(mec["task"])).as_uri() + f"#sort={metric}"
@@ -111,6 +153,11 @@ def test_pages_render_in_headless_chromium(site, boards, tmp_path):
     assert len(images) == 2 and all('data-loaded="yes"' in img for img in images)
     means = {e["agent"]: e["results"][metric]["iqm"] for e in ranked(mec)}
     assert _agents(_rows(dom, "ranking")) == sorted(means, key=means.get)
+
+    curves_page = (curves_site[0] / "LotSizing-15x5-v0.html").as_uri()
+    images = re.findall(r"<img [^>]*>", _chromium("--dump-dom", curves_page, profile=tmp_path / "profile").stdout)
+    curves = [img for img in images if "-curves.png" in img]
+    assert len(curves) == 1 and 'data-loaded="yes"' in curves[0]
 
     shot = tmp_path / "index.png"
     _chromium(f"--screenshot={shot}", "--window-size=1200,800", (site / "index.html").as_uri(),
