@@ -43,7 +43,9 @@ import gauntlet  # noqa: E402,F401  (registers the env ids)
 from gauntlet.bench import leaderboard  # noqa: E402
 from gauntlet.bench.artifacts import save_weights  # noqa: E402
 from gauntlet.bench.formatting import format_number, format_over_runs  # noqa: E402
-from gauntlet.bench.runner import RunRecord, evaluate_run, make_agent, run, run_config, run_path  # noqa: E402
+from gauntlet.bench.runner import (  # noqa: E402
+    RunRecord, evaluate_run, learning_curve, make_agent, run, run_config, run_path,
+)
 from gauntlet.registry import get_agent, get_task  # noqa: E402
 
 DEFAULT_TASKS = ("gauntlet/LotSizing-15x5-v0", "gauntlet/LotSizing-25x15-v0")
@@ -94,40 +96,23 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def training_curve(model: Any, env: gym.Env) -> list[tuple[int, float]]:
-    """(timestep at episode end, episode return) of every training episode."""
-    if hasattr(model, "episode_log"):
-        return [(int(t), float(r)) for t, r in model.episode_log]
-    vec_env = model.get_env()
-    if vec_env.num_envs == 1:
-        lengths, returns = [env.get_episode_lengths()], [env.get_episode_rewards()]
-    else:  # copies in Monitors, stepped in lockstep: a copy's local step t is global step t * n
-        lengths, returns = vec_env.env_method("get_episode_lengths"), vec_env.env_method("get_episode_rewards")
-    points = [
-        (int(t) * vec_env.num_envs, float(r))
-        for copy_lengths, copy_returns in zip(lengths, returns)
-        for t, r in zip(np.cumsum(copy_lengths), copy_returns)
-    ]
-    return sorted(points)
-
-
 def train_and_evaluate(task: str, agent: str, seed: int, budget: int, progress_bar: bool,
                        save_dir: Path | None) -> tuple[RunRecord, list]:
-    """Like ``runner.run`` but keeps the training curve (a Monitor records SB3's episodes)."""
-    from stable_baselines3.common.monitor import Monitor
-
+    """Like ``runner.run`` but also returns the whole training curve (the record keeps a
+    downsampled copy for the board)."""
     start = time.perf_counter()
-    env = Monitor(gym.make(task))
+    env = gym.make(task)
     env.reset(seed=seed)
     env.action_space.seed(seed)
     model = make_agent(get_agent(agent), env, task, seed)
     model.learn(total_timesteps=budget, progress_bar=progress_bar)
     train_time = time.perf_counter() - start
-    curve = training_curve(model, env)
+    curve = learning_curve(model) or []
     env.close()
     record = evaluate_run(task, agent, model, train_seed=seed, train_timesteps=budget, train_time_s=train_time)
     if save_dir is not None:
         record.attach_weights(save_weights(model, run_path(save_dir, task, agent, seed).with_suffix("")))
+    record.attach_learning_curve(curve)
     return record, curve
 
 
@@ -140,7 +125,10 @@ def resumed_run(out: Path, task: str, agent: str, seed: int, budget: int) -> tup
     record = RunRecord.load(path)
     if record.config != run_config(task, agent, total_timesteps=budget):
         return None
-    return record, [tuple(x) for x in json.loads(curve_path.read_text())]
+    curve = [tuple(x) for x in json.loads(curve_path.read_text())]
+    if record.learning_curve is None:  # a run recorded before records carried their curve
+        record.attach_learning_curve(curve)
+    return record, curve
 
 
 def eval_costs(record: RunRecord) -> np.ndarray:
