@@ -2,7 +2,8 @@
 :mod:`gauntlet.bench.sweep`, so results stream back into the same run files, resume check and
 board merge.
 
-Each job is one Ray task declaring one CPU. A task whose worker dies (a lost node, an
+Each job is one Ray task declaring one CPU and the GPUs its agent declares (``AgentSpec.num_gpus``),
+so Ray places it on a node that has them. A task whose worker dies (a lost node, an
 out-of-memory kill) is retried by Ray up to ``max_retries`` times; an exception raised by the
 run itself is not retried (it would fail the same way) and, like a task that used up its
 retries, is yielded as the job's result, so the sweep reports it and keeps every other run.
@@ -14,7 +15,7 @@ import socket
 from typing import Any, Callable, Iterator, Sequence
 
 from gauntlet.bench.sweep import Job
-from gauntlet.registry import require_extra
+from gauntlet.registry import get_agent, require_extra
 
 
 class RayExecutor:
@@ -40,8 +41,8 @@ class RayExecutor:
     def map(self, fn: Callable[[Job], Any], jobs: Sequence[Job]) -> Iterator[tuple[Job, Any]]:
         import ray
 
-        remote = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(fn)
-        pending = {remote.remote(job): job for job in jobs}
+        remote = ray.remote(fn)
+        pending = {remote.options(**task_options(job, self.max_retries)).remote(job): job for job in jobs}
         while pending:
             (ready,), _ = ray.wait(list(pending), num_returns=1)
             job = pending.pop(ready)
@@ -51,6 +52,12 @@ class RayExecutor:
                 yield job, exc.cause if isinstance(exc.cause, BaseException) else exc
             except ray.exceptions.RayError as exc:  # the worker was lost past its retries
                 yield job, exc
+
+
+def task_options(job: Job, max_retries: int) -> dict[str, Any]:
+    """The Ray task options of ``job``: one CPU, its agent's GPUs, and the retry policy."""
+    return {"num_cpus": 1, "num_gpus": get_agent(job.agent).num_gpus, "max_retries": max_retries,
+            "retry_exceptions": False}
 
 
 def _probe(address: str, timeout_s: float = 5.0) -> None:

@@ -143,6 +143,9 @@ class AgentSpec:
     """What ``gauntlet tune`` samples: hyperparameter -> ``{"loguniform": [lo, hi]}``,
     ``{"uniform": [lo, hi]}``, ``{"randint": [lo, hi]}`` or ``{"choice": [values]}``; plain data,
     turned into Ray Tune domains by :mod:`gauntlet.bench.tuning`. ``None``: not tunable."""
+    num_gpus: float = 0.0
+    """GPUs one run of this agent declares to the Ray executor (``gauntlet sweep --backend ray``);
+    a fraction shares a GPU between runs; 0: CPU only."""
 
     def supports(self, task_id: str) -> bool:
         return any(fnmatch.fnmatchcase(task_id, p) for p in self.tasks)

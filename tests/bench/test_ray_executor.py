@@ -4,6 +4,7 @@ address a clear error."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -13,7 +14,9 @@ pytest.importorskip("ray", reason="the Ray executor needs the ray extra (pip ins
 import ray  # noqa: E402
 
 from gauntlet.bench import sweep  # noqa: E402
-from gauntlet.bench.executors import RayExecutor  # noqa: E402
+from gauntlet.bench import executors  # noqa: E402
+from gauntlet.bench.executors import RayExecutor, task_options  # noqa: E402
+from gauntlet.registry import AGENTS  # noqa: E402
 
 FAIR = "gauntlet/FairThreshold-Synthetic-v0"
 
@@ -50,6 +53,26 @@ def test_a_failing_job_is_reported_and_the_others_kept(executor, tmp_path):
     results = dict((j.train_seed, r) for j, r in executor.map(flaky, jobs))
     assert results[0] == 0
     assert isinstance(results[1], RuntimeError) and "boom" in str(results[1])
+
+
+def test_a_job_declares_the_gpus_its_agent_declares(tmp_path, monkeypatch):
+    monkeypatch.setitem(AGENTS, "ucb", dataclasses.replace(AGENTS["ucb"], num_gpus=0.5))
+    jobs = sweep.plan([FAIR], ["random", "ucb"], [0], tmp_path)
+    options = {job.agent: task_options(job, max_retries=2) for job in jobs}
+    assert options["random"]["num_gpus"] == 0 and options["ucb"]["num_gpus"] == 0.5
+    assert all(o["num_cpus"] == 1 and o["max_retries"] == 2 for o in options.values())
+    # Ray takes them as the task's options (bound, not scheduled: no Ray instance or GPU is needed)
+    node = ray.remote(sweep.execute).options(**options["ucb"]).bind(jobs[1])
+    assert node.get_options()["num_gpus"] == 0.5
+
+
+def test_map_asks_each_job_its_options(executor, tmp_path, monkeypatch):
+    jobs = sweep.plan([FAIR], ["random", "ucb"], [0], tmp_path)
+    asked = []
+    monkeypatch.setattr(executors, "task_options", lambda job, retries: asked.append(job.agent) or
+                        task_options(job, retries))
+    assert sorted(result for _, result in executor.map(lambda job: job.agent, jobs)) == ["random", "ucb"]
+    assert sorted(asked) == ["random", "ucb"]
 
 
 def test_an_unreachable_address_is_a_clear_error():
