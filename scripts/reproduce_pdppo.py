@@ -41,7 +41,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import gauntlet  # noqa: E402,F401  (registers the env ids)
 from gauntlet.bench import leaderboard  # noqa: E402
-from gauntlet.bench.artifacts import save_weights  # noqa: E402
+from gauntlet.bench.artifacts import load_weights, save_weights, weights_suffix  # noqa: E402
 from gauntlet.bench.formatting import format_number, format_over_runs  # noqa: E402
 from gauntlet.bench.runner import (  # noqa: E402
     RunRecord, evaluate_run, learning_curve, make_agent, run, run_config, run_path,
@@ -76,6 +76,10 @@ def parse_args() -> argparse.Namespace:
                    help="replace the agents' existing board entries (e.g. to add weights to them)")
     p.add_argument("--save", type=Path, default=None,
                    help="keep each trained agent's weights under this directory (sha256 on the board)")
+    p.add_argument("--recover", action="store_true",
+                   help="rebuild a run missing from --out from the weights it kept under --save (trained for the "
+                        "budget): evaluated again, its curve from the weights' episode log (PDPPO keeps one, SB3's "
+                        "PPO does not, so its runs are trained); training time not known, so no steps/s")
     p.add_argument("--progress-bar", action="store_true", help="show a progress bar while training")
     p.add_argument("--torch-threads", type=int, default=1,
                    help="torch CPU threads; small MLPs train fastest on one (default: %(default)s)")
@@ -93,6 +97,8 @@ def parse_args() -> argparse.Namespace:
         if min(args.only_seeds) < 0:
             p.error(f"--only-seeds must be >= 0, got {args.only_seeds}")
         args.no_leaderboard = True
+    if args.recover and args.save is None:
+        p.error("--recover reads the weights under --save DIR: give --save")
     return args
 
 
@@ -128,6 +134,27 @@ def resumed_run(out: Path, task: str, agent: str, seed: int, budget: int) -> tup
     curve = [tuple(x) for x in json.loads(curve_path.read_text())]
     if record.learning_curve is None:  # a run recorded before records carried their curve
         record.attach_learning_curve(curve)
+    return record, curve
+
+
+def recovered_run(save_dir: Path, task: str, agent: str, seed: int, budget: int) -> tuple[RunRecord, list] | None:
+    """The run whose weights ``save_dir`` kept, evaluated again, or ``None`` when there are no
+    such weights, they trained another budget or other hyperparameters, or they log no episodes."""
+    spec = get_agent(agent)
+    env = gym.make(task)
+    fresh = make_agent(spec, env, task, seed)
+    path = run_path(save_dir, task, agent, seed).with_suffix(weights_suffix(fresh))
+    model = load_weights(spec, path, env, task) if path.is_file() else None
+    env.close()
+    if model is None:
+        return None
+    curve = learning_curve(model)
+    if (model.num_timesteps < budget or not curve
+            or getattr(model, "hyperparameters", None) != getattr(fresh, "hyperparameters", None)):
+        return None
+    record = evaluate_run(task, agent, model, train_seed=seed, train_timesteps=budget)
+    record.attach_weights(path)
+    record.attach_learning_curve(curve)
     return record, curve
 
 
@@ -219,6 +246,14 @@ def main() -> None:
             records, agent_curves = [], []
             for seed in seeds:
                 done = resumed_run(args.out, task, agent, seed, budget)
+                if done is None and args.recover:
+                    done = recovered_run(args.save, task, agent, seed, budget)
+                    if done is not None:
+                        record, curve = done
+                        path = record.save(run_path(args.out, task, agent, seed))
+                        path.with_suffix(".curve.json").write_text(json.dumps(curve))
+                        print(f"  {agent} seed {seed}: recovered from {record.artifact_path}, eval cost "
+                              f"{eval_costs(record).mean():,.1f}", flush=True)
                 if done is None:
                     record, curve = train_and_evaluate(task, agent, seed, budget, args.progress_bar, args.save)
                     path = record.save(run_path(args.out, task, agent, seed))
@@ -233,9 +268,10 @@ def main() -> None:
             best = [-max(r for _, r in c) for c in agent_curves]
             final = [-np.mean([r for _, r in c[-max(1, len(c) // 10):]]) for c in agent_curves]
             evals = [eval_costs(r).mean() for r in records]
-            train_s = np.mean([r.train_time_s for r in records])
+            known = all(r.steps_per_s for r in records)  # a recovered run's training time is not known
+            train_s = f"{np.mean([r.train_time_s for r in records]):.0f}" if known else "-"
             print(f"{agent:<16}{format_over_runs(best):>28}{format_over_runs(final):>26}{format_over_runs(evals):>26}"
-                  f"{train_s:>13.0f}", flush=True)
+                  f"{train_s:>13}", flush=True)
             if not args.no_leaderboard:
                 leaderboard.record(records, kind="reference", directory=args.leaderboard_dir, replace=args.replace)
         baseline_costs[task] = {}
