@@ -11,6 +11,7 @@ retries, is yielded as the job's result, so the sweep reports it and keeps every
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Any, Callable, Iterator, Sequence
 
@@ -32,8 +33,7 @@ class RayExecutor:
             if address not in (None, "auto", "local"):
                 _probe(address)
             try:
-                ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
-                         log_to_driver=False, runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+                init_ray(address, num_cpus=num_cpus, runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise ValueError(f"cannot reach the Ray cluster at address {address!r}: {exc}") from None
         self.max_retries = max_retries
@@ -52,6 +52,21 @@ class RayExecutor:
                 yield job, exc.cause if isinstance(exc.cause, BaseException) else exc
             except ray.exceptions.RayError as exc:  # the worker was lost past its retries
                 yield job, exc
+
+
+def init_ray(address: str | None = None, *, num_cpus: int | None = None, **kwargs: Any) -> None:
+    """``ray.init``: connect to the cluster at ``address`` or start a local instance with ``num_cpus``.
+
+    A local instance runs its workers at the caller's priority. Ray's default niceness for
+    workers (15, ``RAY_worker_niceness``) lets any other job on the machine starve them: under
+    three training jobs on 2 cores, a 24-run sweep took 186.9 s on Ray against 11.0 s in the local
+    pool. Set ``RAY_worker_niceness`` yourself to keep Ray's default."""
+    import ray
+
+    if address in (None, "local"):
+        os.environ.setdefault("RAY_worker_niceness", "0")
+    ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False, log_to_driver=False,
+             **kwargs)
 
 
 def task_options(job: Job, max_retries: int) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any
 
 from gauntlet.agents.hyperparameters import check_hyperparameters, hyperparameter_names
 from gauntlet.bench import runner
+from gauntlet.bench.executors import init_ray
 from gauntlet.registry import get_agent, get_task, load_object, require_extra
 
 DEFAULT_BUDGET_FRACTION = 10
@@ -165,7 +166,7 @@ def tune_agent(task_id: str, agent: str, *, samples: int, out: str | Path, times
 
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+        init_ray(num_cpus=num_cpus)
     out = Path(out).resolve()
     scheduler = ASHAScheduler(time_attr="training_iteration", max_t=rungs, grace_period=grace_period,
                               reduction_factor=reduction_factor)

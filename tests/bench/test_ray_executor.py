@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 
 import pytest
 
@@ -73,6 +74,14 @@ def test_map_asks_each_job_its_options(executor, tmp_path, monkeypatch):
                         task_options(job, retries))
     assert sorted(result for _, result in executor.map(lambda job: job.agent, jobs)) == ["random", "ucb"]
     assert sorted(asked) == ["random", "ucb"]
+
+
+def test_local_workers_run_at_the_callers_priority(executor):
+    # Ray's default worker niceness (15) starves the runs behind any other job on the machine
+    def niceness() -> int:
+        return os.nice(0)
+
+    assert ray.get(ray.remote(num_cpus=1)(niceness).remote()) == niceness()
 
 
 def test_an_unreachable_address_is_a_clear_error():
