@@ -18,6 +18,15 @@ holds the CARLA leaderboard's route record (:mod:`gauntlet.envs.driving.scoring`
 episode NPCs keep entering at the road's ends as a Poisson stream (density x mean speed per
 lane). ``gym.make_vec(id, num_envs=N)`` steps N copies (:mod:`gauntlet.envs.driving.vector`).
 
+Pedestrians (off by default, ``pedestrians`` > 0 turns them on): crosswalks on each intersection
+arm just outside the junction and one across the curvy road halfway along the route; the highway
+has none (a motorway has no crossings: the env runs as without pedestrians).
+Pedestrians step onto each crosswalk from either sidewalk as a Poisson stream of
+``pedestrians`` per minute (the crosswalks start empty), walk straight across at
+``PEDESTRIAN_SPEED`` = 1.4 m/s as 0.5 m square boxes, and disappear past the far sidewalk (1.5 m
+beyond the road edge); they do not stop for vehicles. NPCs yield: a pedestrian ahead of an NPC
+on or within 1.5 m of its path is a stopped obstacle for its IDM.
+
 The multi-objective setting is the Preordered MOMDP of "Beyond Scalar Rewards: Distributional
 Reinforcement Learning with Preordered Objectives for Safe and Reliable Autonomous Driving"
 (arXiv 2603.20230): safety > efficiency > comfort, ``preorder=(0, 1, 2)`` in the task's spec.
@@ -44,7 +53,10 @@ waypoints 5, 10, 20, 30 and 40 m ahead in the ego frame (/ 40 m), and the N near
 within 60 m ``[present, dx / 60, dy / 60, dvx / 30, dvy / 30, cos dyaw, sin dyaw]`` in the ego
 frame, nearest first, zero rows when absent. ``observation="lidar"``: the first 18 entries and
 ``n_beams`` (72) ray distances / ``lidar_range`` (50 m) in [0, 1] (beam k at ``2 pi k / n``
-counter-clockwise from straight ahead; vehicles only, see :mod:`~gauntlet.envs.driving.lidar`).
+counter-clockwise from straight ahead; vehicles and pedestrians, see :mod:`~gauntlet.envs.driving.lidar`).
+With ``pedestrians`` > 0 the kinematics observation has a block of the 4 nearest pedestrians
+(within 60 m, same 7 entries as a vehicle's, their yaw the walking direction) after the
+vehicles: ``18 + 7 (N + 4)`` entries; the lidar observation keeps its size.
 ``observation="camera"``: ``Box(0, 255, (height, width, 3), uint8)`` chase-camera RGB from
 PyBullet's TinyRenderer (the ``driving`` extra; ``camera_size`` (84, 84)).
 
@@ -56,7 +68,7 @@ conditioned on ``w`` (MO-Gymnasium practice for preference-conditioned agents).
 
 A float32 vector ``[safety, efficiency, comfort]``, every entry higher-is-better:
 
-* safety: ``-10`` on a collision or leaving the road, else ``-0.1 max(0, 1 - TTC / 3 s)`` with
+* safety: ``-10`` on a collision (with a vehicle or a pedestrian) or leaving the road, else ``-0.1 max(0, 1 - TTC / 3 s)`` with
   TTC the time to collision with the vehicle ahead at current speeds (near misses cost).
 * efficiency: ``10 * (route progress this step) / route length`` (completing the route earns
   10 in total) minus ``0.05 (v - limit) / limit`` when above the speed limit.
@@ -76,7 +88,8 @@ straight; no NPC starts within 15 m of it in its lane.
 
 ## Episode End
 
-Terminated on a collision with a vehicle (``collisions_vehicle``), leaving the road
+Terminated on a collision with a vehicle (``collisions_vehicle``) or a pedestrian
+(``collisions_pedestrian``, CARLA's penalty factor 0.5), leaving the road
 (``collisions_layout``: the road edge is the layout), leaving the route while on the road
 (``route_dev``, the intersection's wrong exit), standing still for 20 s (``vehicle_blocked``),
 or completing the route (success). Truncated after ``max_steps`` (default: the route at an
@@ -99,7 +112,10 @@ a factor >= 0), ``physics`` ("kinematic" | "bullet"), ``action_type`` ("discrete
 ``n_beams`` (4..720), ``lidar_range`` (5..200 m), ``camera_size`` ((width, height), each 8..512),
 ``max_steps`` (None or >= 1), ``turn`` (None | "left" | "straight" | "right", intersection only),
 ``weights`` (three non-negative numbers summing to 1), ``preference_in_obs`` (False; True or False,
-not with ``observation="camera"``), ``render_mode`` (None | "rgb_array"). ``reset(options={"weights": w})``
+not with ``observation="camera"``), ``pedestrians`` (0.0: none; the mean number of pedestrians
+crossing per crosswalk per minute, in [0, 60]; only with ``physics="kinematic"`` and the
+kinematics or lidar observation, otherwise ``ValueError``: the PyBullet world has no pedestrian
+bodies), ``render_mode`` (None | "rgb_array"). ``reset(options={"weights": w})``
 sets the preference until the next such option.
 
 ## Version History
@@ -120,7 +136,7 @@ from gauntlet.envs.driving import ego as eg
 from gauntlet.envs.driving import lidar as lidar_mod
 from gauntlet.envs.driving import observation as ob
 from gauntlet.envs.driving import traffic as tr
-from gauntlet.envs.driving.road import BUILDERS, SCENARIOS, Scene
+from gauntlet.envs.driving.road import BUILDERS, SCENARIOS, Scene, crosswalks
 from gauntlet.envs.driving.scoring import INFRACTION_KEYS, route_scores
 from gauntlet.envs.validation import check, check_choice, check_int, check_preference, check_range, show
 
@@ -134,6 +150,8 @@ JERK_SCALE = 30.0
 TTC_THRESHOLD = 3.0
 BLOCKED_S = 20.0
 MAX_SLOTS = 64
+MAX_PEDESTRIANS = 32
+PEDESTRIANS_OBS = 4
 N_OBJECTIVES = 3
 OBS_BOUND = 3.0
 
@@ -172,6 +190,7 @@ class MODrivingEnv(gym.Env):
         turn: str | None = None,
         weights: tuple[float, float, float] = (0.5, 0.4, 0.1),
         preference_in_obs: bool = False,
+        pedestrians: float = 0.0,
         render_mode: str | None = None,
     ) -> None:
         self.scenario = check_choice("scenario", scenario, SCENARIOS)
@@ -196,6 +215,11 @@ class MODrivingEnv(gym.Env):
         check("preference_in_obs", preference_in_obs, not (preference_in_obs and self.observation == "camera"),
               'False with observation="camera" (an image has no entries to append w to)')
         self.preference_in_obs = bool(preference_in_obs)
+        self.pedestrians = check_range("pedestrians", pedestrians, 0.0, 60.0,
+                                       unit="mean pedestrians per crosswalk per minute, 0 for none")
+        check("pedestrians", pedestrians,
+              self.pedestrians == 0.0 or (self.physics == "kinematic" and self.observation != "camera"),
+              '0 with physics="bullet" or observation="camera" (the PyBullet world has no pedestrian bodies)')
         check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
         self.render_mode = render_mode
         if self.physics == "bullet" or self.observation == "camera":
@@ -216,6 +240,9 @@ class MODrivingEnv(gym.Env):
             self.observation_space = spaces.Box(0, 255, shape=(h, w, 3), dtype=np.uint8)
         else:
             tail = ob.VEHICLE_FEATURES * self.n_vehicles_obs if self.observation == "kinematics" else self.n_beams
+            self._pedestrians_start = ob.ROUTE_FEATURES + tail
+            if self.observation == "kinematics" and self.pedestrians > 0:
+                tail += ob.VEHICLE_FEATURES * PEDESTRIANS_OBS
             self._tail_end = ob.ROUTE_FEATURES + tail
             dim = self._tail_end + (N_OBJECTIVES if self.preference_in_obs else 0)
             self._obs_buffer = np.zeros(dim)
@@ -227,6 +254,13 @@ class MODrivingEnv(gym.Env):
         self.s, self.d, self.d_target = np.zeros(m), np.zeros(m), np.zeros(m)
         self.v, self.v0, self.timer, self.accel = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
         self.x, self.y, self.yaw = np.zeros(m), np.zeros(m), np.zeros(m)
+        # Zero-length pedestrian arrays when they are off: the compiled loops over them cost nothing.
+        m = MAX_PEDESTRIANS if self.pedestrians > 0 else 0
+        self.ped_active = np.zeros(m, dtype=np.bool_)
+        self.ped_x, self.ped_y, self.ped_yaw, self.ped_v = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
+        self.ped_x0, self.ped_y0, self.ped_ux, self.ped_uy = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
+        self.ped_walked, self.ped_length = np.zeros(m), np.zeros(m)
+        self.crosswalks = np.zeros((0, 5))
         self.ego = np.zeros(7)
         self.scene: Scene | None = None
         self.world = None
@@ -256,6 +290,10 @@ class MODrivingEnv(gym.Env):
         self._p_arrival = scene.veh_per_km / 1000.0 * 0.5 * (scene.npc_speed[0] + scene.npc_speed[1]) * DT
         self._entries = [(source, float(lane)) for source in scene.sources for lane in scene.lane_offsets[source[0]]]
         self._populate(rng)
+        self.ped_active[:] = False
+        if self.pedestrians > 0:
+            self.crosswalks = crosswalks(scene)
+            self._p_pedestrian = self.pedestrians / 60.0 * DT
         tr.place_all(scene.paths, scene.headings, scene.lengths, self.active, self.path, self.s, self.d, self.v,
                      self.x, self.y, self.yaw)
         self._meta_lane, self._meta_speed = self._meta_start() if self.action_type == "meta" else (0, 0)
@@ -331,17 +369,45 @@ class MODrivingEnv(gym.Env):
             if (gaps.size == 0 or gaps.min() > 15.0**2) and ego_gap > 15.0**2:
                 self._spawn(rng, p, 0.0, lane)
 
+    def place_pedestrian(self, crosswalk: int, walked: float = 0.0, forward: bool = True,
+                         speed: float = tr.PEDESTRIAN_SPEED) -> int:
+        """Put a pedestrian ``walked`` metres onto ``crosswalk`` (from its start, or from its end when
+        not ``forward``), walking across at ``speed``; its slot, or -1 when all are taken."""
+        free = np.flatnonzero(~self.ped_active)
+        if len(free) == 0:
+            return -1
+        k = int(free[0])
+        x0, y0, ux, uy, length = self.crosswalks[crosswalk]
+        if not forward:
+            x0, y0, ux, uy = x0 + ux * length, y0 + uy * length, -ux, -uy
+        self.ped_active[k], self.ped_v[k], self.ped_walked[k], self.ped_length[k] = True, speed, walked, length
+        self.ped_x0[k], self.ped_y0[k], self.ped_ux[k], self.ped_uy[k] = x0, y0, ux, uy
+        self.ped_x[k], self.ped_y[k], self.ped_yaw[k] = x0 + ux * walked, y0 + uy * walked, math.atan2(uy, ux)
+        return k
+
+    def _walk(self, rng: np.random.Generator) -> None:
+        """Pedestrians walk on and leave past the far sidewalk; new ones step onto each crosswalk as
+        a Poisson stream of rate ``pedestrians`` per minute, from either side."""
+        self.ped_walked += self.ped_v * DT
+        self.ped_active &= self.ped_walked < self.ped_length
+        self.ped_x[:] = self.ped_x0 + self.ped_ux * self.ped_walked
+        self.ped_y[:] = self.ped_y0 + self.ped_uy * self.ped_walked
+        for c in np.flatnonzero(rng.random(len(self.crosswalks)) < self._p_pedestrian):
+            self.place_pedestrian(int(c), forward=bool(rng.random() < 0.5))
+
     # ------------------------------------------------------------------ step
     def step(self, action: Any):
         if self._needs_reset:
             raise gym.error.ResetNeeded("call reset() before step() (the episode has ended or never started)")
         accel, steer_rate = self._controls(action)
         scene, ego = self.scene, self.ego
-        tr.step_traffic(scene.paths, scene.headings, scene.lengths, self._lane_offsets, self._n_lanes,
-                        scene.conflicts, self.active,
-                        self.path, self.s, self.d, self.d_target, self.v, self.v0, self.timer, self.x, self.y,
-                        self.yaw, self.accel, ego, DT)
+        tr.step_traffic_with(scene.paths, scene.headings, scene.lengths, self._lane_offsets, self._n_lanes,
+                             scene.conflicts, self.active, self.path, self.s, self.d, self.d_target, self.v, self.v0,
+                             self.timer, self.x, self.y, self.yaw, self.accel, ego, self.ped_active, self.ped_x,
+                             self.ped_y, DT)
         self._arrivals(self.np_random)
+        if self.pedestrians > 0:
+            self._walk(self.np_random)
         old_s, old_x, old_y = ego[tr.ES], ego[tr.EX], ego[tr.EY]
         if self.physics == "bullet":
             steer, steer_rate, v, accel, beta, yaw_rate = eg.controls(ego[tr.EV], self.steer, accel, steer_rate, DT)
@@ -356,6 +422,9 @@ class MODrivingEnv(gym.Env):
                 scene.paths, scene.headings, scene.lengths, scene.route, self._hint, self.active, self.x, self.y,
                 self.yaw, self.v, ego, self.steer, accel, steer_rate, DT, TTC_THRESHOLD)
         ego[:] = (x, y, math.remainder(yaw, 2 * math.pi), v, scene.route, s, d)
+        half = tr.PEDESTRIAN_SIZE / 2
+        hit_pedestrian = self.pedestrians > 0 and tr.box_collision(
+            x, y, yaw, self.ped_active, self.ped_x, self.ped_y, self.ped_yaw, half, half) >= 0
 
         jerk = (accel - self.last_accel) / DT
         self.steer, self.last_accel, self.last_jerk, self.last_steer_rate = steer, accel, jerk, steer_rate
@@ -375,9 +444,12 @@ class MODrivingEnv(gym.Env):
             self.outside_lanes_m += moved
         in_corridor = scene.right_edge - 0.5 <= d <= scene.left_edge + 0.5
 
-        collision, off_road = hit >= 0, not on_road
+        collision, off_road = hit >= 0 or hit_pedestrian, not on_road
         if collision:
-            self.events["collisions_vehicle"] = 1
+            if hit >= 0:
+                self.events["collisions_vehicle"] = 1
+            if hit_pedestrian:
+                self.events["collisions_pedestrian"] = 1
         elif off_road:
             self.events["collisions_layout"] = 1
         elif scene.junction is not None and not in_corridor:
@@ -478,6 +550,10 @@ class MODrivingEnv(gym.Env):
             return self.world.lidar(ego[tr.EX], ego[tr.EY], ego[tr.EYAW], self.n_beams, self.lidar_range)
         lidar_mod.cast(ego[tr.EX], ego[tr.EY], ego[tr.EYAW], self.n_beams, self.lidar_range, self.active, self.x,
                        self.y, self.yaw, tr.LENGTH / 2, tr.WIDTH / 2, self._beams)
+        if self.pedestrians > 0:
+            half = tr.PEDESTRIAN_SIZE / 2
+            lidar_mod.add_boxes(ego[tr.EX], ego[tr.EY], ego[tr.EYAW], self.n_beams, self.lidar_range, self.ped_active,
+                                self.ped_x, self.ped_y, self.ped_yaw, half, half, self._beams)
         return self._beams.copy()
 
     def _observe(self) -> np.ndarray:
@@ -491,6 +567,11 @@ class MODrivingEnv(gym.Env):
                           scene.route_end, scene.lane_width, scene.left_edge, scene.right_edge, self.ego, self.limit,
                           self.steer, STEER_MAX, self.last_accel, ob.WAYPOINTS, self.active, self.x, self.y,
                           self.yaw, self.v, self.n_vehicles_obs, OBS_BOUND, buf)
+            if self.pedestrians > 0:
+                block = buf[self._pedestrians_start:self._tail_end]
+                ob.vehicle_features(self.ped_active, self.ped_x, self.ped_y, self.ped_yaw, self.ped_v, self.ego,
+                                    PEDESTRIANS_OBS, block)
+                np.clip(block, -OBS_BOUND, OBS_BOUND, out=block)
         else:
             ob.route_features(scene.paths, scene.headings, scene.lengths, scene.route, scene.route_lane,
                               scene.route_start, scene.route_end, scene.lane_width, scene.left_edge, scene.right_edge,

@@ -1,7 +1,8 @@
 """Analytic 2-D lidar: rays from the ego's centre against the vehicles' oriented boxes (numba).
 
 Beam ``k`` of ``n`` points at ``yaw + 2 pi k / n`` (counter-clockwise from straight ahead) and
-returns the distance to the first box it enters, capped at ``max_range``. The road surface and
+returns the distance to the first box it enters, capped at ``max_range``: vehicles, and with the
+env's ``pedestrians`` rate positive also pedestrians (``PEDESTRIAN_SIZE`` boxes, :func:`add_boxes`). The road surface and
 its edges return nothing (the observation carries the route and the distances to the edges).
 Under ``physics="bullet"`` the same beams are cast by PyBullet's ``rayTestBatch`` against the
 same boxes (:mod:`gauntlet.envs.driving.bullet`); a test checks that the two agree.
@@ -21,6 +22,13 @@ def cast(ox: float, oy: float, yaw: float, n_beams: int, max_range: float, activ
     """Write the ``n_beams`` distances into ``out`` (slab test in each box's frame)."""
     for k in range(n_beams):
         out[k] = max_range
+    add_boxes(ox, oy, yaw, n_beams, max_range, active, x, y, box_yaw, half_l, half_w, out)
+
+
+@njit(cache=True)
+def add_boxes(ox: float, oy: float, yaw: float, n_beams: int, max_range: float, active, x, y, box_yaw,
+              half_l: float, half_w: float, out) -> None:
+    """Shorten the distances in ``out`` to the boxes of another size (pedestrians after vehicles)."""
     for j in range(active.shape[0]):
         if not active[j]:
             continue

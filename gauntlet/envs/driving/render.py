@@ -1,7 +1,8 @@
 """Top-down picture of the driving env (``render_mode="rgb_array"``), drawn with matplotlib.
 
 An 80 m window centred on the ego: the road (grey) with lane lines, the route ahead (green),
-NPCs (blue boxes), the ego (red), the lidar beams when the observation is the lidar, and a title
+crosswalks (white stripes) and pedestrians (orange squares) when they are on, NPCs (blue boxes),
+the ego (red), the lidar beams when the observation is the lidar, and a title
 with the step, speed, route completion and the last reward vector.
 """
 
@@ -15,17 +16,20 @@ from matplotlib.patches import Circle, Polygon
 
 from gauntlet.envs.canvas import new_figure, to_rgb
 from gauntlet.envs.driving import traffic as tr
+from gauntlet.envs.driving.road import SIDEWALK
 
 if TYPE_CHECKING:
     from gauntlet.envs.driving.env import MODrivingEnv
 
 HALF_WINDOW = 40.0
 ROAD, LINE, ROUTE, NPC, EGO, GRASS = "#55585c", "#e8e8e8", "#3cb44b", "#2f6fd6", "#d62f2f", "#a9c99a"
+PEDESTRIAN = "#f58231"
+CROSSWALK_WIDTH = 3.0
 
 
-def _box(x: float, y: float, yaw: float) -> np.ndarray:
+def _box(x: float, y: float, yaw: float, length: float = tr.LENGTH, width: float = tr.WIDTH) -> np.ndarray:
     c, s = math.cos(yaw), math.sin(yaw)
-    corners = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]]) * [tr.LENGTH / 2, tr.WIDTH / 2]
+    corners = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]]) * [length / 2, width / 2]
     return corners @ np.array([[c, s], [-s, c]]) + [x, y]
 
 
@@ -69,6 +73,16 @@ def draw(env: "MODrivingEnv", beams: np.ndarray | None = None, width: int = 480,
             ax.plot([ex, x1], [ey, y1], color="#f5d142", lw=0.4, alpha=0.35)
         hit = beams < beams.max(initial=0.0) - 1e-9
         ax.scatter(hx[hit], hy[hit], s=6, color="#f5a142", zorder=4)
+    for x0, y0, ux, uy, length in env.crosswalks:
+        # Zebra stripes every metre of the carriageway, each along the traffic.
+        along = math.atan2(uy, ux) + math.pi / 2
+        for t in np.arange(SIDEWALK + 0.5, length - SIDEWALK, 1.0):
+            stripe = _box(x0 + ux * t, y0 + uy * t, along, CROSSWALK_WIDTH, 0.5)
+            ax.add_patch(Polygon(stripe, color=LINE, lw=0, alpha=0.8, zorder=2))
+    for k in np.flatnonzero(env.ped_active):
+        size = tr.PEDESTRIAN_SIZE
+        ax.add_patch(Polygon(_box(env.ped_x[k], env.ped_y[k], env.ped_yaw[k], size, size), color=PEDESTRIAN, lw=0,
+                             zorder=3))
     for k in np.flatnonzero(env.active):
         ax.add_patch(Polygon(_box(env.x[k], env.y[k], env.yaw[k]), color=NPC, lw=0, zorder=3))
     ax.add_patch(Polygon(_box(ex, ey, ego[tr.EYAW]), color=EGO, lw=0, zorder=3))

@@ -17,6 +17,10 @@ Three scenarios (right-hand traffic, lane width ``w`` drawn per episode):
   (``Scene.conflicts``, see :mod:`~gauntlet.envs.driving.traffic`).
 * ``curvy``: a 400 m rural road of random arcs (radii 60-250 m), one lane per direction with
   oncoming traffic; overtaking means driving in the oncoming lane (outside the route's lanes).
+
+Crosswalks (:func:`crosswalks`, used when the env's ``pedestrians`` rate is positive): one on
+each intersection arm just outside the junction, one across the curvy road halfway along the
+route, none on the highway (a motorway has no crossings).
 """
 
 from __future__ import annotations
@@ -265,6 +269,30 @@ def _conflicts(paths, lengths, arm, cx, cy, r, clearance):
                         out[i, j, 1] = k * DS
                         break
     return out
+
+
+SIDEWALK = 1.5
+CROSSWALK_GAP = 2.0
+
+
+def crosswalks(scene: Scene) -> np.ndarray:
+    """(C, 5) crosswalks of ``scene``: start (x, y) on the right-hand sidewalk, unit walking
+    direction (ux, uy) across the road and length (m), from ``SIDEWALK`` metres before one road
+    edge to as far past the other. Geometry only: no random draws."""
+    if scene.name == "intersection":
+        cx, cy, r = scene.junction
+        heading = scene.arms[:, 2]
+        half = scene.arms[:, 4]
+        out = np.stack([np.cos(heading), np.sin(heading)], axis=1)
+        across = np.stack([-np.sin(heading), np.cos(heading)], axis=1)
+        # Just outside the junction disc, where the entering and leaving lanes are still straight.
+        start = np.array([cx, cy]) + out * (r + CROSSWALK_GAP) - across * (half + SIDEWALK)[:, None]
+        return np.column_stack([start, across, 2.0 * (half + SIDEWALK)])
+    if scene.name == "curvy":
+        x, y, h = scene.point(scene.route, 0.5 * (scene.route_start + scene.route_end), scene.right_edge - SIDEWALK)
+        length = scene.left_edge - scene.right_edge + 2.0 * SIDEWALK
+        return np.array([[x, y, -math.sin(h), math.cos(h), length]])
+    return np.zeros((0, 5))
 
 
 BUILDERS = {"highway": highway, "intersection": intersection, "curvy": curvy}

@@ -14,7 +14,9 @@ lower slot goes first and an NPC always waits for the ego). At a junction an NPC
 while a vehicle on a conflicting path (the ego included) claims the conflict: it is inside its
 own zone, or moving and due at its zone before the NPC is due at its own (first come, first
 served, ``Scene.conflicts``); an NPC that cannot stop comfortably any more goes on.
-NPC-NPC overlaps are not resolved (only the ego's collisions are simulated).
+NPCs treat a pedestrian on or about to step onto the road ahead of them as a stopped vehicle
+(IDM with leader speed 0; :func:`step_traffic_with`). NPC-NPC and NPC-pedestrian overlaps are
+not resolved (only the ego's collisions are simulated).
 
 IDM (Treiber et al. 2000): ``a = a_max (1 - (v/v0)^4 - (s*/gap)^2)``, ``s* = s0 + v T +
 v dv / (2 sqrt(a_max b))``. MOBIL (Kesting et al. 2007), evaluated once per second per vehicle
@@ -39,6 +41,11 @@ CROSS_RANGE = 30.0
 B_SAFE, POLITENESS, MOBIL_THRESHOLD, KEEP_RIGHT = 4.0, 0.3, 0.2, 0.1
 LATERAL_SPEED = 1.2
 FAR = 1e6
+# Pedestrians: square boxes of this side (m) walking at PEDESTRIAN_SPEED (m/s, a usual walking
+# speed); an NPC brakes for one within PEDESTRIAN_RANGE ahead that is less than PEDESTRIAN_CLEAR
+# from its side (about a second's walk at that speed).
+PEDESTRIAN_SIZE, PEDESTRIAN_SPEED = 0.5, 1.4
+PEDESTRIAN_RANGE, PEDESTRIAN_CLEAR = 40.0, 1.5
 
 # Columns of the ego array.
 EX, EY, EYAW, EV, EROUTE, ES, ED = range(7)
@@ -132,9 +139,37 @@ def _yield_gap(i: int, active, path, s, v, ego, conflicts) -> float:
 
 
 @njit(cache=True)
+def _pedestrian_gap(i: int, x, y, yaw, ped_active, ped_x, ped_y) -> float:
+    """Gap from slot ``i``'s front to the nearest pedestrian ahead within ``PEDESTRIAN_RANGE`` that
+    is in its way or within ``PEDESTRIAN_CLEAR`` of it (about to step in), ``FAR`` if none."""
+    ci, si = math.cos(yaw[i]), math.sin(yaw[i])
+    best = FAR
+    for k in range(ped_active.shape[0]):
+        if not ped_active[k]:
+            continue
+        dx, dy = ped_x[k] - x[i], ped_y[k] - y[i]
+        lon = dx * ci + dy * si
+        lat = -dx * si + dy * ci
+        # One already beside the car (lon <= LENGTH / 2) is passed: braking cannot help any more.
+        if LENGTH / 2 < lon < PEDESTRIAN_RANGE and abs(lat) < WIDTH / 2 + PEDESTRIAN_CLEAR:
+            best = min(best, lon - LENGTH / 2 - PEDESTRIAN_SIZE / 2)
+    return best
+
+
+@njit(cache=True)
 def step_traffic(paths, headings, lengths, lane_offsets, n_lanes, conflicts, active, path, s, d, d_target, v, v0,
                  timer, x, y, yaw, accel, ego, dt: float) -> None:
-    """Advance every active NPC by ``dt`` in place (accelerations from the state before the step)."""
+    """:func:`step_traffic_with` on a road without pedestrians."""
+    none = np.zeros(0)
+    step_traffic_with(paths, headings, lengths, lane_offsets, n_lanes, conflicts, active, path, s, d, d_target, v,
+                      v0, timer, x, y, yaw, accel, ego, none.astype(np.bool_), none, none, dt)
+
+
+@njit(cache=True)
+def step_traffic_with(paths, headings, lengths, lane_offsets, n_lanes, conflicts, active, path, s, d, d_target, v,
+                      v0, timer, x, y, yaw, accel, ego, ped_active, ped_x, ped_y, dt: float) -> None:
+    """Advance every active NPC by ``dt`` in place (accelerations from the state before the step);
+    the pedestrians at ``(ped_x, ped_y)`` (active ones) are stopped obstacles for the IDM."""
     n = active.shape[0]
     for i in range(n):
         if not active[i]:
@@ -145,6 +180,9 @@ def step_traffic(paths, headings, lengths, lane_offsets, n_lanes, conflicts, act
             stop = _yield_gap(i, active, path, s, v, ego, conflicts)
             if stop < FAR:
                 a = min(a, idm(v[i], v0[i], stop, 0.0))
+        stop = _pedestrian_gap(i, x, y, yaw, ped_active, ped_x, ped_y)
+        if stop < FAR:
+            a = min(a, idm(v[i], v0[i], stop, 0.0))
         timer[i] -= dt
         p = path[i]
         if n_lanes[p] > 1 and timer[i] <= 0.0 and abs(d[i] - d_target[i]) < 0.05:
@@ -220,16 +258,17 @@ def project(paths, headings, lengths, p: int, px: float, py: float, hint: int) -
 
 
 @njit(cache=True)
-def _separated(ax, ay, ayaw, bx, by, byaw, half_l, half_w) -> bool:
-    """Separating-axis test of two equal oriented rectangles (true when they do not overlap)."""
+def _separated(ax, ay, ayaw, bx, by, byaw, b_half_l, b_half_w) -> bool:
+    """Separating-axis test of a vehicle's oriented rectangle at ``a`` and one of half sizes
+    ``b_half_l, b_half_w`` at ``b`` (true when they do not overlap)."""
     dx, dy = bx - ax, by - ay
     for yaw_axis in (ayaw, byaw):
         for k in range(2):
             ang = yaw_axis + k * math.pi / 2
             ux, uy = math.cos(ang), math.sin(ang)
             dist = abs(dx * ux + dy * uy)
-            ra = half_l * abs(math.cos(ayaw - ang)) + half_w * abs(math.sin(ayaw - ang))
-            rb = half_l * abs(math.cos(byaw - ang)) + half_w * abs(math.sin(byaw - ang))
+            ra = LENGTH / 2 * abs(math.cos(ayaw - ang)) + WIDTH / 2 * abs(math.sin(ayaw - ang))
+            rb = b_half_l * abs(math.cos(byaw - ang)) + b_half_w * abs(math.sin(byaw - ang))
             if dist > ra + rb:
                 return True
     return False
@@ -238,13 +277,19 @@ def _separated(ax, ay, ayaw, bx, by, byaw, half_l, half_w) -> bool:
 @njit(cache=True)
 def ego_collision(ex: float, ey: float, eyaw: float, active, x, y, yaw) -> int:
     """Slot of an NPC whose box overlaps the ego's, or -1."""
-    reach = LENGTH * LENGTH + WIDTH * WIDTH
+    return box_collision(ex, ey, eyaw, active, x, y, yaw, LENGTH / 2, WIDTH / 2)
+
+
+@njit(cache=True)
+def box_collision(ex: float, ey: float, eyaw: float, active, x, y, yaw, half_l: float, half_w: float) -> int:
+    """Slot of an active box of half sizes ``half_l, half_w`` that overlaps the ego's, or -1."""
+    reach = (LENGTH / 2 + half_l) ** 2 + (WIDTH / 2 + half_w) ** 2
     for j in range(active.shape[0]):
         if not active[j]:
             continue
         if (x[j] - ex) ** 2 + (y[j] - ey) ** 2 > reach:
             continue
-        if not _separated(ex, ey, eyaw, x[j], y[j], yaw[j], LENGTH / 2, WIDTH / 2):
+        if not _separated(ex, ey, eyaw, x[j], y[j], yaw[j], half_l, half_w):
             return j
     return -1
 
