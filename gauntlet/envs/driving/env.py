@@ -20,12 +20,14 @@ lane). ``gym.make_vec(id, num_envs=N)`` steps N copies (:mod:`gauntlet.envs.driv
 
 Pedestrians (off by default, ``pedestrians`` > 0 turns them on): crosswalks on each intersection
 arm just outside the junction and one across the curvy road halfway along the route; the highway
-has none (a motorway has no crossings: the env runs as without pedestrians).
+has none (a motorway has no crossings: traffic and rewards are those without pedestrians, the
+kinematics observation's pedestrian block stays zero).
 Pedestrians step onto each crosswalk from either sidewalk as a Poisson stream of
 ``pedestrians`` per minute (the crosswalks start empty), walk straight across at
 ``PEDESTRIAN_SPEED`` = 1.4 m/s as 0.5 m square boxes, and disappear past the far sidewalk (1.5 m
 beyond the road edge); they do not stop for vehicles. NPCs yield: a pedestrian ahead of an NPC
-on or within 1.5 m of its path is a stopped obstacle for its IDM.
+on or within 1.5 m of its path is a stopped obstacle for its IDM. The time to collision of the
+safety reward (and ``info["ttc"]``) counts vehicles only; hitting a pedestrian is a collision.
 
 The multi-objective setting is the Preordered MOMDP of "Beyond Scalar Rewards: Distributional
 Reinforcement Learning with Preordered Objectives for Safe and Reliable Autonomous Driving"
@@ -401,13 +403,16 @@ class MODrivingEnv(gym.Env):
             raise gym.error.ResetNeeded("call reset() before step() (the episode has ended or never started)")
         accel, steer_rate = self._controls(action)
         scene, ego = self.scene, self.ego
-        tr.step_traffic_with(scene.paths, scene.headings, scene.lengths, self._lane_offsets, self._n_lanes,
-                             scene.conflicts, self.active, self.path, self.s, self.d, self.d_target, self.v, self.v0,
-                             self.timer, self.x, self.y, self.yaw, self.accel, ego, self.ped_active, self.ped_x,
-                             self.ped_y, DT)
-        self._arrivals(self.np_random)
+        traffic = (scene.paths, scene.headings, scene.lengths, self._lane_offsets, self._n_lanes, scene.conflicts,
+                   self.active, self.path, self.s, self.d, self.d_target, self.v, self.v0, self.timer, self.x, self.y,
+                   self.yaw, self.accel, ego)
         if self.pedestrians > 0:
+            tr.step_traffic_with(*traffic, self.ped_active, self.ped_x, self.ped_y, DT)
+            self._arrivals(self.np_random)
             self._walk(self.np_random)
+        else:
+            tr.step_traffic(*traffic, DT)
+            self._arrivals(self.np_random)
         old_s, old_x, old_y = ego[tr.ES], ego[tr.EX], ego[tr.EY]
         if self.physics == "bullet":
             steer, steer_rate, v, accel, beta, yaw_rate = eg.controls(ego[tr.EV], self.steer, accel, steer_rate, DT)
