@@ -118,6 +118,19 @@ def test_pedestrians_cross_at_walking_speed_and_leave_on_the_far_side():
     assert not env.ped_active[k]
 
 
+def test_reset_puts_the_long_run_number_of_pedestrians_on_the_crosswalks():
+    env = MODrivingEnv(scenario="intersection", pedestrians=30.0)
+    counts, expected = [], []
+    for seed in range(200):
+        env.reset(seed=seed)
+        counts.append(env.ped_active.sum())
+        # Per crosswalk a Poisson number with mean rate x crossing time (lengths vary with the lanes).
+        expected.append(30.0 / 60.0 * env.crosswalks[:, 4].sum() / tr.PEDESTRIAN_SPEED)
+        on = env.ped_walked[env.ped_active] / env.ped_length[env.ped_active]
+        assert ((0.0 <= on) & (on < 1.0)).all()
+    assert np.mean(counts) == pytest.approx(np.mean(expected), rel=0.1)
+
+
 def test_driving_into_a_pedestrian_on_the_crosswalk_is_a_pedestrian_collision():
     env = MODrivingEnv(scenario="intersection", density=0.0, turn="straight", pedestrians=QUIET)
     env.reset(seed=0)

@@ -23,7 +23,8 @@ arm just outside the junction and one across the curvy road halfway along the ro
 has none (a motorway has no crossings: traffic and rewards are those without pedestrians, the
 kinematics observation's pedestrian block stays zero).
 Pedestrians step onto each crosswalk from either sidewalk as a Poisson stream of
-``pedestrians`` per minute (the crosswalks start empty), walk straight across at
+``pedestrians`` per minute (at reset each holds the stream's long-run share: a Poisson number,
+mean rate x crossing time, at uniform positions), walk straight across at
 ``PEDESTRIAN_SPEED`` = 1.4 m/s as 0.5 m square boxes, and disappear past the far sidewalk (1.5 m
 beyond the road edge); they do not stop for vehicles. NPCs yield: a pedestrian ahead of an NPC
 on or within 1.5 m of its path is a stopped obstacle for its IDM. The time to collision of the
@@ -86,7 +87,8 @@ A float32 vector ``[safety, efficiency, comfort]``, every entry higher-is-better
 The road, the ego's turn, the NPCs (Poisson spacing at ``veh_per_km`` per lane: highway 20, curvy
 15, intersection 15, times the density factor 0.5 / 1 / 1.8) and their desired speeds are drawn.
 The ego starts on its route lane at the route's start at 60 % of the speed limit, steering
-straight; no NPC starts within 15 m of it in its lane.
+straight; no NPC starts within 15 m of it in its lane. With ``pedestrians`` > 0 the pedestrians
+on the crosswalks are drawn last (see the Description).
 
 ## Episode End
 
@@ -296,6 +298,7 @@ class MODrivingEnv(gym.Env):
         if self.pedestrians > 0:
             self.crosswalks = crosswalks(scene)
             self._p_pedestrian = self.pedestrians / 60.0 * DT
+            self._populate_pedestrians(rng)
         tr.place_all(scene.paths, scene.headings, scene.lengths, self.active, self.path, self.s, self.d, self.v,
                      self.x, self.y, self.yaw)
         self._meta_lane, self._meta_speed = self._meta_start() if self.action_type == "meta" else (0, 0)
@@ -386,6 +389,15 @@ class MODrivingEnv(gym.Env):
         self.ped_x0[k], self.ped_y0[k], self.ped_ux[k], self.ped_uy[k] = x0, y0, ux, uy
         self.ped_x[k], self.ped_y[k], self.ped_yaw[k] = x0 + ux * walked, y0 + uy * walked, math.atan2(uy, ux)
         return k
+
+    def _populate_pedestrians(self, rng: np.random.Generator) -> None:
+        """The crossings as the arrival stream leaves them in the long run: on each, a Poisson
+        number of pedestrians (mean rate x crossing time) at uniform positions and directions."""
+        lengths = self.crosswalks[:, 4]
+        counts = rng.poisson(self.pedestrians / 60.0 * lengths / tr.PEDESTRIAN_SPEED)
+        for c in np.flatnonzero(counts):
+            for walked, forward in zip(rng.uniform(0.0, lengths[c], counts[c]), rng.random(counts[c]) < 0.5):
+                self.place_pedestrian(int(c), float(walked), bool(forward))
 
     def _walk(self, rng: np.random.Generator) -> None:
         """Pedestrians walk on and leave past the far sidewalk; new ones step onto each crosswalk as
