@@ -135,10 +135,17 @@ def test_driving_into_a_pedestrian_on_the_crosswalk_is_a_pedestrian_collision():
     env = MODrivingEnv(scenario="intersection", density=0.0, turn="straight", pedestrians=QUIET)
     env.reset(seed=0)
     k = env.place_pedestrian(0, lane_walked(env, 0), speed=0.0)
+    near_misses = []
     for _ in range(300):
         _, reward, terminated, truncated, info = env.step(4)  # keep speed and steering
         if terminated or truncated:
             break
+        gap = math.hypot(env.ego[tr.EX] - env.ped_x[k], env.ego[tr.EY] - env.ped_y[k])
+        if info["ttc"] < 3.0:
+            # The time to collision counts the pedestrian: gap to its box over the ego's speed.
+            assert info["ttc"] == pytest.approx((gap - tr.LENGTH / 2 - tr.PEDESTRIAN_SIZE / 2) / info["speed"], abs=0.02)
+            near_misses.append(reward[0])
+    assert len(near_misses) > 5 and all(-0.1 <= r < 0.0 for r in near_misses)
     assert terminated and info["collision"] and not info["off_road"]
     assert info["infractions"]["collisions_pedestrian"] == 1
     assert info["infractions"]["collisions_vehicle"] == 0

@@ -41,7 +41,7 @@ def measure(paths, headings, lengths, route: int, hint: int, active, x, y, yaw, 
             eyaw: float, ev: float, ttc_horizon: float) -> tuple[float, float, int, float, float]:
     """(s, d, segment hint) of the ego on its route, its time to collision and the NPCs' mean speed."""
     s, d, hint = tr.project(paths, headings, lengths, route, ex, ey, hint)
-    ttc = tr.time_to_collision(ex, ey, eyaw, ev, active, x, y, yaw, v, ttc_horizon)
+    ttc = tr.time_to_collision(ex, ey, eyaw, ev, active, x, y, yaw, v, ttc_horizon, tr.LENGTH)
     return s, d, hint, ttc, tr.mean_speed(active, v, ev)
 
 

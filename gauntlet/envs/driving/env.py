@@ -28,7 +28,8 @@ mean rate x crossing time, at uniform positions), walk straight across at
 ``PEDESTRIAN_SPEED`` = 1.4 m/s as 0.5 m square boxes, and disappear past the far sidewalk (1.5 m
 beyond the road edge); they do not stop for vehicles. NPCs yield: a pedestrian ahead of an NPC
 on or within 1.5 m of its path is a stopped obstacle for its IDM. The time to collision of the
-safety reward (and ``info["ttc"]``) counts vehicles only; hitting a pedestrian is a collision.
+safety reward (and ``info["ttc"]``) counts the pedestrians ahead as well as the vehicles; hitting a
+pedestrian is a collision.
 
 The multi-objective setting is the Preordered MOMDP of "Beyond Scalar Rewards: Distributional
 Reinforcement Learning with Preordered Objectives for Safe and Reliable Autonomous Driving"
@@ -71,8 +72,9 @@ conditioned on ``w`` (MO-Gymnasium practice for preference-conditioned agents).
 
 A float32 vector ``[safety, efficiency, comfort]``, every entry higher-is-better:
 
-* safety: ``-10`` on a collision (with a vehicle or a pedestrian) or leaving the road, else ``-0.1 max(0, 1 - TTC / 3 s)`` with
-  TTC the time to collision with the vehicle ahead at current speeds (near misses cost).
+* safety: ``-10`` on a collision (with a vehicle or a pedestrian) or leaving the road, else
+  ``-0.1 max(0, 1 - TTC / 3 s)`` with TTC the time to collision with the vehicle (or pedestrian)
+  ahead at current speeds (near misses cost).
 * efficiency: ``10 * (route progress this step) / route length`` (completing the route earns
   10 in total) minus ``0.05 (v - limit) / limit`` when above the speed limit.
 * comfort: ``-0.05 (min(|jerk| / 30 m/s^3, 1) + min(|steering rate| / 0.3 rad/s, 1))``.
@@ -439,9 +441,7 @@ class MODrivingEnv(gym.Env):
                 scene.paths, scene.headings, scene.lengths, scene.route, self._hint, self.active, self.x, self.y,
                 self.yaw, self.v, ego, self.steer, accel, steer_rate, DT, TTC_THRESHOLD)
         ego[:] = (x, y, math.remainder(yaw, 2 * math.pi), v, scene.route, s, d)
-        half = tr.PEDESTRIAN_SIZE / 2
-        hit_pedestrian = self.pedestrians > 0 and tr.box_collision(
-            x, y, yaw, self.ped_active, self.ped_x, self.ped_y, self.ped_yaw, half, half) >= 0
+        hit_pedestrian = self.pedestrians > 0 and self._pedestrian_contact(x, y, yaw, v)
 
         jerk = (accel - self.last_accel) / DT
         self.steer, self.last_accel, self.last_jerk, self.last_steer_rate = steer, accel, jerk, steer_rate
@@ -489,6 +489,14 @@ class MODrivingEnv(gym.Env):
         self._needs_reset = terminated or truncated
         info = self._info(done=terminated or truncated, collision=collision, off_road=off_road)
         return self._observe(), self._reward(reward), terminated, truncated, info
+
+    def _pedestrian_contact(self, x: float, y: float, yaw: float, v: float) -> bool:
+        """Whether the ego at (x, y, yaw) hits a pedestrian; lowers the time to collision to the
+        nearest pedestrian ahead, so that near misses with them cost safety as with vehicles."""
+        half = tr.PEDESTRIAN_SIZE / 2
+        self._ttc = tr.time_to_collision(x, y, yaw, v, self.ped_active, self.ped_x, self.ped_y, self.ped_yaw,
+                                         self.ped_v, self._ttc, tr.LENGTH / 2 + half)
+        return tr.box_collision(x, y, yaw, self.ped_active, self.ped_x, self.ped_y, self.ped_yaw, half, half) >= 0
 
     def _controls(self, action: Any) -> tuple[float, float]:
         """(acceleration m/s^2, steering rate rad/s) from a checked action."""

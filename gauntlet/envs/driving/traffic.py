@@ -299,9 +299,11 @@ def box_collision(ex: float, ey: float, eyaw: float, active, x, y, yaw, half_l: 
 
 
 @njit(cache=True)
-def time_to_collision(ex: float, ey: float, eyaw: float, ev: float, active, x, y, yaw, v, horizon: float) -> float:
+def time_to_collision(ex: float, ey: float, eyaw: float, ev: float, active, x, y, yaw, v, horizon: float,
+                      reach: float) -> float:
     """Time until the ego closes the gap to the nearest vehicle ahead of it (in its heading frame,
-    within 60 m and a lane's width) at the current speeds; ``horizon`` if none closes in."""
+    within 60 m and a lane's width) at the current speeds; ``horizon`` if none closes in. The gap
+    is the centre distance less ``reach`` (half the ego's length plus the other's half length)."""
     c, s_ = math.cos(eyaw), math.sin(eyaw)
     best = horizon
     for j in range(active.shape[0]):
@@ -313,7 +315,7 @@ def time_to_collision(ex: float, ey: float, eyaw: float, ev: float, active, x, y
         if 0.0 < lon < 60.0 and abs(lat) < SAME_LANE:
             closing = ev - v[j] * math.cos(yaw[j] - eyaw)
             if closing > 0.0:
-                best = min(best, max(lon - LENGTH, 0.0) / closing)
+                best = min(best, max(lon - reach, 0.0) / closing)
     return best
 
 
