@@ -17,7 +17,9 @@ autopilot it reads the simulator's state (``env.unwrapped``), not the observatio
 * at an intersection the ego yields: it stops 2 m before its first conflict zone
   (``Scene.conflicts``: where its route comes within 3 m of another arm's path inside the
   junction) while a vehicle on a conflicting path is in its zone or less than 2.5 s from it.
-  Once the ego is in a zone, NPCs that can still stop wait for it.
+  Once the ego is in a zone, NPCs that can still stop wait for it;
+* with pedestrians on (``pedestrians > 0``) it stops 2 m before a pedestrian projected onto its
+  route ahead, within the ego's width plus 1.5 m of its line (walking into its way), as the NPCs do.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from gauntlet.envs.driving.env import CONT_ACCEL, CONT_BRAKE, DT, STEER_RATE
 LOOK_AHEAD = 60.0
 YIELD_TIME = 2.5
 YIELD_DISTANCE = 25.0
+PEDESTRIAN_MARGIN = 2.0  # m kept between the bumper and a pedestrian the ego waits for
 
 
 class IDMControllerAgent:
@@ -82,6 +85,11 @@ class IDMControllerAgent:
             ahead = s - ego[tr.ES]
             if 0.0 < ahead and abs(d - ego[tr.ED]) < tr.SAME_LANE and ahead - tr.LENGTH < gap:
                 gap, v_lead = ahead - tr.LENGTH, env.v[j] * math.cos(env.yaw[j] - ego[tr.EYAW])
+        for k in np.flatnonzero(env.ped_active):
+            s, d, _ = tr.project(scene.paths, scene.headings, scene.lengths, scene.route, env.ped_x[k], env.ped_y[k], -1)
+            ahead = s - ego[tr.ES] - tr.LENGTH / 2
+            if 0.0 < ahead < min(gap, LOOK_AHEAD) and abs(d - ego[tr.ED]) < tr.WIDTH / 2 + tr.PEDESTRIAN_CLEAR:
+                gap, v_lead = max(ahead - PEDESTRIAN_MARGIN, 0.0), 0.0
         if scene.junction is not None:
             stop = self._junction_gap(env)
             if stop < gap:

@@ -1,3 +1,5 @@
+import math
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -6,6 +8,7 @@ import gauntlet  # noqa: F401  (registers the ids)
 from gauntlet.baselines.driving import IDMControllerAgent
 from gauntlet.envs.driving import traffic as tr
 from gauntlet.envs.driving.env import MODrivingEnv
+from gauntlet.envs.driving.road import SIDEWALK
 
 
 def drive(env, agent, seed):
@@ -55,3 +58,24 @@ def test_qrdqn_factory_trains_on_the_scalar_reward(tmp_path):
     model.learn(60)
     obs, _ = env.reset(seed=0)
     assert env.action_space.contains(int(model.predict(obs, deterministic=True)[0]))
+
+
+def test_idm_controller_waits_for_a_pedestrian_on_its_crosswalk_then_drives_on():
+    env = MODrivingEnv(scenario="intersection", density=0.0, turn="straight", pedestrians=1e-3)
+    agent = IDMControllerAgent(env)
+    obs, info = env.reset(seed=0)
+    agent.on_reset(env, obs, info)
+    arm = env.scene.arms[0]
+    k = env.place_pedestrian(0, SIDEWALK + arm[4] + env.scene.lane_width / 2, speed=0.0)  # on the entering lane
+    closest = np.inf
+    for _ in range(300):
+        obs, _, terminated, truncated, info = env.step(agent.predict(obs)[0])
+        assert not info["collision"]
+        closest = min(closest, math.hypot(env.ego[tr.EX] - env.ped_x[k], env.ego[tr.EY] - env.ped_y[k]))
+    assert env.ego[tr.EV] < 0.1 and closest > tr.LENGTH / 2 + 1.0  # stopped short of it
+    env.ped_active[k] = False  # the pedestrian has crossed
+    for _ in range(600):
+        obs, _, terminated, truncated, info = env.step(agent.predict(obs)[0])
+        if terminated or truncated:
+            break
+    assert info["is_success"]
