@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip("ray")
 
+from gauntlet.bench.executors import init_ray  # noqa: E402
 from gauntlet.bench.tuning import tune_agent  # noqa: E402
 from gauntlet.cli import main  # noqa: E402
 from gauntlet.registry import AGENTS  # noqa: E402
@@ -28,7 +29,7 @@ def local_ray():
     import ray
 
     ray.shutdown()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    init_ray(num_cpus=2)  # as gauntlet tune starts it: workers at the caller's priority
     yield
     ray.shutdown()
 
