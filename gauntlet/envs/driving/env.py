@@ -422,11 +422,11 @@ class MODrivingEnv(gym.Env):
                    self.yaw, self.accel, ego)
         if self.pedestrians > 0:
             tr.step_traffic_with(*traffic, self.ped_active, self.ped_x, self.ped_y, DT)
-            self._arrivals(self.np_random)
-            self._walk(self.np_random)
         else:
             tr.step_traffic(*traffic, DT)
-            self._arrivals(self.np_random)
+        self._arrivals(self.np_random)
+        if self.pedestrians > 0:
+            self._walk(self.np_random)
         old_s, old_x, old_y = ego[tr.ES], ego[tr.EX], ego[tr.EY]
         if self.physics == "bullet":
             steer, steer_rate, v, accel, beta, yaw_rate = eg.controls(ego[tr.EV], self.steer, accel, steer_rate, DT)
