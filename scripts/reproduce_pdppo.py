@@ -246,20 +246,16 @@ def main() -> None:
             records, agent_curves = [], []
             for seed in seeds:
                 done = resumed_run(args.out, task, agent, seed, budget)
-                if done is None and args.recover:
-                    done = recovered_run(args.save, task, agent, seed, budget)
-                    if done is not None:
-                        record, curve = done
-                        path = record.save(run_path(args.out, task, agent, seed))
-                        path.with_suffix(".curve.json").write_text(json.dumps(curve))
-                        print(f"  {agent} seed {seed}: recovered from {record.artifact_path}, eval cost "
-                              f"{eval_costs(record).mean():,.1f}", flush=True)
                 if done is None:
-                    record, curve = train_and_evaluate(task, agent, seed, budget, args.progress_bar, args.save)
+                    recovered = recovered_run(args.save, task, agent, seed, budget) if args.recover else None
+                    record, curve = recovered or train_and_evaluate(task, agent, seed, budget, args.progress_bar,
+                                                                    args.save)
                     path = record.save(run_path(args.out, task, agent, seed))
                     path.with_suffix(".curve.json").write_text(json.dumps(curve))
-                    print(f"  {agent} seed {seed}: eval cost {eval_costs(record).mean():,.1f}, "
-                          f"best training episode {-max(r for _, r in curve):,.1f}, {record.train_time_s:.0f} s", flush=True)
+                    source, took = (f"recovered from {record.artifact_path}, ", "") if recovered else \
+                        ("", f", {record.train_time_s:.0f} s")
+                    print(f"  {agent} seed {seed}: {source}eval cost {eval_costs(record).mean():,.1f}, "
+                          f"best training episode {-max(r for _, r in curve):,.1f}{took}", flush=True)
                 else:
                     record, curve = done
                 records.append(record)
