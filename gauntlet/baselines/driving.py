@@ -19,7 +19,9 @@ autopilot it reads the simulator's state (``env.unwrapped``), not the observatio
   junction) while a vehicle on a conflicting path is in its zone or less than 2.5 s from it.
   Once the ego is in a zone, NPCs that can still stop wait for it;
 * with pedestrians on (``pedestrians > 0``) it stops 2 m before a pedestrian projected onto its
-  route ahead, within the ego's width plus 1.5 m of its line (walking into its way), as the NPCs do.
+  route ahead whose lateral offset from the ego's is under half the car's width plus 1.5 m
+  (in its way or about to step in: the NPCs' clearance, measured along the route instead of
+  along the NPC's heading).
 """
 
 from __future__ import annotations
