@@ -381,6 +381,22 @@ def test_vector_env_reset_options_match_the_single_env():
     assert np.array_equal(native.sim.pose, np.tile(options["start"], (3, 1)))
 
 
+def test_vector_env_reset_mask_resets_and_reseeds_only_the_masked_copies():
+    env = AGVWarehouseVectorEnv(num_envs=3, scene="simple-static")
+    env.reset(seed=0)
+    for _ in range(3):
+        env.step(np.full((3, 2), 0.5, dtype=np.float32))
+    pose = env.sim.pose.copy()
+    env.reset(seed=7, options={"reset_mask": np.array([False, True, False])})
+    assert np.array_equal(env.sim.pose[[0, 2]], pose[[0, 2]])
+    single = AGVWarehouseEnv(scene="simple-static")
+    single.reset(seed=8)
+    assert np.array_equal(env.sim.pose[1], single.unwrapped.sim.pose[0])
+    for bad in (np.array([1, 0, 1]), np.zeros(3, dtype=bool), np.ones(2, dtype=bool)):
+        with pytest.raises(ValueError, match="reset_mask must be a bool array of shape \\(3,\\)"):
+            env.reset(options={"reset_mask": bad})
+
+
 def test_vector_env_validates_actions_and_arguments():
     env = AGVWarehouseVectorEnv(num_envs=3)
     with pytest.raises(RuntimeError, match="reset"):

@@ -20,13 +20,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gauntlet.envs.agv_warehouse import geometry as geo
 from gauntlet.envs.agv_warehouse.env import check_actions, episode_start, spaces, validate_kwargs
-from gauntlet.envs.vector_seeding import per_copy_seeds
+from gauntlet.envs.vector_seeding import per_copy_seeds, reset_rows, seed_generators
 
 
 class AGVWarehouseVectorEnv(VectorEnv):
@@ -100,16 +99,12 @@ class AGVWarehouseVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
         seeds = per_copy_seeds(seed, self.num_envs)
-        options = dict(options or {})
-        mask = options.pop("reset_mask", np.ones(self.num_envs, dtype=bool))
-        if np.shape(mask) != (self.num_envs,):
-            raise ValueError(f"options['reset_mask'] must have shape ({self.num_envs},), got {np.shape(mask)}")
-        copies = np.flatnonzero(mask)
-        for i in copies:
-            if seeds[i] is not None or self._rngs[i] is None:
-                self._rngs[i], _ = seeding.np_random(seeds[i])
+        copies, options = reset_rows(options, self.num_envs)
+        if copies is None:
+            copies = np.arange(self.num_envs)
+        seed_generators(self._rngs, copies, seeds)
         self._new_episodes(copies, options)
-        self._autoreset[mask] = False
+        self._autoreset[copies] = False
         self._started = True
         none = np.zeros(self.num_envs, dtype=bool)
         return self.sim.observe(), self._info(none, none.copy())
