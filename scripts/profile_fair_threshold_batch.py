@@ -33,7 +33,7 @@ from gauntlet.envs.fair_threshold import kernels
 from gauntlet.envs.fair_threshold.random import multinomial, next_double
 
 
-@njit(cache=True)
+@njit
 def _probabilities(cut: int, state: np.ndarray, consts: np.ndarray, cache: np.ndarray) -> np.ndarray:
     row = cache[cut]
     d = int(row[2 * kernels.N_CELLS])
@@ -43,14 +43,14 @@ def _probabilities(cut: int, state: np.ndarray, consts: np.ndarray, cache: np.nd
     return kernels._pvals(row[:kernels.N_CELLS], order, d, state[0])
 
 
-@njit(cache=True)
+@njit
 def _rounds(cuts: np.ndarray, state: np.ndarray, consts: np.ndarray, cache: np.ndarray, rng: np.ndarray,
             obs: np.ndarray, out: np.ndarray) -> None:
     for cut in cuts:
         kernels._round(cut, state, consts, cache, rng, kernels._NONE, obs, out)
 
 
-@njit(cache=True)
+@njit
 def _multinomials(cuts: np.ndarray, state: np.ndarray, consts: np.ndarray, cache: np.ndarray,
                   rng: np.ndarray) -> int:
     total = 0
@@ -62,7 +62,7 @@ def _multinomials(cuts: np.ndarray, state: np.ndarray, consts: np.ndarray, cache
     return total
 
 
-@njit(cache=True)
+@njit
 def _alias(cuts: np.ndarray, state: np.ndarray, consts: np.ndarray, cache: np.ndarray, rng: np.ndarray) -> int:
     n = int(consts[0])
     total = 0
@@ -108,7 +108,7 @@ def _alias(cuts: np.ndarray, state: np.ndarray, consts: np.ndarray, cache: np.nd
     return total
 
 
-@njit(cache=True)
+@njit
 def _work(cuts: np.ndarray, state: np.ndarray, consts: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """Per round: binomial draws, those by BTPE, and the inversion sampler's expected iterations
     (``n p`` of each inversion draw, which is its mean count)."""

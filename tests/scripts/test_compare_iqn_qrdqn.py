@@ -1,17 +1,12 @@
-import importlib.util
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compare_iqn_qrdqn.py"
+from .script_runner import import_script
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("compare_iqn_qrdqn", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_script("compare_iqn_qrdqn.py")
 
 
 def test_both_learners_are_trained_per_seed_and_summarized_over_seeds(script, capsys):

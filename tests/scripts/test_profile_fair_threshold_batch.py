@@ -1,20 +1,15 @@
-import importlib.util
 import re
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "profile_fair_threshold_batch.py"
+from .script_runner import import_script
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("profile_fair_threshold_batch", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_script("profile_fair_threshold_batch.py")
 
 
 def test_prints_the_round_the_multinomial_and_its_work(script, capsys):

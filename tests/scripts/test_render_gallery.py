@@ -1,16 +1,13 @@
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "render_gallery.py"
+from .script_runner import ROOT, run_script
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, cwd=ROOT)
+    return run_script("render_gallery.py", *args, check=False)
 
 
 def test_writes_one_png_per_family_asked_for(tmp_path):
@@ -35,5 +32,5 @@ def test_every_shot_names_a_registered_id():
 
     from gauntlet.registry import TASKS
 
-    gallery = runpy.run_path(str(SCRIPT), run_name="render_gallery")["GALLERY"]
+    gallery = runpy.run_path(str(ROOT / "scripts" / "render_gallery.py"), run_name="render_gallery")["GALLERY"]
     assert {s.env_id for s in gallery.values()} <= set(TASKS)

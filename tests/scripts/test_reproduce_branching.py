@@ -1,6 +1,4 @@
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,13 +6,11 @@ import pytest
 
 pytest.importorskip("pyscipopt")
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "reproduce_branching.py"
+from .script_runner import ROOT, run_script
 
 
 def run(*args: str) -> str:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, check=True,
-                          cwd=ROOT).stdout
+    return run_script("reproduce_branching.py", *args).stdout
 
 
 def test_small_run_reports_every_policy_and_writes_run_records_but_no_board(tmp_path):
@@ -70,7 +66,7 @@ def test_gcnn_reports_validation_and_test_agreement_and_measures_a_saved_model(t
     out = run(*common, "--agents", "--gcnn-model", str(saved), "--gcnn-test-data", str(tmp_path / "test.npz"))
     assert "validation (picks the epoch), 6 states of 2 instances" in out
     assert "test (unseen by training and selection), 9 states of 3 instances" in out
-    refused = subprocess.run([sys.executable, str(SCRIPT), *common, "--agents", "--gcnn-model", str(saved),
-                              "--gcnn-test-data", str(tmp_path / "train.npz")], capture_output=True, text=True, cwd=ROOT)
+    refused = run_script("reproduce_branching.py", *common, "--agents", "--gcnn-model", str(saved),
+                         "--gcnn-test-data", str(tmp_path / "train.npz"), check=False)
     assert refused.returncode != 0
     assert "error: --gcnn-test-data holds instances the GCNN was trained or validated on" in refused.stderr

@@ -1,16 +1,14 @@
 import json
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "reproduce_pdppo.py"
+from .script_runner import run_script
+
 TASK_DIR = "gauntlet__LotSizing-15x5-v0"
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, check=check, cwd=ROOT)
+    return run_script("reproduce_pdppo.py", *args, check=check)
 
 
 def test_a_run_lost_from_out_is_recovered_from_its_kept_weights_with_the_same_numbers(tmp_path):

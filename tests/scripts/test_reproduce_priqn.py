@@ -1,15 +1,13 @@
 import subprocess
-import sys
-from pathlib import Path
 
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "reproduce_priqn.py"
+from .script_runner import run_script
+
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, check=check, cwd=ROOT)
+    return run_script("reproduce_priqn.py", *args, check=check)
 
 
 def test_baselines_print_the_board_aggregation_and_the_strip_is_written_without_touching_a_board(tmp_path):

@@ -1,17 +1,15 @@
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "reproduce_rnd.py"
+from .script_runner import run_script
+
 TASK_DIR = "gauntlet__AGVWarehouse-SimpleStatic-v1"
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, check=check, cwd=ROOT)
+    return run_script("reproduce_rnd.py", *args, check=check)
 
 
 def test_a_tiny_run_logs_curves_prints_the_table_and_draws_the_figures_without_touching_a_board(tmp_path):
